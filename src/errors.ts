@@ -1,0 +1,31 @@
+/** Every error restartd raises carries a literal code and names its subject. */
+export type RestartdErrorCode =
+  | 'BAD_INPUT'
+  | 'BAD_MANIFEST'
+  | 'BAD_GENERATION'
+  | 'BAD_CONFIG'
+  | 'NIX_STORE'
+  | 'SCAN_FAILED'
+  | 'USAGE';
+
+export class RestartdError extends Error {
+  override name = 'RestartdError';
+  readonly code: RestartdErrorCode;
+  /** The file, flag or path the error is about, when there is one. */
+  readonly subject: string | undefined;
+
+  constructor(code: RestartdErrorCode, message: string, options: { cause?: unknown; subject?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.subject = options.subject;
+  }
+}
+
+/** errno code of a Node fs error, or undefined. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,35 @@
+import type { Owner } from '../owner/types.js';
+import type { FileVia } from '../scan/types.js';
+
+/**
+ * Why a held file is stale:
+ * - deleted: the kernel says the held inode lost its name, and nothing byte-identical took its place;
+ * - replaced: another inode (with other content) is now at the held path;
+ * - changed / removed: the ChangeSet says so for the held path;
+ * - left-generation: the held path is in a store path of the old closure and not the new one.
+ */
+export type StaleKind = 'deleted' | 'replaced' | 'changed' | 'removed' | 'left-generation';
+
+export interface StaleFile {
+  path: string;
+  kind: StaleKind;
+  via: FileVia;
+  /** Identity of the held (old) file. */
+  old?: { dev?: string; ino?: number };
+  /** What is at the path now, or the ChangeSet's new path. */
+  new?: { path?: string; dev?: string; ino?: number };
+  /** left-generation: the old store path. */
+  storePath?: string;
+}
+
+/** A ProcessImage plus the evidence. See DESIGN.md "StaleProcess". */
+export interface StaleProcess {
+  pid: number;
+  ppid: number;
+  startTime: number;
+  uid: number;
+  comm: string;
+  exe: string | null;
+  owner: Owner;
+  files: StaleFile[];
+}
