@@ -14,8 +14,9 @@ export interface FileRef {
   /** map: the address range, i.e. the entry name under /proc/PID/map_files; perms string ("r-xp"). */
   range?: string;
   perms?: string;
-  /** fd: the descriptor number. */
+  /** fd: the descriptor number, and the held file's size. */
   fd?: number;
+  size?: number;
 }
 
 export interface CgroupEntry {

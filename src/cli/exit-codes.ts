@@ -1,0 +1,10 @@
+/**
+ * restartd's exit codes, nagios-style so monitoring can use `restartd status` as a check:
+ * 0 nothing stale, 1 stale processes (restarts needed), 2 reboot needed, 3 error (bad input, usage).
+ */
+export const EXIT = {
+  OK: 0,
+  STALE: 1,
+  REBOOT: 2,
+  ERROR: 3,
+} as const;

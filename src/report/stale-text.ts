@@ -1,0 +1,39 @@
+import type { StaleReport } from './stale-json.js';
+import { groupByOwner } from './stale-json.js';
+
+const MAX_FILES = 3;
+
+/** The human report: a summary line, then one block per owner with its processes and evidence. */
+export function renderStaleText(report: StaleReport): string {
+  const lines: string[] = [];
+  const g = report.generations;
+  if (g) {
+    const c = g.counts;
+    lines.push(`generations: ${g.old.path} -> ${g.new.path} (${g.new.source})`);
+    lines.push(
+      `  ${c.changed} changed, ${c.removed} removed, ${c.added} added, ${c.unchanged} unchanged` +
+        (c.leftGeneration > 0 ? `, ${c.leftGeneration} store paths left the generation` : ''),
+    );
+  }
+  const s = report.scanned;
+  const groups = groupByOwner(report.stale);
+  lines.push(
+    `scanned ${s.processes} processes in ${(s.durationMs / 1000).toFixed(2)} s: ` +
+      (report.stale.length === 0
+        ? 'no stale processes'
+        : `${report.stale.length} stale process${report.stale.length === 1 ? '' : 'es'} in ${groups.length} owner${groups.length === 1 ? '' : 's'}`),
+  );
+  if (s.unreadable > 0) {
+    const pids = new Set(report.unreadable.map((u) => u.pid)).size;
+    lines.push(`warning: ${pids} process${pids === 1 ? '' : 'es'} could not be read fully (run as root to see every process)`);
+  }
+  for (const group of groups) {
+    lines.push('', `${group.name} (${group.kind}) — ${group.processes.length} process${group.processes.length === 1 ? '' : 'es'}`);
+    for (const p of group.processes) {
+      lines.push(`  ${String(p.pid).padStart(7)}  ${p.comm}${p.exe ? `  ${p.exe}` : ''}`);
+      for (const f of p.files.slice(0, MAX_FILES)) lines.push(`           ${f.kind.padEnd(15)} ${f.path}`);
+      if (p.files.length > MAX_FILES) lines.push(`           … and ${p.files.length - MAX_FILES} more files`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

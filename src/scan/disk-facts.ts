@@ -1,0 +1,129 @@
+import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import type { ChangeSet } from '../generation/types.js';
+import { indexChangeSet } from '../match/changeset-index.js';
+import { needsDiskFact, type DiskFact, type DiskFacts, type MatchPolicy } from '../match/disk-fact.js';
+import { DEFAULT_SCRATCH_DIRS } from '../match/filters.js';
+import { fdinfoWritable, formatStatDev } from './parse.js';
+import { ProcReader } from './proc-reader.js';
+import type { FileRef, ProcessImage, ScanResult } from './types.js';
+
+export interface DiskFactOptions {
+  procRoot?: string;
+  changeSet?: ChangeSet | undefined;
+  scratchDirs?: readonly string[];
+}
+
+/**
+ * Looks at the disk for every held file whose verdict depends on it: what is at the path now,
+ * whether the kernel's "(deleted)" was part of the name, whether an fd is open for writing, and
+ * whether a replaced file's bytes are the same as the held ones.
+ */
+export function gatherDiskFacts(scan: ScanResult, options: DiskFactOptions = {}): DiskFacts {
+  const reader = new ProcReader(options.procRoot ?? '/proc');
+  const changes = indexChangeSet(options.changeSet);
+  const policy: MatchPolicy = { scratchDirs: options.scratchDirs ?? DEFAULT_SCRATCH_DIRS };
+  const statCache = new Map<string, Stats | null>();
+  const sameCache = new Map<string, boolean | undefined>();
+  const facts: DiskFacts = new Map();
+  for (const image of scan.processes) {
+    const prefix = rootPrefix(reader, image, scan.self.mntNs);
+    for (const ref of image.files) {
+      if (!needsDiskFact(ref, changes, policy)) continue;
+      facts.set(ref, factFor(reader, image, ref, prefix, statCache, sameCache));
+    }
+  }
+  return facts;
+}
+
+/** Where the process's "/" is from here: "" when it shares ours. */
+function rootPrefix(reader: ProcReader, image: ProcessImage, selfMntNs: string | null): string {
+  if (reader.live && image.root === '/' && image.mntNs === selfMntNs) return '';
+  return reader.path(image.pid, 'root');
+}
+
+function statPath(path: string, cache: Map<string, Stats | null>): Stats | null {
+  let st = cache.get(path);
+  if (st === undefined) {
+    try {
+      st = statSync(path, { throwIfNoEntry: false }) ?? null;
+    } catch {
+      st = null;
+    }
+    cache.set(path, st);
+  }
+  return st;
+}
+
+function factFor(
+  reader: ProcReader,
+  image: ProcessImage,
+  ref: FileRef,
+  prefix: string,
+  statCache: Map<string, Stats | null>,
+  sameCache: Map<string, boolean | undefined>,
+): DiskFact {
+  const st = statPath(prefix + ref.path, statCache);
+  const fact: DiskFact = { current: st?.isFile() ? { dev: formatStatDev(st.dev), ino: st.ino, size: st.size } : null };
+  if (ref.deleted && ref.ino !== undefined) {
+    // A file literally named "x (deleted)" shows the same way as a deleted "x".
+    const literal = statPath(`${prefix}${ref.path} (deleted)`, statCache);
+    if (literal?.ino === ref.ino) fact.literal = true;
+  }
+  if (fact.literal) return fact;
+  if (ref.via === 'fd' && ref.deleted && ref.fd !== undefined) {
+    try {
+      fact.writable = fdinfoWritable(reader.read(image.pid, `fdinfo/${ref.fd}`));
+    } catch {
+      // gone or unreadable: judged without it
+    }
+  }
+  const current = fact.current;
+  const replaced = current && (ref.deleted || (ref.ino !== undefined && ref.ino !== current.ino));
+  if (replaced) {
+    const heldEntry = heldEntryOf(ref);
+    if (heldEntry !== undefined) {
+      const key = `${ref.dev}:${ref.ino}>${current.dev}:${current.ino}`;
+      if (!sameCache.has(key)) {
+        sameCache.set(key, sameBytes(reader.path(image.pid, heldEntry), prefix + ref.path, ref.size, current.size));
+      }
+      const same = sameCache.get(key);
+      if (same !== undefined) fact.sameContent = same;
+    }
+  }
+  return fact;
+}
+
+/** The /proc/PID entry that opens the held inode itself. */
+function heldEntryOf(ref: FileRef): string | undefined {
+  if (ref.via === 'exe') return 'exe';
+  if (ref.via === 'fd') return ref.fd === undefined ? undefined : `fd/${ref.fd}`;
+  return ref.range === undefined ? undefined : `map_files/${ref.range}`;
+}
+
+const CHUNK = 1 << 16;
+
+/** Compares two files byte by byte; undefined when either can't be read (e.g. map_files needs root). */
+function sameBytes(heldPath: string, currentPath: string, heldSize: number | undefined, currentSize: number): boolean | undefined {
+  let a: number | undefined;
+  let b: number | undefined;
+  try {
+    const size = heldSize ?? statSync(heldPath).size;
+    if (size !== currentSize) return false;
+    a = openSync(heldPath, 'r');
+    b = openSync(currentPath, 'r');
+    const bufA = Buffer.allocUnsafe(CHUNK);
+    const bufB = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const n = readSync(a, bufA, 0, CHUNK, null);
+      const m = readSync(b, bufB, 0, CHUNK, null);
+      if (n !== m) return false;
+      if (n === 0) return true;
+      if (bufA.compare(bufB, 0, m, 0, n) !== 0) return false;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    if (a !== undefined) closeSync(a);
+    if (b !== undefined) closeSync(b);
+  }
+}

@@ -1,0 +1,109 @@
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { errnoCode } from '../errors.js';
+
+/** A failed read of one /proc entry: the errno, kept as data (races and permissions are normal). */
+export class ProcReadError extends Error {
+  override name = 'ProcReadError';
+  constructor(
+    readonly what: string,
+    readonly code: string,
+  ) {
+    super(`${what}: ${code}`);
+  }
+}
+
+/** errnos that mean "the process is gone" rather than "you may not look". */
+const GONE = new Set(['ENOENT', 'ESRCH']);
+
+export function isGone(error: unknown): boolean {
+  return error instanceof ProcReadError && GONE.has(error.code);
+}
+
+/**
+ * Reads one procfs tree. `root` is "/proc" on a live system, or a fixture directory laid out
+ * the same way (PID dirs with stat, maps, cgroup files and exe/cwd/root/fd/N symlinks).
+ * Reads are synchronous: every /proc read is a few microseconds of kernel work, and the
+ * thread-pool hop of an async read costs more than the read itself.
+ */
+export class ProcReader {
+  constructor(readonly root: string = '/proc') {}
+
+  get live(): boolean {
+    return this.root === '/proc';
+  }
+
+  listPids(): number[] {
+    const pids: number[] = [];
+    for (const name of readdirSync(this.root)) {
+      const c = name.charCodeAt(0);
+      if (c >= 48 && c <= 57) {
+        const pid = Number(name);
+        if (Number.isInteger(pid)) pids.push(pid);
+      }
+    }
+    return pids.sort((a, b) => a - b);
+  }
+
+  path(pid: number | 'self', entry: string): string {
+    return `${this.root}/${pid}/${entry}`;
+  }
+
+  read(pid: number | 'self', entry: string): string {
+    try {
+      return readFileSync(this.path(pid, entry), 'latin1');
+    } catch (error) {
+      throw new ProcReadError(entry, errnoCode(error) ?? 'EIO');
+    }
+  }
+
+  readBuffer(pid: number, entry: string): Buffer {
+    try {
+      return readFileSync(this.path(pid, entry));
+    } catch (error) {
+      throw new ProcReadError(entry, errnoCode(error) ?? 'EIO');
+    }
+  }
+
+  link(pid: number | 'self', entry: string): string {
+    try {
+      return readlinkSync(this.path(pid, entry), 'utf8');
+    } catch (error) {
+      throw new ProcReadError(entry, errnoCode(error) ?? 'EIO');
+    }
+  }
+
+  /** Like link(), but undefined when the entry can't be read. */
+  tryLink(pid: number | 'self', entry: string): string | undefined {
+    try {
+      return readlinkSync(this.path(pid, entry), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  list(pid: number, entry: string): string[] {
+    try {
+      return readdirSync(this.path(pid, entry));
+    } catch (error) {
+      throw new ProcReadError(entry, errnoCode(error) ?? 'EIO');
+    }
+  }
+
+  /** stat() through a magic link (fd/N, map_files/RANGE): the held file itself. */
+  statThrough(pid: number, entry: string): Stats | undefined {
+    try {
+      return statSync(this.path(pid, entry), { throwIfNoEntry: false });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The uid that owns /proc/PID (the process's effective uid). */
+  ownerUid(pid: number): number {
+    try {
+      return lstatSync(`${this.root}/${pid}`).uid;
+    } catch (error) {
+      throw new ProcReadError('uid', errnoCode(error) ?? 'EIO');
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { formatStatDev, isKernelThread, parseCgroup, parseMaps, parseStat, splitDeleted, unescapeMapsPath } from './parse.js';
+import { isGone, ProcReadError, ProcReader } from './proc-reader.js';
+import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from './types.js';
+
+export interface ScanOptions {
+  /** procfs root: "/proc", or a fixture tree laid out like it. */
+  procRoot?: string;
+  /** Only these PIDs (default: every PID in procRoot). */
+  pids?: number[];
+  /** Include restartd's own process (default false). */
+  includeSelf?: boolean;
+}
+
+/**
+ * Reads what every process holds: exe, file mappings with dev:inode, open file descriptors,
+ * cwd, root, cgroup, uid and mount namespace. A process that exits mid-scan is skipped and
+ * counted; one that can't be read (EACCES) is reported, never fatal.
+ */
+export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResult> {
+  const reader = new ProcReader(options.procRoot ?? '/proc');
+  const selfPid = reader.live ? process.pid : -1;
+  const self = { pid: selfPid, mntNs: reader.live ? (reader.tryLink('self', 'ns/mnt') ?? null) : null };
+  const processes: ProcessImage[] = [];
+  const unreadable: UnreadableProcess[] = [];
+  let vanished = 0;
+  for (const pid of options.pids ?? reader.listPids()) {
+    if (pid === selfPid && !options.includeSelf) continue;
+    try {
+      const image = readProcess(reader, pid, unreadable);
+      if (image) processes.push(image);
+      else vanished++;
+    } catch (error) {
+      if (isGone(error)) vanished++;
+      else if (error instanceof ProcReadError) unreadable.push({ pid, what: error.what, code: error.code });
+      else throw error;
+    }
+  }
+  return { processes, unreadable, vanished, self };
+}
+
+const UID_LINE = /^Uid:\s+(\d+)/m;
+
+function readProcess(reader: ProcReader, pid: number, unreadable: UnreadableProcess[]): ProcessImage | undefined {
+  const stat = parseStat(reader.read(pid, 'stat'));
+  if (!stat) throw new ProcReadError('stat', 'EINVAL');
+  const uidMatch = UID_LINE.exec(reader.read(pid, 'status'));
+  const uid = uidMatch?.[1] ? Number(uidMatch[1]) : reader.ownerUid(pid);
+  const image: ProcessImage = {
+    pid,
+    ppid: stat.ppid,
+    startTime: stat.startTime,
+    comm: stat.comm,
+    uid,
+    exe: null,
+    cwd: null,
+    root: null,
+    mntNs: null,
+    cgroup: [],
+    kernelThread: isKernelThread(stat),
+    files: [],
+  };
+  if (image.kernelThread || stat.state === 'Z') return image;
+
+  image.cgroup = parseCgroup(reader.read(pid, 'cgroup'));
+  try {
+    readHeldFiles(reader, image);
+  } catch (error) {
+    if (isGone(error)) return undefined;
+    if (!(error instanceof ProcReadError)) throw error;
+    unreadable.push({ pid, what: error.what, code: error.code });
+  }
+  return image;
+}
+
+function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
+  const { pid } = image;
+  const exeName = reader.link(pid, 'exe');
+  image.root = reader.link(pid, 'root');
+  image.cwd = reader.tryLink(pid, 'cwd') ?? null;
+  image.mntNs = reader.tryLink(pid, 'ns/mnt') ?? null;
+  const files = readMappedFiles(reader, pid);
+  const exe = splitDeleted(exeName);
+  image.exe = exe.path;
+  const exeMapped = files.find((f) => f.path === exe.path);
+  image.files.push({
+    path: exe.path,
+    via: 'exe',
+    deleted: exe.deleted,
+    ...(exeMapped?.dev === undefined ? {} : { dev: exeMapped.dev }),
+    ...(exeMapped?.ino === undefined ? {} : { ino: exeMapped.ino }),
+  });
+  image.files.push(...files);
+  if (image.cwd !== null) {
+    const cwd = splitDeleted(image.cwd);
+    image.cwd = cwd.path;
+    if (cwd.deleted) image.files.push({ path: cwd.path, via: 'cwd', deleted: true });
+  }
+  image.files.push(...readFdFiles(reader, pid));
+}
+
+/** One FileRef per mapped file (a library maps as several ranges of one inode). */
+function readMappedFiles(reader: ProcReader, pid: number): FileRef[] {
+  const seen = new Map<string, FileRef>();
+  for (const entry of parseMaps(reader.read(pid, 'maps'))) {
+    if (entry.name.charCodeAt(0) !== 47 /* "/" */ || entry.ino === 0) continue;
+    const key = `${entry.dev}:${entry.ino}`;
+    const known = seen.get(key);
+    if (known) {
+      if (entry.perms.includes('x') && !known.perms?.includes('x')) known.perms = entry.perms;
+      continue;
+    }
+    const { path, deleted } = splitDeleted(entry.name);
+    seen.set(key, {
+      path: unescapeMapsPath(path),
+      via: 'map',
+      deleted,
+      dev: entry.dev,
+      ino: entry.ino,
+      range: entry.range,
+      perms: entry.perms,
+    });
+  }
+  return [...seen.values()];
+}
+
+/** Paths that are never files of installed software (pseudo filesystems). */
+const PSEUDO_FS = ['/dev/', '/proc/', '/sys/'];
+
+function readFdFiles(reader: ProcReader, pid: number): FileRef[] {
+  const refs: FileRef[] = [];
+  for (const name of reader.list(pid, 'fd')) {
+    const target = reader.tryLink(pid, `fd/${name}`);
+    if (target === undefined || target.charCodeAt(0) !== 47) continue;
+    if (PSEUDO_FS.some((prefix) => target.startsWith(prefix))) continue;
+    const st = reader.statThrough(pid, `fd/${name}`);
+    if (st && !st.isFile()) continue;
+    const { path, deleted } = splitDeleted(target);
+    const ref: FileRef = { path, via: 'fd', deleted, fd: Number(name) };
+    if (st) {
+      ref.dev = formatStatDev(st.dev);
+      ref.ino = st.ino;
+      ref.size = st.size;
+    }
+    refs.push(ref);
+  }
+  return refs;
+}
