@@ -3,7 +3,9 @@ import { copyFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectStale } from '../src/detect.js';
 import { scanProcesses } from '../src/scan/scan-processes.js';
+import { runCli } from './support/cli.js';
 import { scratchRoot } from './support/scratch.js';
+import type { StaleReport } from '../src/report/stale-json.js';
 
 function exeOf(pid: number): string | undefined {
   try {
@@ -80,5 +82,16 @@ describe('scanProcesses and detectStale on live processes', () => {
     const after = await detectStale({ pids: [holder, clean] });
     expect(after.stale.map((p) => p.pid)).toEqual([holder]);
     expect(after.stale[0]?.files.map((f) => [f.path, f.kind, f.via])).toEqual([[`${root}/config with space.dat`, 'deleted', 'fd']]);
+  });
+
+  it('an unprivileged user scans without failing and sees root processes as unreadable', async () => {
+    const run = await runCli(['status', '--json'], { uid: 65534, gid: 65534 });
+    expect(run.stderr).toBe('');
+    expect([0, 1]).toContain(run.code);
+    const report = JSON.parse(run.stdout) as StaleReport;
+    expect(report.unreadable.map((u) => u.pid)).toContain(holder);
+    expect(report.unreadable.find((u) => u.pid === holder)?.code).toBe('EACCES');
+    expect(report.stale.map((p) => p.pid)).not.toContain(holder);
+    expect(report.scanned.unreadable).toBe(report.unreadable.length);
   });
 });

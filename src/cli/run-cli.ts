@@ -1,8 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RestartdError } from '../errors.js';
-import { diffGenerations } from '../generation/index.js';
 import type { SourceKind } from '../generation/types.js';
-import { runDiff } from './diff-command.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { runStaleReport } from './status-command.js';
@@ -85,10 +83,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       if (oldPath === undefined || newPath === undefined || extra.length > 0) {
         throw usageError('diff needs exactly two generations: restartd diff OLD NEW');
       }
+      // Loaded on demand: generation reading pulls in zod, which status does not need.
+      const { runDiff } = await import('./diff-command.js');
       return runDiff({ old: oldPath, new: newPath, json: values.json, ...loadOptions }, (text) => io.out(text));
     }
     case 'plan': {
       if (values.old === undefined || values.new === undefined) throw usageError('plan needs --old OLD and --new NEW');
+      const { diffGenerations } = await import('../generation/index.js');
       const changeSet = await diffGenerations(values.old, values.new, loadOptions);
       return runStaleReport({ json: values.json, procRoot: values['proc-root'], changeSet }, io);
     }
