@@ -1,4 +1,13 @@
 export { RestartdError, type RestartdErrorCode } from './errors.js';
+export { createRestartd, Restartd, type PlanRequest, type RestartdEvents, type RestartdOptions } from './restartd.js';
+export { detectStale, type Detection, type DetectOptions } from './detect.js';
+export { diffGenerations, loadGeneration, ManifestSchema, manifestJsonSchema, type DiffOptions, type LoadOptions, type Manifest } from './generation/index.js';
+export { scanProcesses, type ScanOptions } from './scan/scan-processes.js';
+export { gatherDiskFacts } from './scan/disk-facts.js';
+export { matchStale, type MatchOptions } from './match/match-stale.js';
+export { ownerOf } from './owner/owner-of.js';
+export { buildStaleReport, groupByOwner, type StaleReport } from './report/stale-json.js';
+export { renderStaleText } from './report/stale-text.js';
 export type * from './generation/types.js';
 export type * from './scan/types.js';
 export type * from './owner/types.js';

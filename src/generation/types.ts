@@ -7,6 +7,7 @@ export interface GenerationFile {
   path: string;
   /** Pairing key: the path relative to the generation root (dir, manifest) or `name/rel` inside a store path (nix). */
   rel: string;
+  /** Size in bytes; -1 when unknown (a manifest entry without `size`). */
   size: number;
   /** Device and inode, when the file was stat()ed (dir, nix); lets hardlinked trees compare without reading. */
   dev?: number;
@@ -26,6 +27,8 @@ export interface Generation {
   /** nix: the store paths of the generation's closure, and the store dir they live in. */
   closure?: Set<string>;
   storeDir?: string;
+  /** Paths left out because they could not be read (EACCES), so a partial listing is visible. */
+  unreadable?: string[];
 }
 
 export interface FileChangeChanged {

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import type { z } from 'zod';
+import { UNKNOWN_SIZE } from '../diff/compare-files.js';
+import { RestartdError, errnoCode } from '../errors.js';
+import { ManifestSchema } from './manifest-schema.js';
+import type { Generation, GenerationFile } from './types.js';
+
+function manifestError(path: string, detail: string, cause?: unknown): RestartdError {
+  return new RestartdError('BAD_MANIFEST', `manifest ${path}: ${detail}`, { subject: path, cause });
+}
+
+// `files[3].sha256` from a zod issue path.
+function fieldName(issuePath: readonly PropertyKey[]): string {
+  return issuePath.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`)).join('');
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 3).map((issue) => (issue.path.length > 0 ? `${fieldName(issue.path)}: ${issue.message}` : issue.message));
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  return shown.join('; ') + more;
+}
+
+/** Reads and validates a manifest generation; errors name the file and the field. */
+export async function loadManifest(path: string): Promise<Generation> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw manifestError(path, `cannot read (${errnoCode(error) ?? String(error)})`, error);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw manifestError(path, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) throw manifestError(path, describeIssues(parsed.error.issues), parsed.error);
+
+  const root = parsed.data.root.replace(/\/+$/, '');
+  const files = new Map<string, GenerationFile>();
+  for (const entry of parsed.data.files) {
+    files.set(entry.path, {
+      path: `${root}/${entry.path}`,
+      rel: entry.path,
+      size: entry.size ?? UNKNOWN_SIZE,
+      sha256: entry.sha256.toLowerCase(),
+    });
+  }
+  return { source: 'manifest', path, files };
+}
