@@ -1,8 +1,9 @@
 import type { ChangeSet } from './generation/types.js';
-import { matchStale } from './match/match-stale.js';
+import { createStaleFileMatcher, toStaleProcess } from './match/match-stale.js';
 import type { StaleProcess } from './match/types.js';
 import { gatherDiskFacts } from './scan/disk-facts.js';
-import { scanProcesses } from './scan/scan-processes.js';
+import { ProcReader } from './scan/proc-reader.js';
+import { completeImage, scanHeldFiles } from './scan/scan-processes.js';
 import type { ScanResult } from './scan/types.js';
 
 export interface DetectOptions {
@@ -14,6 +15,7 @@ export interface DetectOptions {
 }
 
 export interface Detection {
+  /** The scan; only stale processes carry uid, cgroup, cwd, root and mount namespace. */
   scan: ScanResult;
   stale: StaleProcess[];
   durationMs: number;
@@ -22,15 +24,20 @@ export interface Detection {
 /** Scan every process and match it against the ChangeSet and the disk: the detection core. */
 export async function detectStale(options: DetectOptions = {}): Promise<Detection> {
   const started = performance.now();
-  const scan = await scanProcesses({
-    ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
-    ...(options.pids === undefined ? {} : { pids: options.pids }),
-  });
+  const procRoot = options.procRoot ?? '/proc';
+  const scan = scanHeldFiles({ procRoot, ...(options.pids === undefined ? {} : { pids: options.pids }) });
   const shared = {
     changeSet: options.changeSet,
     ...(options.scratchDirs === undefined ? {} : { scratchDirs: options.scratchDirs }),
   };
-  const disk = gatherDiskFacts(scan, { ...shared, ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }) });
-  const stale = matchStale(scan.processes, { ...shared, disk });
+  const disk = gatherDiskFacts(scan, { ...shared, procRoot });
+  const staleFiles = createStaleFileMatcher({ ...shared, disk });
+  const reader = new ProcReader(procRoot);
+  const stale: StaleProcess[] = [];
+  for (const image of scan.processes) {
+    const files = staleFiles(image);
+    // Owner, uid and the rest are read only for the processes that need reporting.
+    if (files.length > 0 && completeImage(reader, image, scan.unreadable)) stale.push(toStaleProcess(image, files));
+  }
   return { scan, stale, durationMs: performance.now() - started };
 }

@@ -15,31 +15,40 @@ export interface MatchOptions {
 
 /** Finds the stale processes and, for each, the held files that make it stale. Pure. */
 export function matchStale(images: readonly ProcessImage[], options: MatchOptions): StaleProcess[] {
-  const changes = indexChangeSet(options.changeSet);
-  const policy: MatchPolicy = { scratchDirs: options.scratchDirs ?? DEFAULT_SCRATCH_DIRS };
+  const staleFiles = createStaleFileMatcher(options);
   const stale: StaleProcess[] = [];
   for (const image of images) {
-    if (image.kernelThread) continue;
-    const files = staleFilesOf(image, changes, policy, options.disk);
-    if (files.length === 0) continue;
-    stale.push({
-      pid: image.pid,
-      ppid: image.ppid,
-      startTime: image.startTime,
-      uid: image.uid,
-      comm: image.comm,
-      exe: image.exe,
-      owner: ownerOf(image),
-      files,
-    });
+    const files = staleFiles(image);
+    if (files.length > 0) stale.push(toStaleProcess(image, files));
   }
   return stale;
+}
+
+/** The per-process half of matchStale: the stale files of one image (none for kernel threads). */
+export function createStaleFileMatcher(options: MatchOptions): (image: ProcessImage) => StaleFile[] {
+  const changes = indexChangeSet(options.changeSet);
+  const policy: MatchPolicy = { scratchDirs: options.scratchDirs ?? DEFAULT_SCRATCH_DIRS };
+  return (image) => (image.kernelThread ? [] : staleFilesOf(image, changes, policy, options.disk));
+}
+
+export function toStaleProcess(image: ProcessImage, files: StaleFile[]): StaleProcess {
+  return {
+    pid: image.pid,
+    ppid: image.ppid,
+    startTime: image.startTime,
+    uid: image.uid,
+    comm: image.comm,
+    exe: image.exe,
+    owner: ownerOf(image),
+    files,
+  };
 }
 
 function staleFilesOf(image: ProcessImage, changes: ChangeIndex, policy: MatchPolicy, disk: DiskFacts): StaleFile[] {
   const byPath = new Map<string, StaleFile>();
   for (const ref of image.files) {
-    if (byPath.has(ref.path) || !needsDiskFact(ref, changes, policy) && !changes.lookup(ref.path)) continue;
+    if (byPath.has(ref.path)) continue;
+    if (!changes.lookup(ref.path) && !needsDiskFact(ref, changes, policy)) continue;
     const file = judge(ref, changes, disk);
     if (file) byPath.set(ref.path, file);
   }

@@ -26,7 +26,7 @@ export function gatherDiskFacts(scan: ScanResult, options: DiskFactOptions = {})
   const sameCache = new Map<string, boolean | undefined>();
   const facts: DiskFacts = new Map();
   for (const image of scan.processes) {
-    const prefix = rootPrefix(reader, image, scan.self.mntNs);
+    const prefix = rootPrefix(reader, image, scan.self.rootId);
     for (const ref of image.files) {
       if (!needsDiskFact(ref, changes, policy)) continue;
       facts.set(ref, factFor(reader, image, ref, prefix, statCache, sameCache));
@@ -35,9 +35,9 @@ export function gatherDiskFacts(scan: ScanResult, options: DiskFactOptions = {})
   return facts;
 }
 
-/** Where the process's "/" is from here: "" when it shares ours. */
-function rootPrefix(reader: ProcReader, image: ProcessImage, selfMntNs: string | null): string {
-  if (reader.live && image.root === '/' && image.mntNs === selfMntNs) return '';
+/** Where the process's "/" is from here: "" when it is the same directory as ours. */
+function rootPrefix(reader: ProcReader, image: ProcessImage, selfRootId: string | undefined): string {
+  if (reader.live && image.rootId !== undefined && image.rootId === selfRootId) return '';
   return reader.path(image.pid, 'root');
 }
 

@@ -127,6 +127,17 @@ export function parseMapsDev(dev: string): { major: number; minor: number } | un
 
 /** Formats a stat() st_dev (glibc encoding) the way maps prints devices: "fd:01". */
 export function formatStatDev(dev: number): string {
+  let text = devCache.get(dev);
+  if (text === undefined) {
+    text = formatDev(dev);
+    devCache.set(dev, text);
+  }
+  return text;
+}
+
+const devCache = new Map<number, string>();
+
+function formatDev(dev: number): string {
   const big = BigInt(dev);
   const major = Number(((big >> 8n) & 0xfffn) | ((big >> 32n) & ~0xfffn));
   const minor = Number((big & 0xffn) | ((big >> 12n) & ~0xffn));

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 
 /** A failed read of one /proc entry: the errno, kept as data (races and permissions are normal). */
@@ -26,6 +26,8 @@ export function isGone(error: unknown): boolean {
  * thread-pool hop of an async read costs more than the read itself.
  */
 export class ProcReader {
+  private buffer = Buffer.allocUnsafe(1 << 20);
+
   constructor(readonly root: string = '/proc') {}
 
   get live(): boolean {
@@ -48,11 +50,23 @@ export class ProcReader {
     return `${this.root}/${pid}/${entry}`;
   }
 
+  /** Reads a /proc text file into one reused buffer: no fstat (proc files report size 0), no per-read allocation. */
   read(pid: number | 'self', entry: string): string {
+    let fd: number | undefined;
     try {
-      return readFileSync(this.path(pid, entry), 'latin1');
+      fd = openSync(this.path(pid, entry), 'r');
+      let length = 0;
+      for (;;) {
+        if (length === this.buffer.length) this.buffer = Buffer.concat([this.buffer, Buffer.allocUnsafe(this.buffer.length)]);
+        const n = readSync(fd, this.buffer, length, this.buffer.length - length, null);
+        if (n === 0) break;
+        length += n;
+      }
+      return this.buffer.toString('utf8', 0, length);
     } catch (error) {
       throw new ProcReadError(entry, errnoCode(error) ?? 'EIO');
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 
@@ -89,8 +103,14 @@ export class ProcReader {
     }
   }
 
+  /** "dev:ino" of what a magic link (root, cwd) points at, or undefined. */
+  identity(pid: number | 'self', entry: string): string | undefined {
+    const st = this.statThrough(pid, entry);
+    return st ? `${st.dev}:${st.ino}` : undefined;
+  }
+
   /** stat() through a magic link (fd/N, map_files/RANGE): the held file itself. */
-  statThrough(pid: number, entry: string): Stats | undefined {
+  statThrough(pid: number | 'self', entry: string): Stats | undefined {
     try {
       return statSync(this.path(pid, entry), { throwIfNoEntry: false });
     } catch {

@@ -17,9 +17,25 @@ export interface ScanOptions {
  * counted; one that can't be read (EACCES) is reported, never fatal.
  */
 export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResult> {
+  const scan = scanHeldFiles(options);
+  const reader = new ProcReader(options.procRoot ?? '/proc');
+  scan.processes = scan.processes.filter((image) => completeImage(reader, image, scan.unreadable));
+  return scan;
+}
+
+/**
+ * The hot half of a scan: only what matching needs (stat, exe, maps, fds, root identity).
+ * uid, cgroup, cwd, root path and mount namespace are left for completeImage, which
+ * detectStale calls for the stale processes only.
+ */
+export function scanHeldFiles(options: ScanOptions = {}): ScanResult {
   const reader = new ProcReader(options.procRoot ?? '/proc');
   const selfPid = reader.live ? process.pid : -1;
-  const self = { pid: selfPid, mntNs: reader.live ? (reader.tryLink('self', 'ns/mnt') ?? null) : null };
+  const self = {
+    pid: selfPid,
+    mntNs: reader.live ? (reader.tryLink('self', 'ns/mnt') ?? null) : null,
+    rootId: reader.live ? reader.identity('self', 'root') : undefined,
+  };
   const processes: ProcessImage[] = [];
   const unreadable: UnreadableProcess[] = [];
   let vanished = 0;
@@ -40,17 +56,43 @@ export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResu
 
 const UID_LINE = /^Uid:\s+(\d+)/m;
 
+/**
+ * Fills what the hot scan left out: uid, cgroup, cwd, root and mount namespace. Returns false
+ * when the process is gone; a part that can't be read is reported in `unreadable`.
+ */
+export function completeImage(reader: ProcReader, image: ProcessImage, unreadable: UnreadableProcess[]): boolean {
+  const { pid } = image;
+  try {
+    const uid = UID_LINE.exec(reader.read(pid, 'status'))?.[1];
+    image.uid = uid === undefined ? reader.ownerUid(pid) : Number(uid);
+    if (image.kernelThread) return true;
+    image.cgroup = parseCgroup(reader.read(pid, 'cgroup'));
+  } catch (error) {
+    if (isGone(error)) return false;
+    if (!(error instanceof ProcReadError)) throw error;
+    unreadable.push({ pid, what: error.what, code: error.code });
+    return true;
+  }
+  image.root = reader.tryLink(pid, 'root') ?? null;
+  image.mntNs = reader.tryLink(pid, 'ns/mnt') ?? null;
+  const cwd = reader.tryLink(pid, 'cwd');
+  if (cwd !== undefined) {
+    const { path, deleted } = splitDeleted(cwd);
+    image.cwd = path;
+    if (deleted) image.files.push({ path, via: 'cwd', deleted: true });
+  }
+  return true;
+}
+
 function readProcess(reader: ProcReader, pid: number, unreadable: UnreadableProcess[]): ProcessImage | undefined {
   const stat = parseStat(reader.read(pid, 'stat'));
   if (!stat) throw new ProcReadError('stat', 'EINVAL');
-  const uidMatch = UID_LINE.exec(reader.read(pid, 'status'));
-  const uid = uidMatch?.[1] ? Number(uidMatch[1]) : reader.ownerUid(pid);
   const image: ProcessImage = {
     pid,
     ppid: stat.ppid,
     startTime: stat.startTime,
     comm: stat.comm,
-    uid,
+    uid: -1,
     exe: null,
     cwd: null,
     root: null,
@@ -60,8 +102,6 @@ function readProcess(reader: ProcReader, pid: number, unreadable: UnreadableProc
     files: [],
   };
   if (image.kernelThread || stat.state === 'Z') return image;
-
-  image.cgroup = parseCgroup(reader.read(pid, 'cgroup'));
   try {
     readHeldFiles(reader, image);
   } catch (error) {
@@ -74,28 +114,17 @@ function readProcess(reader: ProcReader, pid: number, unreadable: UnreadableProc
 
 function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
   const { pid } = image;
-  const exeName = reader.link(pid, 'exe');
-  image.root = reader.link(pid, 'root');
-  image.cwd = reader.tryLink(pid, 'cwd') ?? null;
-  image.mntNs = reader.tryLink(pid, 'ns/mnt') ?? null;
+  const exe = splitDeleted(reader.link(pid, 'exe'));
+  const rootId = reader.identity(pid, 'root');
+  if (rootId !== undefined) image.rootId = rootId;
   const files = readMappedFiles(reader, pid);
-  const exe = splitDeleted(exeName);
   image.exe = exe.path;
   const exeMapped = files.find((f) => f.path === exe.path);
-  image.files.push({
-    path: exe.path,
-    via: 'exe',
-    deleted: exe.deleted,
-    ...(exeMapped?.dev === undefined ? {} : { dev: exeMapped.dev }),
-    ...(exeMapped?.ino === undefined ? {} : { ino: exeMapped.ino }),
-  });
-  image.files.push(...files);
-  if (image.cwd !== null) {
-    const cwd = splitDeleted(image.cwd);
-    image.cwd = cwd.path;
-    if (cwd.deleted) image.files.push({ path: cwd.path, via: 'cwd', deleted: true });
-  }
-  image.files.push(...readFdFiles(reader, pid));
+  const exeRef: FileRef = { path: exe.path, via: 'exe', deleted: exe.deleted };
+  if (exeMapped?.dev !== undefined) exeRef.dev = exeMapped.dev;
+  if (exeMapped?.ino !== undefined) exeRef.ino = exeMapped.ino;
+  image.files.push(exeRef, ...files);
+  readFdFiles(reader, pid, image.files);
 }
 
 /** One FileRef per mapped file (a library maps as several ranges of one inode). */
@@ -126,8 +155,7 @@ function readMappedFiles(reader: ProcReader, pid: number): FileRef[] {
 /** Paths that are never files of installed software (pseudo filesystems). */
 const PSEUDO_FS = ['/dev/', '/proc/', '/sys/'];
 
-function readFdFiles(reader: ProcReader, pid: number): FileRef[] {
-  const refs: FileRef[] = [];
+function readFdFiles(reader: ProcReader, pid: number, into: FileRef[]): void {
   for (const name of reader.list(pid, 'fd')) {
     const target = reader.tryLink(pid, `fd/${name}`);
     if (target === undefined || target.charCodeAt(0) !== 47) continue;
@@ -141,7 +169,6 @@ function readFdFiles(reader: ProcReader, pid: number): FileRef[] {
       ref.ino = st.ino;
       ref.size = st.size;
     }
-    refs.push(ref);
+    into.push(ref);
   }
-  return refs;
 }

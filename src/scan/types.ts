@@ -40,6 +40,8 @@ export interface ProcessImage {
   root: string | null;
   /** Mount namespace identity ("mnt:[4026531841]"). */
   mntNs: string | null;
+  /** "dev:ino" of the process's root directory: equal to restartd's own when they see the same "/". */
+  rootId?: string;
   cgroup: CgroupEntry[];
   kernelThread: boolean;
   files: FileRef[];
@@ -58,6 +60,6 @@ export interface ScanResult {
   unreadable: UnreadableProcess[];
   /** Processes that exited while being scanned. */
   vanished: number;
-  /** The mount namespace and pid of the scanner itself. */
-  self: { pid: number; mntNs: string | null };
+  /** The scanner itself: its pid, mount namespace and root identity. */
+  self: { pid: number; mntNs: string | null; rootId?: string | undefined };
 }
