@@ -1,0 +1,212 @@
+// Renders the results as markdown (printed to stdout and written to bench/out/latest.md).
+
+/** Targets for the largest workload (defined at N = 2000). `value` is computed from one scan case. */
+export const TARGETS = [
+  {
+    id: 'vs-checkrestart',
+    text: 'restartd ≥ 4× faster than checkrestart',
+    value: (c) => c.ratios['checkrestart/restartd'],
+    met: (v) => v >= 4,
+    fmt: (v) => `${fmtX(v)}`,
+  },
+  {
+    id: 'vs-needrestart',
+    text: 'restartd ≥ 8× faster than needrestart',
+    value: (c) => c.ratios['needrestart/restartd'],
+    met: (v) => v >= 8,
+    fmt: (v) => `${fmtX(v)}`,
+  },
+  {
+    id: 'vs-floor',
+    text: 'restartd within 2.5× of the C floor (wall)',
+    value: (c) => c.ratios['restartd/floor'],
+    met: (v) => v <= 2.5,
+    fmt: (v) => `${fmtX(v)}`,
+  },
+  {
+    id: 'rss',
+    text: 'restartd peak RSS ≤ 100 MB',
+    value: (c) => (c.tools.restartd?.rssPeakKb == null ? null : c.tools.restartd.rssPeakKb / 1024),
+    met: (v) => v <= 100,
+    fmt: (v) => `${v.toFixed(0)} MB`,
+  },
+];
+
+export const TARGET_N = 2000;
+
+/** The target verdicts for each mode, at N = 2000 (or the largest N run, marked as such). */
+export function evaluateTargets(scanCases) {
+  const out = [];
+  const modes = [...new Set(scanCases.map((c) => c.mode))];
+  for (const mode of modes) {
+    const cases = scanCases.filter((c) => c.mode === mode && !c.error);
+    if (cases.length === 0) continue;
+    const c = cases.find((x) => x.n === TARGET_N) ?? cases.reduce((a, b) => (b.n > a.n ? b : a));
+    for (const t of TARGETS) {
+      const v = t.value(c);
+      out.push({ mode, n: c.n, atTargetN: c.n === TARGET_N, id: t.id, target: t.text, value: v ?? null, shown: v == null ? 'n/a' : t.fmt(v), met: v == null ? null : t.met(v) });
+    }
+  }
+  return out;
+}
+
+function fmtX(v) {
+  if (v == null) return '–';
+  return `${v >= 10 ? v.toFixed(0) : v.toFixed(1)}×`;
+}
+
+function fmtMs(ms) {
+  if (ms == null) return '–';
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  return `${ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)} ms`;
+}
+
+function fmtMb(kb) {
+  return kb == null ? '–' : `${(kb / 1024).toFixed(0)} MB`;
+}
+
+function pct(x) {
+  return x == null ? '–' : `${(x * 100).toFixed(x === 1 || x === 0 ? 0 : 1)}%`;
+}
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export function renderMarkdown(results) {
+  const { config, machine, scan, diff, targets } = results;
+  const out = [];
+  out.push(`# restartd benchmark — ${results.startedAt}`);
+  out.push('');
+  out.push(
+    `${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memGb} GB RAM, Linux ${machine.kernel}, Node ${machine.node}; ` +
+      `needrestart ${machine.versions.needrestart ?? '–'}, debian-goodies ${machine.versions['debian-goodies'] ?? '–'}, lsof ${machine.versions.lsof ?? '–'}. ` +
+      `${machine.processesAtStart} processes on the host before any workload.`,
+  );
+  if (scan.length) {
+    const tools = config.tools;
+    out.push('');
+    out.push(`## Process scan — topology ${config.topology}, median of ${config.runs} runs (wall, each tool a separate process; RSS = peak of the tool's largest process)`);
+    out.push('');
+    const header = ['mode', 'N', 'stale/procs', 'tool', 'wall', 'min–max', 'peak RSS', 'CPU', 'recall', 'FP', 'outside', 'vs restartd'];
+    const rows = [];
+    for (const c of scan) {
+      if (c.error) {
+        rows.push([c.mode, c.n, '–', `error: ${c.error.slice(0, 100)}`, '', '', '', '', '', '', '', '']);
+        continue;
+      }
+      tools.forEach((t, i) => {
+        const r = c.tools[t];
+        const lead = i === 0 ? [c.mode, c.n, `${c.workload.stale}/${c.workload.processes}`] : ['', '', ''];
+        const label = t === 'floor' ? 'floor (C)' : t;
+        if (!r) return;
+        if (r.skipped) {
+          rows.push([...lead, label, `skipped: ${r.skipped.slice(0, 70)}`, '', '', '', '', '', '', '']);
+          return;
+        }
+        const a = r.accuracy;
+        const vs =
+          t === 'restartd' ? '' : t === 'floor' ? `restartd/floor = ${fmtX(c.ratios['restartd/floor'])}` : `${t}/restartd = ${fmtX(c.ratios[`${t}/restartd`])}`;
+        rows.push([
+          ...lead,
+          label,
+          r.runs.length ? fmtMs(r.wallMedianMs) : 'no successful run',
+          r.runs.length ? `${fmtMs(r.wallMinMs)}–${fmtMs(r.wallMaxMs)}` : '',
+          fmtMb(r.rssPeakKb),
+          r.cpuMedianMs === 0 ? '<10 ms' : fmtMs(r.cpuMedianMs),
+          a ? pct(a.recall) : r.accuracyError ? 'unreadable' : '–',
+          a ? a.falsePositives : '–',
+          a ? a.outside : '–',
+          vs,
+        ]);
+      });
+    }
+    out.push(table(header, rows));
+    const ok = scan.filter((c) => !c.error);
+    if (ok.length) {
+      out.push('');
+      out.push(
+        `Host during each case — processes in /proc at its start (workload + rest of the host: every tool scans them all), ` +
+          `and the CPU the rest of the host used while the tools ran (share of all ${machine.cpus} CPUs): ` +
+          ok.map((c) => `${c.mode}/${c.n}: ${c.workload.hostProcesses} procs, ${pct(c.workload.otherCpu)} CPU`).join('; ') +
+          '.',
+      );
+      const noisy = ok
+        .map((c) => {
+          const reasons = [];
+          if (c.workload.otherCpu > 0.1) reasons.push(`other processes used ${pct(c.workload.otherCpu)} of the CPUs`);
+          const foreign = Math.max(c.workload.hostProcesses, c.workload.hostProcessesAfter ?? 0) - c.workload.processes;
+          if (foreign > 500) reasons.push(`${foreign} processes besides the workload (every tool scanned them too)`);
+          return reasons.length ? `${c.mode}/${c.n}: ${reasons.join(', ')}` : null;
+        })
+        .filter(Boolean);
+      if (noisy.length) {
+        out.push('');
+        out.push(
+          `NOISY — other work on this host: ${noisy.join('; ')}. ` +
+            `Those rows are slower, more spread, or scan more than N processes: re-run on a quiet host before drawing conclusions.`,
+        );
+      }
+    }
+    const scanNotes = scan
+      .filter((c) => !c.error && c.tools.restartd?.scanMs != null)
+      .map((c) => `${c.mode}/${c.n}: ${c.tools.restartd.scanMs} ms (${fmtX(c.ratios['restartdScan/floor'])} floor)`);
+    out.push('');
+    out.push(
+      `recall = stale workload processes flagged / stale workload processes; FP = non-stale workload processes flagged (supervisor included); ` +
+        `outside = flagged processes that are not the workload's. Node startup alone (node -e 0): ${fmtMs(machine.nodeStartupMs)}. ` +
+        (scanNotes.length ? `restartd's own scan time (scanned.durationMs): ${scanNotes.join('; ')}.` : ''),
+    );
+    const slow = scan.flatMap((c) => Object.values(c.tools ?? {}).filter((r) => r.runs && r.plannedRuns < config.runs).map((r) => `${r.tool} at ${c.mode}/${c.n}: ${r.runs.length} runs`));
+    if (slow.length) out.push('', `Fewer runs for slow tools (first run > 15 s): ${slow.join('; ')}.`);
+    const failures = scan.flatMap((c) => Object.values(c.tools ?? {}).filter((r) => r.failures?.length).map((r) => `${r.tool} at ${c.mode}/${c.n}: ${r.failures.length} failed runs`));
+    if (failures.length) out.push('', `Failed runs (left out of the medians): ${failures.join('; ')}.`);
+    const parse = scan.flatMap((c) => Object.values(c.tools ?? {}).filter((r) => r.parseWarning).map((r) => `${r.tool} at ${c.mode}/${c.n}: ${r.parseWarning}`));
+    if (parse.length) out.push('', `Parser warnings (recall/FP may be off): ${parse.join('; ')}.`);
+    const died = scan.filter((c) => c.workload?.diedDuringBench);
+    if (died.length) out.push('', `WARNING: workload processes died during the runs: ${died.map((c) => `${c.mode}/${c.n}: ${c.workload.diedDuringBench}`).join('; ')}.`);
+  }
+  if (targets.length) {
+    out.push('');
+    out.push(`## Targets (at N = ${TARGET_N})`);
+    out.push('');
+    out.push(
+      table(
+        ['mode', 'N', 'target', 'value', 'met'],
+        targets.map((t) => [t.mode, t.atTargetN ? t.n : `${t.n} (not ${TARGET_N})`, t.target, t.shown, t.met == null ? 'n/a' : t.met ? 'met' : 'NOT MET']),
+      ),
+    );
+  }
+  if (diff) {
+    out.push('');
+    out.push(`## Diff — two ${diff.truth?.files ?? '?'}-file trees, mostly hardlinks (median of ${config.diffRuns} runs)`);
+    out.push('');
+    if (diff.error) {
+      out.push(`error: ${diff.error}`);
+    } else {
+      const rd = diff.tools.restartd;
+      const dq = diff.tools['diff -rq'];
+      const counts = (r) => (r?.counts ? `${r.counts.changed}/${r.counts.added}/${r.counts.removed}` : r?.countsError ? `? (${r.countsError.slice(0, 60)})` : '–');
+      out.push(
+        table(
+          ['tool', 'wall', 'min–max', 'peak RSS', 'changed/added/removed', 'matches generated'],
+          [
+            ['generated', '', '', '', `${diff.truth.changed}/${diff.truth.added}/${diff.truth.removed}`, ''],
+            ...[rd, dq].map((r) =>
+              r.skipped
+                ? [r.tool, `skipped: ${r.skipped.slice(0, 60)}`, '', '', '', '']
+                : [r.tool, fmtMs(r.wallMedianMs), `${fmtMs(r.wallMinMs)}–${fmtMs(r.wallMaxMs)}`, fmtMb(r.rssPeakKb), counts(r), r.countsMatch ? 'yes' : 'NO'],
+            ),
+          ],
+        ),
+      );
+      out.push('');
+      out.push(`restartd/diff -rq = ${fmtX(diff.ratio['restartd/diff -rq'])} (below 1× means restartd is faster). Trees in ${diff.root} (${diff.filesystem ?? '?'}), generated in ${fmtMs(diff.generateMs)}; other processes used ${pct(diff.otherCpu)} of the CPUs during the timed runs${diff.otherCpu > 0.1 ? ' (NOISY)' : ''}.`);
+    }
+  }
+  out.push('');
+  return out.join('\n');
+}
