@@ -3,7 +3,8 @@ import { createStaleFileMatcher, toStaleProcess } from './match/match-stale.js';
 import type { StaleProcess } from './match/types.js';
 import { gatherDiskFacts } from './scan/disk-facts.js';
 import { ProcReader } from './scan/proc-reader.js';
-import { completeImage, scanHeldFiles } from './scan/scan-processes.js';
+import { scanHeldFilesParallel } from './scan/parallel-scan.js';
+import { completeImage } from './scan/scan-processes.js';
 import type { ScanResult } from './scan/types.js';
 
 export interface DetectOptions {
@@ -12,6 +13,8 @@ export interface DetectOptions {
   procRoot?: string;
   pids?: number[];
   scratchDirs?: readonly string[];
+  /** Scan on two threads: 'auto' (default) when there are enough processes. */
+  parallel?: boolean | 'auto';
 }
 
 export interface Detection {
@@ -25,7 +28,11 @@ export interface Detection {
 export async function detectStale(options: DetectOptions = {}): Promise<Detection> {
   const started = performance.now();
   const procRoot = options.procRoot ?? '/proc';
-  const scan = scanHeldFiles({ procRoot, ...(options.pids === undefined ? {} : { pids: options.pids }) });
+  const scan = await scanHeldFilesParallel({
+    procRoot,
+    ...(options.pids === undefined ? {} : { pids: options.pids }),
+    ...(options.parallel === undefined ? {} : { parallel: options.parallel }),
+  });
   const shared = {
     changeSet: options.changeSet,
     ...(options.scratchDirs === undefined ? {} : { scratchDirs: options.scratchDirs }),

@@ -36,11 +36,20 @@ export function scanHeldFiles(options: ScanOptions = {}): ScanResult {
     mntNs: reader.live ? (reader.tryLink('self', 'ns/mnt') ?? null) : null,
     rootId: reader.live ? reader.identity('self', 'root') : undefined,
   };
+  const part = scanPids(reader, options.pids ?? reader.listPids(), options.includeSelf ? -1 : selfPid);
+  return { ...part, self };
+}
+
+/** The processes, unreadable entries and vanished count of one batch of PIDs. */
+export type ScanPart = Omit<ScanResult, 'self'>;
+
+/** Scans a batch of PIDs (skipping `skipPid`); the unit of work a scan worker takes. */
+export function scanPids(reader: ProcReader, pids: Iterable<number>, skipPid: number): ScanPart {
   const processes: ProcessImage[] = [];
   const unreadable: UnreadableProcess[] = [];
   let vanished = 0;
-  for (const pid of options.pids ?? reader.listPids()) {
-    if (pid === selfPid && !options.includeSelf) continue;
+  for (const pid of pids) {
+    if (pid === skipPid) continue;
     try {
       const image = readProcess(reader, pid, unreadable);
       if (image) processes.push(image);
@@ -51,7 +60,7 @@ export function scanHeldFiles(options: ScanOptions = {}): ScanResult {
       else throw error;
     }
   }
-  return { processes, unreadable, vanished, self };
+  return { processes, unreadable, vanished };
 }
 
 const UID_LINE = /^Uid:\s+(\d+)/m;
