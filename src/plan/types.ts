@@ -3,6 +3,10 @@ import type { Owner } from '../owner/types.js';
 /** What restartd does for one owner. See DESIGN.md "Policy -> Action". */
 export type ActionKind = 'restart' | 'reload' | 'stop-start' | 'notify' | 'daemon-reexec' | 'skip' | 'reboot-hint';
 
+/** The actions a unit may ask for with `X-Restartd-Action=`, and a config file with `units[].action`. */
+export const UNIT_ACTIONS = ['restart', 'reload', 'stop-start', 'notify', 'skip'] as const;
+export type UnitAction = (typeof UNIT_ACTIONS)[number];
+
 /** Why an owner is skipped: literal codes, so tools and tests can match them. */
 export type SkipReason =
   | 'refuse-manual-stop'
@@ -13,7 +17,9 @@ export type SkipReason =
   | 'user-session'
   | 'container'
   | 'kernel-thread'
-  | 'unit-unknown';
+  | 'unit-unknown'
+  /** A unit type systemd cannot restart in place (.mount, .swap, .slice, …). */
+  | 'unit-type';
 
 /** A decision: a tagged union with a reason (never a bare boolean). */
 export type Decision =
@@ -43,27 +49,57 @@ export interface UnitFacts {
   xRestartIfChanged?: boolean;
   xReloadIfChanged?: boolean;
   xStopIfChanged?: boolean;
-  xRestartdAction?: 'restart' | 'reload' | 'stop-start' | 'notify' | 'skip';
+  xRestartdAction?: UnitAction;
   /** The unit's files changed in the switch: a daemon-reload must come first. */
   unitFileChanged?: boolean;
 }
 
-/** One action of a plan: JSON field names are a contract (`restartd plan --json` `actions`). */
+/**
+ * One action of a plan: JSON field names are a contract (`restartd plan --json` `actions`).
+ *
+ * The systemd job an action stands for follows from `action` and `phase` (see `unitJobOf`):
+ * - `restart` (phase restart) → RestartUnit; `reload` (phase reload) → ReloadUnit;
+ * - `stop-start` is two actions of the same owner: one in phase `stop` (StopUnit, run before the
+ *   daemon-reload so the unit stops with the definition it was started with) and one in phase `start`
+ *   (StartUnit, with the new definition). Each phase then maps to exactly one kind of job;
+ * - `daemon-reexec` (PID 1, or a user's manager when `userManager` is set) runs in phase
+ *   `daemon-reload`, before any restart, so the new manager runs the jobs; `notify` runs in phase `notify`; `skip` and `reboot-hint` have phase `none`.
+ */
 export interface PlannedAction {
   owner: Owner;
   action: ActionKind;
+  /** For `skip`, the SkipReason code (see `detail` for the words); otherwise why this action. */
   reason: string;
+  /** For `skip`: the human explanation behind the code. */
+  detail?: string;
+  /** The stale processes this action is about, ascending. */
   pids: number[];
   phase: Phase | 'none';
   /** The systemd unit to act on (system-unit, user-unit), when there is one. */
   unit?: string;
-  /** Socket units to restart after the service (socket activation). */
+  /**
+   * Set when a user's manager (user@UID.service) runs the job: for a user unit, and for the
+   * daemon-reexec of the user manager itself (owner user@UID.service).
+   */
+  userManager?: { uid: number };
+  /**
+   * Socket units of a socket-activated service: restarted after the service (phase restart),
+   * stopped with it (phase stop), started before it (phase start). Sorted.
+   */
   sockets?: string[];
+  /** What makes the owner stale, in a few words: "holds deleted /usr/lib/libssl.so.3 (+2 more files)". */
+  evidence?: string;
 }
 
+/**
+ * Phase `daemon-reload` runs the re-executions first (PID 1, then users' managers), then the
+ * daemon-reloads `daemonReload` and `userDaemonReloads` ask for.
+ */
 export interface Plan {
-  /** Whether a daemon-reload runs before the restarts (unit files changed). */
+  /** Whether a daemon-reload of the system manager runs before the restarts (unit files changed). */
   daemonReload: boolean;
-  /** Every owner's action, skips included, in phase order. */
+  /** Users whose manager needs a daemon-reload (their units' files changed), ascending uids. */
+  userDaemonReloads?: number[];
+  /** Every owner's action, skips included, in phase order (skips and reboot hints last). */
   actions: PlannedAction[];
 }

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { RestartdError, errnoCode } from '../errors.js';
+import { describeIssues } from './describe-issues.js';
+import { ConfigSchema, DEFAULT_CONFIG, type Config } from './schema.js';
+
+/** Where restartd looks for its config when `--config` is not given. */
+export const DEFAULT_CONFIG_PATH = '/etc/restartd/config.json';
+
+/** Config files are small; anything bigger is a mistake (or an attack on the parser). */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export interface LoadConfigOptions {
+  /** Where to look when `path` is not given (tests); defaults to DEFAULT_CONFIG_PATH. */
+  defaultPath?: string;
+}
+
+/**
+ * Reads and validates restartd's config. With no `path` (no `--config`), a missing default file
+ * means the defaults; an explicit path must exist. Every failure is a `RestartdError('BAD_CONFIG')`
+ * naming the file and the field: `config /etc/restartd/config.json: units[2].action: expected …`.
+ */
+export async function loadConfig(path?: string, options: LoadConfigOptions = {}): Promise<Config> {
+  const file = path ?? options.defaultPath ?? DEFAULT_CONFIG_PATH;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = errnoCode(error);
+    if (path === undefined && code === 'ENOENT') return structuredClone(DEFAULT_CONFIG);
+    throw configError(file, `cannot read (${code ?? String(error)})`, error);
+  }
+  if (text.length > MAX_CONFIG_BYTES) throw configError(file, `too large (${text.length} bytes, at most ${MAX_CONFIG_BYTES})`);
+  return parseConfig(text, file);
+}
+
+/** Validates config text; `file` names it in errors. */
+export function parseConfig(text: string, file: string): Config {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw configError(file, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  const parsed = ConfigSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw configError(file, describeIssues(parsed.error.issues), parsed.error);
+  return parsed.data;
+}
+
+function configError(file: string, detail: string, cause?: unknown): RestartdError {
+  return new RestartdError('BAD_CONFIG', `config ${file}: ${detail}`, { subject: file, cause });
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { globProblem } from '../plan/glob.js';
+import { UNIT_ACTIONS } from '../plan/types.js';
+
+const unitGlob = z
+  .string()
+  .superRefine((pattern, ctx) => {
+    const problem = globProblem(pattern);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: pattern });
+  })
+  .describe('A unit name or glob (*, ?, [...]). Unless it ends in a unit type (".socket") or "*", ".service" is implied: "nginx", "php*-fpm", "getty@*".');
+
+/** One per-unit override: the first entry whose `match` fits the unit decides. */
+export const UnitOverrideSchema = z
+  .strictObject({
+    match: unitGlob,
+    action: z.enum(UNIT_ACTIONS).describe('What to do with a stale unit that matches.'),
+    reason: z.string().min(1).optional().describe('Shown in plans and reports next to the action.'),
+  })
+  .meta({ title: 'restartd unit override' });
+
+const absoluteDir = z.string().regex(/^\//, 'expected an absolute path');
+
+/** restartd's config file (default /etc/restartd/config.json). Unknown keys are errors. */
+export const ConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1),
+    units: z
+      .array(UnitOverrideSchema)
+      .default([])
+      .describe('Per-unit overrides, tried in order; they win over unit keys and the protected list.'),
+    protect: z
+      .array(unitGlob)
+      .default([])
+      .describe('Units never restarted (skipped as protected-unit), on top of the built-in list.'),
+    unprotect: z
+      .array(unitGlob)
+      .default([])
+      .describe('Units taken off the built-in protected list (e.g. "docker" on a host whose containers may restart).'),
+    jobTimeoutSeconds: z
+      .number()
+      .positive()
+      .max(86_400)
+      .default(300)
+      .describe('How long one systemd job (restart, reload, stop, start) may take before it counts as failed.'),
+    concurrency: z.number().int().min(1).max(256).default(4).describe('How many units restart at the same time.'),
+    scratchDirs: z
+      .array(absoluteDir)
+      .optional()
+      .describe('Deleted files under these dirs are scratch, not installed software (default /tmp, /var, /run, /dev/shm).'),
+  })
+  .meta({
+    $id: 'https://restartd.dev/schemas/config.schema.json',
+    title: 'restartd config',
+    description: 'How restartd decides what to do with stale units (/etc/restartd/config.json).',
+  });
+
+/** A validated config, defaults filled in. */
+export type Config = z.infer<typeof ConfigSchema>;
+/** A config file as written (defaults not yet applied). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type UnitOverride = z.infer<typeof UnitOverrideSchema>;
+
+/** The config used when there is no config file. */
+export const DEFAULT_CONFIG: Config = Object.freeze(ConfigSchema.parse({ version: 1 }));
+
+/** The JSON Schema published as schemas/config.schema.json. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ConfigSchema, { io: 'input' }) as Record<string, unknown>;
+}

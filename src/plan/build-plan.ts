@@ -1,0 +1,139 @@
+import type { StaleProcess } from '../match/types.js';
+import type { Owner, OwnerKind } from '../owner/types.js';
+import { compare, summarizeEvidence } from './evidence.js';
+import { decide, userManagerUid, type PolicyConfig } from './policy.js';
+import { PHASES, type Decision, type Phase, type Plan, type PlannedAction, type UnitFacts } from './types.js';
+
+export interface PlanInput {
+  /** Facts per unit, keyed by `unitFactsKey(owner)`: the name for system units, "user/UID/NAME" for user units. */
+  units: ReadonlyMap<string, UnitFacts>;
+  config: PolicyConfig;
+  /** Some system unit file changed in the switch (even of a unit with no stale process). */
+  unitFilesChanged?: boolean;
+}
+
+const KIND_ORDER: Record<OwnerKind, number> = {
+  pid1: 0,
+  'system-unit': 1,
+  'user-unit': 2,
+  'session-scope': 3,
+  process: 4,
+  container: 5,
+  'kernel-thread': 6,
+};
+
+const USER_KEY = /^user\/(\d+)\//;
+
+/** The key of an owner's unit in `PlanInput.units`, or undefined for owners that are not units. */
+export function unitFactsKey(owner: Owner): string | undefined {
+  if (owner.kind === 'system-unit') return owner.name;
+  if (owner.kind === 'user-unit' && owner.uid !== undefined) return `user/${owner.uid}/${owner.name}`;
+  return undefined;
+}
+
+/**
+ * The plan for a set of stale processes. Pure and deterministic: processes are grouped by owner
+ * (one unit with 40 stale workers is one action with 40 pids), each owner gets the policy's decision,
+ * and the actions are ordered by phase, then owner kind, uid and name.
+ */
+export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Plan {
+  const groups = new Map<string, { owner: Owner; processes: StaleProcess[] }>();
+  for (const process of stale) {
+    const { owner } = process;
+    const key = `${owner.kind}\0${owner.uid ?? ''}\0${owner.name}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { owner, processes: [] };
+      groups.set(key, group);
+    }
+    group.processes.push(process);
+  }
+
+  const actions: PlannedAction[] = [];
+  for (const { owner, processes } of groups.values()) {
+    const factsKey = unitFactsKey(owner);
+    const facts = factsKey === undefined ? undefined : input.units.get(factsKey);
+    const decision = decide(owner, facts, input.config);
+    const base = baseAction(owner, decision, processes, facts);
+    if (decision.action === 'stop-start') {
+      actions.push({ ...base, phase: 'stop' }, { ...base, phase: 'start' });
+    } else {
+      actions.push({ ...base, phase: phaseOf(decision) });
+    }
+  }
+  actions.sort(byPlanOrder);
+
+  const { system, users } = daemonReloads(input);
+  return { daemonReload: system, ...(users.length > 0 ? { userDaemonReloads: users } : {}), actions };
+}
+
+function baseAction(owner: Owner, decision: Decision, processes: readonly StaleProcess[], facts: UnitFacts | undefined): Omit<PlannedAction, 'phase'> {
+  const isUnit = owner.kind === 'system-unit' || owner.kind === 'user-unit';
+  const acts = decision.action === 'restart' || decision.action === 'stop-start';
+  const sockets = acts ? (facts?.triggeredBy ?? []).filter((unit) => unit.endsWith('.socket')).sort(compare) : [];
+  return {
+    owner,
+    action: decision.action,
+    reason: decision.reason,
+    ...(decision.action === 'skip' && decision.detail !== undefined ? { detail: decision.detail } : {}),
+    pids: [...new Set(processes.map((p) => p.pid))].sort((a, b) => a - b),
+    ...(isUnit ? { unit: owner.name } : {}),
+    ...userManagerOf(owner, decision),
+    ...(sockets.length > 0 ? { sockets: [...new Set(sockets)] } : {}),
+    evidence: summarizeEvidence(processes),
+  };
+}
+
+// The user manager that runs the job: a user unit's, or the one a user@UID.service re-executes.
+function userManagerOf(owner: Owner, decision: Decision): Pick<PlannedAction, 'userManager'> {
+  if (owner.kind === 'user-unit' && owner.uid !== undefined) return { userManager: { uid: owner.uid } };
+  const uid = owner.kind === 'system-unit' && decision.action === 'daemon-reexec' ? userManagerUid(owner.name) : undefined;
+  return uid === undefined ? {} : { userManager: { uid } };
+}
+
+function phaseOf(decision: Decision): Phase | 'none' {
+  switch (decision.action) {
+    case 'restart':
+      return 'restart';
+    case 'reload':
+      return 'reload';
+    case 'stop-start':
+      return 'stop';
+    case 'notify':
+      return 'notify';
+    case 'daemon-reexec':
+      return 'daemon-reload';
+    case 'skip':
+    case 'reboot-hint':
+      return 'none';
+  }
+}
+
+function byPlanOrder(a: PlannedAction, b: PlannedAction): number {
+  return (
+    phaseIndex(a.phase) - phaseIndex(b.phase) ||
+    // Among the actions that run no job, a needed reboot comes before the skips.
+    Number(a.action === 'skip') - Number(b.action === 'skip') ||
+    KIND_ORDER[a.owner.kind] - KIND_ORDER[b.owner.kind] ||
+    (a.owner.uid ?? -1) - (b.owner.uid ?? -1) ||
+    // Bare processes are named "pid:N": order them by number, not as strings.
+    (a.owner.kind === 'process' ? (a.pids[0] ?? 0) - (b.pids[0] ?? 0) : 0) ||
+    compare(a.owner.name, b.owner.name)
+  );
+}
+
+function phaseIndex(phase: Phase | 'none'): number {
+  return phase === 'none' ? PHASES.length : PHASES.indexOf(phase);
+}
+
+function daemonReloads(input: PlanInput): { system: boolean; users: number[] } {
+  let system = input.unitFilesChanged === true;
+  const users = new Set<number>();
+  for (const [key, facts] of input.units) {
+    if (facts.unitFileChanged !== true) continue;
+    const user = USER_KEY.exec(key);
+    if (user) users.add(Number(user[1]));
+    else system = true;
+  }
+  return { system, users: [...users].sort((a, b) => a - b) };
+}

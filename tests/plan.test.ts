@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../src/config/index.js';
+import type { StaleFile, StaleProcess } from '../src/match/types.js';
+import type { Owner } from '../src/owner/types.js';
+import { buildPlan, renderPlanText, unitFactsKey, unitJobOf, type PlanInput, type UnitFacts } from '../src/plan/index.js';
+
+const libssl: StaleFile = { path: '/usr/lib/libssl.so.3', kind: 'deleted', via: 'map' };
+const exe = (path: string): StaleFile => ({ path, kind: 'replaced', via: 'exe' });
+
+function stale(pid: number, owner: Owner, files: StaleFile[] = [libssl]): StaleProcess {
+  return { pid, ppid: 1, startTime: 1000 + pid, uid: owner.uid ?? 0, comm: owner.name.slice(0, 15), exe: null, owner, files };
+}
+const system = (name: string): Owner => ({ kind: 'system-unit', name, cgroup: `/system.slice/${name}` });
+
+function factsOf(...list: Array<[key: string, facts: Partial<UnitFacts>]>): Map<string, UnitFacts> {
+  return new Map(list.map(([key, facts]) => [key, { name: key.replace(/^user\/\d+\//, ''), canReload: true, ...facts }]));
+}
+
+const nginx = system('nginx.service');
+const workers = Array.from({ length: 40 }, (_, i) => stale(2000 + i, nginx, i === 0 ? [exe('/usr/sbin/nginx'), libssl] : [libssl]));
+
+const host: StaleProcess[] = [
+  ...workers,
+  stale(300, system('cups.service')),
+  stale(310, system('php-fpm.service')),
+  stale(320, system('postgresql.service')),
+  stale(330, system('gdm.service')),
+  stale(340, system('dbus.service')),
+  stale(350, system('auditd.service')),
+  stale(1, { kind: 'pid1', name: 'init' }, [{ path: '/usr/lib/systemd/libsystemd-shared-255.so', kind: 'deleted', via: 'map' }]),
+  stale(5000, { kind: 'user-unit', name: 'syncthing.service', uid: 1000 }),
+  stale(4999, system('user@1000.service'), [exe('/usr/lib/systemd/systemd')]),
+  stale(5100, { kind: 'session-scope', name: 'session-3.scope', uid: 1000 }),
+  stale(5101, { kind: 'session-scope', name: 'session-3.scope', uid: 1000 }),
+  stale(6000, { kind: 'container', name: '0123456789abcdef' }),
+  stale(99, { kind: 'process', name: 'pid:99' }),
+  stale(100, { kind: 'process', name: 'pid:100' }, [{ path: '/nix/store/abc-app/bin/app', kind: 'left-generation', via: 'exe', storePath: '/nix/store/abc-app' }]),
+];
+
+const input: PlanInput = {
+  config: DEFAULT_CONFIG,
+  units: factsOf(
+    ['nginx.service', {}],
+    ['cups.service', { triggeredBy: ['cups.socket', 'cups.path'] }],
+    ['php-fpm.service', { xReloadIfChanged: true }],
+    ['postgresql.service', { unitFileChanged: true }],
+    ['gdm.service', {}],
+    ['dbus.service', {}],
+    ['auditd.service', { refuseManualStop: true }],
+    ['user/1000/syncthing.service', {}],
+  ),
+};
+
+describe('buildPlan', () => {
+  it('one action per owner, in phase order, with the policy and the evidence', () => {
+    const plan = buildPlan(host, input);
+    expect(plan.daemonReload).toBe(true);
+    expect(plan.userDaemonReloads).toBeUndefined();
+    const compact = plan.actions.map((a) => `${a.phase} ${a.action} ${a.unit ?? a.owner.name} [${a.pids.length}]${a.sockets ? ` +${a.sockets.join(',')}` : ''}: ${a.reason}`);
+    expect(compact).toMatchInlineSnapshot(`
+      [
+        "stop stop-start postgresql.service [1]: its unit file changed: stopped with the old definition, started with the new one (X-StopIfChanged)",
+        "daemon-reload daemon-reexec init [1]: PID 1, the system manager: it re-executes itself in place",
+        "daemon-reload daemon-reexec user@1000.service [1]: the service manager of uid 1000: it re-executes itself in place, its units keep running",
+        "reload reload php-fpm.service [1]: X-ReloadIfChanged=true",
+        "restart restart cups.service [1] +cups.socket: default",
+        "restart restart nginx.service [40]: default",
+        "restart restart syncthing.service [1]: default (through the user manager of uid 1000)",
+        "start stop-start postgresql.service [1]: its unit file changed: stopped with the old definition, started with the new one (X-StopIfChanged)",
+        "notify notify session-3.scope [2]: login session session-3.scope: its processes are told, never killed",
+        "notify notify pid:99 [1]: a process outside any unit: it is told, never killed",
+        "notify notify pid:100 [1]: a process outside any unit: it is told, never killed",
+        "none reboot-hint dbus.service [1]: the system bus: restarting it cuts every client off the bus (logind, NetworkManager, polkit, desktops); dnf asks for a reboot instead",
+        "none skip auditd.service [1]: refuse-manual-stop",
+        "none skip gdm.service [1]: protected-unit",
+        "none skip 0123456789abcdef [1]: container",
+      ]
+    `);
+  });
+
+  it('the JSON shape of an action', () => {
+    const plan = buildPlan(host, input);
+    const byUnit = (unit: string) => plan.actions.find((a) => a.unit === unit);
+    expect(byUnit('nginx.service')).toEqual({
+      owner: nginx,
+      action: 'restart',
+      reason: 'default',
+      pids: workers.map((w) => w.pid),
+      phase: 'restart',
+      unit: 'nginx.service',
+      evidence: 'runs replaced /usr/sbin/nginx (+1 more file)',
+    });
+    expect(byUnit('syncthing.service')).toMatchObject({ userManager: { uid: 1000 }, unit: 'syncthing.service' });
+    expect(byUnit('auditd.service')).toMatchObject({
+      action: 'skip',
+      reason: 'refuse-manual-stop',
+      detail: 'RefuseManualStop=yes: systemd refuses to stop or restart it',
+      phase: 'none',
+    });
+    expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
+  });
+
+  it('is deterministic: input order does not matter', () => {
+    const shuffled = [...host].reverse();
+    shuffled.push(shuffled.shift() as StaleProcess);
+    expect(buildPlan(shuffled, input)).toEqual(buildPlan(host, input));
+  });
+
+  it('daemon-reload only when unit files changed; user managers get their own', () => {
+    const units = factsOf(['nginx.service', {}], ['user/1001/a.service', { unitFileChanged: true }], ['user/1000/b.service', { unitFileChanged: true }]);
+    expect(buildPlan(workers, { ...input, units })).toMatchObject({ daemonReload: false, userDaemonReloads: [1000, 1001] });
+    expect(buildPlan(workers, { ...input, units: factsOf(['nginx.service', {}]), unitFilesChanged: true }).daemonReload).toBe(true);
+    expect(buildPlan([], { ...input, units: new Map() })).toEqual({ daemonReload: false, actions: [] });
+  });
+
+  it('user units of two users are two owners', () => {
+    const a = stale(1, { kind: 'user-unit', name: 'pipewire.service', uid: 1000 });
+    const b = stale(2, { kind: 'user-unit', name: 'pipewire.service', uid: 1001 });
+    const units = factsOf(['user/1000/pipewire.service', {}], ['user/1001/pipewire.service', {}]);
+    const plan = buildPlan([b, a], { ...input, units });
+    expect(plan.actions.map((x) => [x.userManager?.uid, x.pids])).toEqual([
+      [1000, [1]],
+      [1001, [2]],
+    ]);
+  });
+
+  it('unitFactsKey', () => {
+    expect(unitFactsKey(nginx)).toBe('nginx.service');
+    expect(unitFactsKey({ kind: 'user-unit', name: 'a.service', uid: 7 })).toBe('user/7/a.service');
+    expect(unitFactsKey({ kind: 'session-scope', name: 'session-1.scope', uid: 7 })).toBeUndefined();
+  });
+
+  it('unitJobOf maps action and phase to one systemd call', () => {
+    const plan = buildPlan(host, input);
+    const jobs = plan.actions.map((a) => {
+      const job = unitJobOf(a);
+      if (!job) return `${a.action}: none`;
+      const where = job.manager.kind === 'user' ? ` (user ${job.manager.uid})` : '';
+      return job.method === 'Reexecute' ? `Reexecute${where}` : `${job.method} ${job.unit}${where}${job.sockets.length ? ` then ${job.sockets.join(',')}` : ''}`;
+    });
+    expect(jobs).toMatchInlineSnapshot(`
+      [
+        "StopUnit postgresql.service",
+        "Reexecute",
+        "Reexecute (user 1000)",
+        "ReloadUnit php-fpm.service",
+        "RestartUnit cups.service then cups.socket",
+        "RestartUnit nginx.service",
+        "RestartUnit syncthing.service (user 1000)",
+        "StartUnit postgresql.service",
+        "notify: none",
+        "notify: none",
+        "notify: none",
+        "reboot-hint: none",
+        "skip: none",
+        "skip: none",
+        "skip: none",
+      ]
+    `);
+  });
+});
+
+describe('renderPlanText', () => {
+  it('--dry-run says "would", from the very same plan', () => {
+    const plan = buildPlan(host, input);
+    expect(renderPlanText(plan, { dryRun: true })).toMatchInlineSnapshot(`
+      "would stop postgresql.service (1 process): holds deleted /usr/lib/libssl.so.3 — its unit file changed: stopped with the old definition, started with the new one (X-StopIfChanged)
+      would daemon-reexec PID 1 (1 process): holds deleted /usr/lib/systemd/libsystemd-shared-255.so — PID 1, the system manager: it re-executes itself in place
+      would daemon-reexec user@1000.service (1 process): runs replaced /usr/lib/systemd/systemd — the service manager of uid 1000: it re-executes itself in place, its units keep running
+      would daemon-reload the system manager (unit files changed)
+      would reload php-fpm.service (1 process): holds deleted /usr/lib/libssl.so.3 — X-ReloadIfChanged=true
+      would restart cups.service (1 process): holds deleted /usr/lib/libssl.so.3; sockets cups.socket
+      would restart nginx.service (40 processes): runs replaced /usr/sbin/nginx (+1 more file)
+      would restart syncthing.service of uid 1000 (1 process): holds deleted /usr/lib/libssl.so.3 — default (through the user manager of uid 1000)
+      would start postgresql.service (1 process): holds deleted /usr/lib/libssl.so.3 — its unit file changed: stopped with the old definition, started with the new one (X-StopIfChanged)
+      would notify session-3.scope (2 processes): holds deleted /usr/lib/libssl.so.3 — login session session-3.scope: its processes are told, never killed
+      would notify pid:99 (1 process): holds deleted /usr/lib/libssl.so.3 — a process outside any unit: it is told, never killed
+      would notify pid:100 (1 process): runs /nix/store/abc-app/bin/app (left the generation) — a process outside any unit: it is told, never killed
+      reboot needed for dbus.service (1 process): holds deleted /usr/lib/libssl.so.3 — the system bus: restarting it cuts every client off the bus (logind, NetworkManager, polkit, desktops); dnf asks for a reboot instead
+      would skip auditd.service (1 process): holds deleted /usr/lib/libssl.so.3 — refuse-manual-stop: RefuseManualStop=yes: systemd refuses to stop or restart it
+      would skip gdm.service (1 process): holds deleted /usr/lib/libssl.so.3 — protected-unit: a display manager: restarting it ends every graphical session
+      would skip 0123456789abcdef (1 process): holds deleted /usr/lib/libssl.so.3 — container: container 0123456789abcdef: containers are updated by their own image, not restarted by restartd
+      "
+    `);
+  });
+
+  it('without --dry-run', () => {
+    const plan = buildPlan(workers.slice(0, 3), { ...input, units: factsOf(['nginx.service', {}]) });
+    expect(renderPlanText(plan, { dryRun: false })).toBe('restart nginx.service (3 processes): runs replaced /usr/sbin/nginx (+1 more file)\n');
+  });
+
+  it('nothing to do', () => {
+    expect(renderPlanText({ daemonReload: false, actions: [] }, { dryRun: true })).toBe('nothing to do: no stale processes\n');
+    expect(renderPlanText({ daemonReload: true, actions: [] }, { dryRun: true })).toBe('would daemon-reload the system manager (unit files changed)\n');
+  });
+});
