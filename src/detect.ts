@@ -1,4 +1,7 @@
 import type { ChangeSet } from './generation/types.js';
+import { findStaleScripts } from './interp/find-stale-scripts.js';
+import { withScriptFiles } from './interp/merge-stale.js';
+import type { InterpLimits } from './interp/types.js';
 import { createStaleFileMatcher, toStaleProcess } from './match/match-stale.js';
 import type { StaleProcess } from './match/types.js';
 import { gatherDiskFacts } from './scan/disk-facts.js';
@@ -15,6 +18,8 @@ export interface DetectOptions {
   scratchDirs?: readonly string[];
   /** Scan on two threads: 'auto' (default) when there are enough processes. */
   parallel?: boolean | 'auto';
+  /** Interpreted programs: files examined per process, time budget, start-time tolerance. */
+  interp?: Partial<InterpLimits>;
 }
 
 export interface Detection {
@@ -39,12 +44,13 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
   };
   const disk = gatherDiskFacts(scan, { ...shared, procRoot });
   const staleFiles = createStaleFileMatcher({ ...shared, disk });
+  const scripts = findStaleScripts(scan, { ...shared, procRoot, ...(options.interp === undefined ? {} : { limits: options.interp }) });
   const reader = new ProcReader(procRoot);
   const stale: StaleProcess[] = [];
   for (const image of scan.processes) {
-    const files = staleFiles(image);
+    const files = withScriptFiles(staleFiles(image), scripts.byPid.get(image.pid));
     // Owner, uid and the rest are read only for the processes that need reporting.
     if (files.length > 0 && completeImage(reader, image, scan.unreadable)) stale.push(toStaleProcess(image, files));
   }
-  return { scan, stale, durationMs: performance.now() - started };
+  return { scan: { ...scan, interp: scripts.summary }, stale, durationMs: performance.now() - started };
 }

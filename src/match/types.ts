@@ -6,9 +6,10 @@ import type { FileVia } from '../scan/types.js';
  * - deleted: the kernel says the held inode lost its name, and nothing byte-identical took its place;
  * - replaced: another inode (with other content) is now at the held path;
  * - changed / removed: the ChangeSet says so for the held path;
- * - left-generation: the held path is in a store path of the old closure and not the new one.
+ * - left-generation: the held path is in a store path of the old closure and not the new one;
+ * - modified-after-start: (interpreted programs, no ChangeSet) the source file changed after the process started.
  */
-export type StaleKind = 'deleted' | 'replaced' | 'changed' | 'removed' | 'left-generation';
+export type StaleKind = 'deleted' | 'replaced' | 'changed' | 'removed' | 'left-generation' | 'modified-after-start';
 
 export interface StaleFile {
   path: string;
@@ -20,6 +21,9 @@ export interface StaleFile {
   new?: { path?: string; dev?: string; ino?: number };
   /** left-generation: the old store path. */
   storePath?: string;
+  /** modified-after-start: the file's ctime and the process's start, in ms since the epoch. */
+  changedAt?: number;
+  startedAt?: number;
 }
 
 /** A ProcessImage plus the evidence. See DESIGN.md "StaleProcess". */

@@ -1,3 +1,5 @@
+import { parseCmdline } from '../interp/cmdline.js';
+import { mayBeInterpreter } from '../interp/interpreter.js';
 import { formatStatDev, isKernelThread, parseCgroup, parseMaps, parseStat, splitDeleted, unescapeMapsPath } from './parse.js';
 import { isGone, ProcReadError, ProcReader } from './proc-reader.js';
 import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from './types.js';
@@ -128,12 +130,24 @@ function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
   if (rootId !== undefined) image.rootId = rootId;
   const files = readMappedFiles(reader, pid);
   image.exe = exe.path;
+  // Interpreted programs (src/interp) need argv; other processes never pay for reading it.
+  const argv = mayBeInterpreter(exe.path) ? readArgv(reader, pid) : undefined;
+  if (argv) image.argv = argv;
   const exeMapped = files.find((f) => f.path === exe.path);
   const exeRef: FileRef = { path: exe.path, via: 'exe', deleted: exe.deleted };
   if (exeMapped?.dev !== undefined) exeRef.dev = exeMapped.dev;
   if (exeMapped?.ino !== undefined) exeRef.ino = exeMapped.ino;
   image.files.push(exeRef, ...files);
   readFdFiles(reader, pid, image.files);
+}
+
+/** /proc/PID/cmdline as data; undefined when it can't be read (gone, or a race with exit). */
+function readArgv(reader: ProcReader, pid: number): string[] | undefined {
+  try {
+    return parseCmdline(reader.readBuffer(pid, 'cmdline'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** One FileRef per mapped file (a library maps as several ranges of one inode). */

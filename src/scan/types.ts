@@ -1,5 +1,7 @@
-/** How a process holds a file. */
-export type FileVia = 'exe' | 'map' | 'fd' | 'cwd';
+import type { InterpSummary } from '../interp/types.js';
+
+/** How a process holds a file ('script': read by its interpreter as program source, see src/interp). */
+export type FileVia = 'exe' | 'map' | 'fd' | 'cwd' | 'script';
 
 /** One file a process holds, as /proc shows it. */
 export interface FileRef {
@@ -45,6 +47,8 @@ export interface ProcessImage {
   cgroup: CgroupEntry[];
   kernelThread: boolean;
   files: FileRef[];
+  /** /proc/PID/cmdline, read only when the exe is an interpreter (src/interp). Target-controlled data. */
+  argv?: string[];
 }
 
 export interface UnreadableProcess {
@@ -62,4 +66,6 @@ export interface ScanResult {
   vanished: number;
   /** The scanner itself: its pid, mount namespace and root identity. */
   self: { pid: number; mntNs: string | null; rootId?: string | undefined };
+  /** Interpreted programs (src/interp): what was examined, and whether a cap or the time budget was hit. */
+  interp?: InterpSummary;
 }

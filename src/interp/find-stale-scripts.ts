@@ -1,0 +1,159 @@
+import type { ChangeSet } from '../generation/types.js';
+import { indexChangeSet, type ChangeIndex } from '../match/changeset-index.js';
+import { DEFAULT_SCRATCH_DIRS, isUnder } from '../match/filters.js';
+import type { StaleFile } from '../match/types.js';
+import { splitDeleted } from '../scan/parse.js';
+import { ProcReader } from '../scan/proc-reader.js';
+import type { ProcessImage, ScanResult } from '../scan/types.js';
+import { indexChangesByDir, type ChangesByDir } from './changeset-dirs.js';
+import { interpreterOf } from './interpreter.js';
+import { judgeScriptFiles } from './judge-script.js';
+import { locateProgram, type LocatedProgram } from './locate-program.js';
+import { readProcessClock, type ProcessClock } from './process-clock.js';
+import { programOf } from './program-of.js';
+import { RootView } from './root-view.js';
+import { DEFAULT_INTERP_LIMITS, type InterpLimits, type InterpreterFamily, type InterpSummary } from './types.js';
+import { changedSources, walkSources, type TreeFiles } from './walk-sources.js';
+
+export interface ScriptScanOptions {
+  /** What the switch changed; without it, file times against process start times decide. */
+  changeSet?: ChangeSet | undefined;
+  procRoot?: string;
+  /** Without a ChangeSet, programs under these dirs are not judged (default /tmp, /var, /run, /dev/shm). */
+  scratchDirs?: readonly string[];
+  limits?: Partial<InterpLimits>;
+}
+
+/** Stale files of interpreted programs, per pid, and what examining them cost. */
+export interface ScriptFindings {
+  byPid: Map<number, StaleFile[]>;
+  summary: InterpSummary;
+}
+
+/**
+ * Finds interpreter processes (python, perl, ruby, node, shells) whose program or the sources in
+ * its tree changed: per the ChangeSet, or without one, after the process started.
+ *
+ * Nothing the target controls is run or loaded: its argv is parsed as data, its files are
+ * stat()ed, listed, and (perl's `use lib` lines) read in bounded, non-blocking reads. The target's
+ * environment is not read at all (PYTHONPATH, PERL5LIB, RUBYLIB, NODE_PATH are not followed):
+ * it may carry secrets, and the program's own tree plus the interpreter's file-derived standard
+ * paths are where switched software lives.
+ */
+export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = {}): ScriptFindings {
+  const limits = { ...DEFAULT_INTERP_LIMITS, ...options.limits };
+  const procRoot = options.procRoot ?? '/proc';
+  const ctx: ScanContext = {
+    limits,
+    deadline: performance.now() + limits.budgetMs,
+    reader: new ProcReader(procRoot),
+    changes: options.changeSet ? indexChangeSet(options.changeSet) : undefined,
+    byDir: indexChangesByDir(options.changeSet),
+    views: new Map(),
+    trees: new Map(),
+  };
+  const scratchDirs = options.scratchDirs ?? DEFAULT_SCRATCH_DIRS;
+  const summary: InterpSummary = { processes: 0, filesExamined: 0, capped: [], budgetExceeded: false, skipped: [], unresolved: [] };
+  const byPid = new Map<number, StaleFile[]>();
+  let clock: ProcessClock | undefined | null = null;
+
+  for (const image of scan.processes) {
+    const family = image.argv && !image.kernelThread ? interpreterOf(image.exe, image.argv[0]) : undefined;
+    if (family === undefined || !image.argv || image.exe === null) continue;
+    const program = programOf(family, image.argv);
+    if (program.kind === 'none') continue;
+    if (performance.now() > ctx.deadline) {
+      summary.budgetExceeded = true;
+      summary.skipped.push(image.pid);
+      continue;
+    }
+    summary.processes++;
+    const view = viewFor(ctx, rootPrefix(ctx.reader, image, scan.self.rootId));
+    const cwd = image.cwd ?? cwdOf(ctx.reader, image.pid);
+    const located = locateProgram({ exe: image.exe, argv: image.argv, cwd }, family, program, view);
+    if (!located) {
+      summary.unresolved.push(image.pid);
+      continue;
+    }
+    if (!ctx.changes && isUnder(located.realFile, scratchDirs)) continue;
+
+    const gathered = gatherPaths(ctx, view, located, family);
+    summary.filesExamined += gathered.examined;
+    summary.budgetExceeded ||= gathered.outOfTime;
+    if (gathered.capped) summary.capped.push(image.pid);
+    if (clock === null) clock = readProcessClock(procRoot);
+    const stale = judgeScriptFiles({
+      paths: gathered.files,
+      changes: ctx.changes,
+      startedAtMs: clock?.startedAtMs(image.startTime),
+      toleranceMs: limits.toleranceMs,
+      changedAtOf: (path) => view.stat(path)?.ctimeMs ?? null,
+      programIfAbsolute: located.missing ? located.file : undefined,
+    });
+    if (stale.length > 0) byPid.set(image.pid, stale);
+  }
+  return { byPid, summary };
+}
+
+/** What one scan shares across processes: limits, the ChangeSet's indexes, and per-root caches. */
+interface ScanContext {
+  limits: InterpLimits;
+  /** performance.now() value at which the budget runs out. */
+  deadline: number;
+  reader: ProcReader;
+  changes: ChangeIndex | undefined;
+  byDir: ChangesByDir;
+  views: Map<string, RootView>;
+  trees: Map<string, TreeFiles>;
+}
+
+function viewFor(ctx: ScanContext, prefix: string): RootView {
+  let view = ctx.views.get(prefix);
+  if (!view) ctx.views.set(prefix, (view = new RootView(prefix)));
+  return view;
+}
+
+/** The program's files to judge: the program, what the command line named, and its trees' sources, up to the cap. */
+function gatherPaths(ctx: ScanContext, view: RootView, located: LocatedProgram, family: InterpreterFamily): TreeFiles {
+  // A ChangeSet may name the link or its target; a file time is the target's either way.
+  const programFiles = ctx.changes || located.missing ? [located.file, located.realFile] : [located.realFile];
+  const gathered: TreeFiles = { files: [...new Set(programFiles), ...located.extras], examined: 0, capped: false, outOfTime: false };
+  gathered.examined = gathered.files.length;
+  for (const tree of located.trees) {
+    const budget = ctx.limits.maxFilesPerProcess - gathered.examined;
+    if (budget <= 0) {
+      gathered.capped = true;
+      break;
+    }
+    const files = treeFiles(ctx, view, tree, family, budget);
+    gathered.examined += files.examined;
+    gathered.capped ||= files.capped;
+    gathered.outOfTime ||= files.outOfTime;
+    gathered.files.push(...files.files);
+  }
+  return gathered;
+}
+
+/** A tree's files, listed once per scan however many processes run from it (a cap hit is not cached). */
+function treeFiles(ctx: ScanContext, view: RootView, tree: string, family: InterpreterFamily, maxExamined: number): TreeFiles {
+  const key = `${view.prefix}\0${family}\0${tree}`;
+  const known = ctx.trees.get(key);
+  if (known && known.examined <= maxExamined) return known;
+  const files = ctx.changes
+    ? changedSources(ctx.byDir, tree, family, maxExamined)
+    : walkSources(view, tree, family, { maxExamined, deadline: ctx.deadline });
+  if (!files.capped && !files.outOfTime) ctx.trees.set(key, files);
+  return files;
+}
+
+/** Where the process's "/" is from here: "" when it is ours (the rule of scan/disk-facts). */
+function rootPrefix(reader: ProcReader, image: ProcessImage, selfRootId: string | undefined): string {
+  if (reader.live && image.rootId !== undefined && image.rootId === selfRootId) return '';
+  return reader.path(image.pid, 'root');
+}
+
+/** The hot scan leaves cwd out; interpreter processes need it for relative program paths. */
+function cwdOf(reader: ProcReader, pid: number): string | null {
+  const link = reader.tryLink(pid, 'cwd');
+  return link === undefined ? null : splitDeleted(link).path;
+}
