@@ -6,7 +6,13 @@ export type RestartdErrorCode =
   | 'BAD_CONFIG'
   | 'NIX_STORE'
   | 'SCAN_FAILED'
-  | 'USAGE';
+  | 'USAGE'
+  /** The D-Bus connection failed or a call got no answer. */
+  | 'BUS'
+  /** systemd answered a call with an error. */
+  | 'SYSTEMD'
+  /** A job's JobRemoved did not come in time. */
+  | 'JOB_TIMEOUT';
 
 export class RestartdError extends Error {
   override name = 'RestartdError';

@@ -1,0 +1,107 @@
+import { EventEmitter } from 'eventemitter3';
+import { loadConfig } from '../config/index.js';
+import { applySwitch } from '../execute/apply-switch.js';
+import { actionStartLine, managerStepLine, outcomeLine, summaryLine, verifyLine } from '../execute/outcome-text.js';
+import type { ExecuteEvents, ExecutionReport, Outcome } from '../execute/types.js';
+import type { SourceKind } from '../generation/types.js';
+import type { Plan } from '../plan/types.js';
+import type { CliIO } from './io.js';
+
+/**
+ * `restartd apply` exit codes. 0–3 mean what they mean for every command (src/cli/exit-codes.ts);
+ * apply adds 4 and 5 so that nothing-to-do, all-ok and some-failed differ:
+ * - 0 OK: every action ran (or, with --dry-run, would run) and verified clean; skips are reported;
+ * - 2 REBOOT: as 0, and some owner can only be updated by a reboot (a reboot-hint action);
+ * - 3 ERROR: bad flags, config, generations, or the bus could not be reached: nothing was done;
+ * - 4 NOTHING_TO_DO: no stale process belongs to this manager, or every owner was skipped;
+ * - 5 FAILED: some job did not end "done" or timed out, a unit still holds old files after its
+ *   restart or reload, the daemon-reload failed, or an owner could not be notified; the other
+ *   actions still ran.
+ */
+export const APPLY_EXIT = { OK: 0, REBOOT: 2, ERROR: 3, NOTHING_TO_DO: 4, FAILED: 5 } as const;
+
+export interface ApplyCommandArgs {
+  old: string;
+  new: string;
+  source?: SourceKind | undefined;
+  storeDir?: string | undefined;
+  dryRun: boolean;
+  json: boolean;
+  /** --bus ADDRESS (default DBUS_SYSTEM_BUS_ADDRESS, then the system bus). */
+  bus?: string | undefined;
+  /** --config PATH (default /etc/restartd/config.json, if present). */
+  config?: string | undefined;
+  procRoot?: string | undefined;
+  /** Override the config's concurrency and jobTimeoutSeconds. */
+  concurrency?: number | undefined;
+  jobTimeoutMs?: number | undefined;
+}
+
+/** The exit code for an execution report (see APPLY_EXIT). */
+export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'managerSteps'>): number {
+  const { outcomes, managerSteps } = report;
+  if (outcomes.some((o) => !o.ok) || managerSteps.some((s) => !s.ok)) return APPLY_EXIT.FAILED;
+  if (outcomes.some((o) => o.action === 'reboot-hint')) return APPLY_EXIT.REBOOT;
+  const acted = outcomes.some((o) => o.action !== 'skip');
+  return acted || managerSteps.length > 0 ? APPLY_EXIT.OK : APPLY_EXIT.NOTHING_TO_DO;
+}
+
+/** Prints each execution event as one line as it happens; warnings go to stderr. */
+function renderEvents(events: EventEmitter<ExecuteEvents>, io: CliIO, args: ApplyCommandArgs): void {
+  events.on('warning', (message) => io.err(`restartd: warning: ${message}\n`));
+  if (args.json) return;
+  if (!args.dryRun) events.on('action:start', (action) => io.out(`${actionStartLine(action)}\n`));
+  events.on('manager:done', (step) => io.out(`${managerStepLine(step)}\n`));
+  events.on('action:done', (outcome) => io.out(`${outcomeLine(outcome)}\n`));
+  events.on('verify:done', (outcome) => {
+    const line = verifyLine(outcome);
+    if (line !== undefined) io.out(`${line}\n`);
+  });
+}
+
+/**
+ * `restartd apply --old A --new B [--dry-run] [--json] [--bus ADDRESS] [--config PATH]`: carries
+ * the switch out through systemd (see applySwitch) and renders its events as lines, or prints one
+ * JSON object with --json. --dry-run prints "would …" from the very same plan.
+ */
+export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<number> {
+  const config = await loadConfig(args.config);
+  const events = new EventEmitter<ExecuteEvents>();
+  renderEvents(events, io, args);
+  const { plan, report, warnings } = await applySwitch({
+    old: args.old,
+    new: args.new,
+    source: args.source,
+    storeDir: args.storeDir,
+    config,
+    busAddress: args.bus,
+    dryRun: args.dryRun,
+    concurrency: args.concurrency,
+    jobTimeoutMs: args.jobTimeoutMs,
+    procRoot: args.procRoot,
+  }, events);
+  const code = applyExitCode(report);
+  if (args.json) io.out(`${JSON.stringify(applyReport(plan, report, args.dryRun, code, warnings), null, 2)}\n`);
+  else io.out(`${args.dryRun ? 'dry run: ' : ''}${summaryLine(report.outcomes, report.managerSteps)}\n`);
+  return code;
+}
+
+/** The `restartd apply --json` object. */
+export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean, exitCode: number, warnings: readonly string[]): Record<string, unknown> {
+  const count = (pick: (o: Outcome) => boolean) => report.outcomes.filter(pick).length;
+  return {
+    dryRun,
+    exitCode,
+    daemonReload: plan.daemonReload,
+    summary: {
+      ok: count((o) => o.ok && o.action !== 'skip' && o.action !== 'reboot-hint'),
+      failed: count((o) => !o.ok),
+      skipped: count((o) => o.action === 'skip'),
+      rebootHints: count((o) => o.action === 'reboot-hint'),
+    },
+    outcomes: report.outcomes,
+    managerSteps: report.managerSteps,
+    warnings,
+    durationMs: Math.round(report.durationMs),
+  };
+}

@@ -1,0 +1,78 @@
+import { EventEmitter } from 'eventemitter3';
+import type { Config } from '../config/schema.js';
+import { detectStale } from '../detect.js';
+import { diffGenerations } from '../generation/index.js';
+import type { ChangeSet, SourceKind } from '../generation/types.js';
+import { buildPlan } from '../plan/build-plan.js';
+import type { Plan } from '../plan/types.js';
+import { connectSystemd } from '../systemd/adapter.js';
+import { gatherUnitFacts } from '../systemd/gather-unit-facts.js';
+import { crossCheckOwners, scopeToManager } from '../systemd/scope-to-manager.js';
+import { executePlan } from './execute-plan.js';
+import type { ExecuteEvents, ExecutionReport } from './types.js';
+import { verifyOutcomes } from './verify.js';
+
+export interface ApplySwitchOptions {
+  old: string;
+  new: string;
+  source?: SourceKind | undefined;
+  storeDir?: string | undefined;
+  config: Config;
+  /** D-Bus address of the system manager (default DBUS_SYSTEM_BUS_ADDRESS, then the system bus). */
+  busAddress?: string | undefined;
+  dryRun: boolean;
+  /** Override the config's concurrency and jobTimeoutSeconds. */
+  concurrency?: number | undefined;
+  jobTimeoutMs?: number | undefined;
+  procRoot?: string | undefined;
+}
+
+export interface ApplySwitchResult {
+  changeSet: ChangeSet;
+  plan: Plan;
+  /** Outcomes after verify (with --dry-run: as planned, nothing verified). */
+  report: ExecutionReport;
+  /** Units the manager could not describe, unit-file problems. */
+  warnings: string[];
+}
+
+/**
+ * The whole switch, old generation to new: diff, find the stale processes the manager at the bus
+ * owns, plan per policy (unit facts from the bus), execute through systemd, and re-scan to verify.
+ * Events: `warning`, `plan:built`, then executePlan's and verifyOutcomes'. Throws (RestartdError)
+ * only before anything was executed: bad generations, bus unreachable.
+ */
+export async function applySwitch(
+  options: ApplySwitchOptions,
+  events: EventEmitter<ExecuteEvents> = new EventEmitter<ExecuteEvents>(),
+): Promise<ApplySwitchResult> {
+  const { config } = options;
+  const changeSet = await diffGenerations(options.old, options.new, {
+    ...(options.source === undefined ? {} : { source: options.source }),
+    ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
+  });
+  const manager = await connectSystemd({ busAddress: options.busAddress });
+  try {
+    // Shared by detection and the verify re-scan, so both judge files the same way.
+    const scan = {
+      ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
+      ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
+    };
+    const detection = await detectStale({ changeSet, ...scan });
+    const stale = await crossCheckOwners(scopeToManager(detection.stale, manager.process), manager);
+    const facts = await gatherUnitFacts(stale, manager);
+    for (const warning of facts.warnings) events.emit('warning', warning);
+    const plan = buildPlan(stale, { units: facts.units, config });
+    events.emit('plan:built', plan);
+
+    const executed = await executePlan(plan, manager, {
+      dryRun: options.dryRun,
+      concurrency: options.concurrency ?? config.concurrency,
+      jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
+    }, events);
+    const outcomes = options.dryRun ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
+    return { changeSet, plan, report: { ...executed, outcomes }, warnings: facts.warnings };
+  } finally {
+    manager.close();
+  }
+}

@@ -1,0 +1,122 @@
+import { EventEmitter } from 'eventemitter3';
+import { PHASES, type Phase, type Plan, type PlannedAction } from '../plan/types.js';
+import type { SystemdManager } from '../systemd/types.js';
+import { runPool } from './pool.js';
+import { describeError, failure, planned, runUnitAction, since, type ActionContext } from './run-action.js';
+import type { ExecuteEvents, ExecuteOptions, ExecutionReport, ManagerStep, Outcome } from './types.js';
+
+export const DEFAULT_EXECUTE_OPTIONS: ExecuteOptions = { dryRun: false, concurrency: 4, jobTimeoutMs: 90_000 };
+
+/**
+ * Carries out a plan through systemd, phase by phase: stop → daemon-reload (PID 1's re-exec, and the
+ * daemon-reload when the plan asks for one) → reload → restart → start → notify; then the skips and
+ * reboot hints. Within a phase at most `concurrency` jobs run at once; one failed unit never stops
+ * the others. Decides nothing: every outcome follows from the plan. With `dryRun`, nothing is
+ * executed and each outcome says what would be done. Every step is an event on `events`.
+ */
+export async function executePlan(
+  plan: Plan,
+  manager: SystemdManager,
+  options: Partial<ExecuteOptions> = {},
+  events: EventEmitter<ExecuteEvents> = new EventEmitter<ExecuteEvents>(),
+): Promise<ExecutionReport> {
+  const started = performance.now();
+  const opts: ExecuteOptions = { ...DEFAULT_EXECUTE_OPTIONS, ...options };
+  const ctx: ActionContext = { manager, options: opts, events, mainPidBefore: new Map() };
+  // Outcomes by plan index: events come as jobs finish, the report keeps the plan's order.
+  const outcomes = new Map<number, Outcome>();
+  const index = new Map(plan.actions.map((action, i) => [action, i]));
+  const managerSteps: ManagerStep[] = [];
+  const done = (action: PlannedAction, outcome: Outcome): void => {
+    outcomes.set(index.get(action) ?? outcomes.size, outcome);
+    events.emit('action:done', outcome);
+  };
+
+  for (const phase of PHASES) {
+    const actions = plan.actions.filter((a) => a.phase === phase);
+    const reloads = plan.daemonReload || (plan.userDaemonReloads ?? []).length > 0;
+    if (actions.length === 0 && !(phase === 'daemon-reload' && reloads)) continue;
+    events.emit('phase:start', phase);
+    if (phase === 'daemon-reload') {
+      await runManagerPhase(plan, actions, ctx, managerSteps, done);
+      continue;
+    }
+    await runPool(actions, phaseConcurrency(phase, opts), async (action) => {
+      events.emit('action:start', action);
+      done(action, await runAction(action, ctx));
+    });
+  }
+  for (const action of plan.actions.filter((a) => a.phase === 'none')) {
+    done(action, { ...planned(action), ok: true, jobResult: 'not-run', durationMs: 0, ...(opts.dryRun ? { dryRun: true as const } : {}) });
+  }
+  const byPlan = [...outcomes].sort(([a], [b]) => a - b).map(([, outcome]) => outcome);
+  return { outcomes: byPlan, managerSteps, durationMs: since(started) };
+}
+
+function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {
+  // Telling apps is not a systemd job; the limit protects the manager, not them.
+  return phase === 'notify' ? Number.POSITIVE_INFINITY : Math.max(1, options.concurrency);
+}
+
+function runAction(action: PlannedAction, ctx: ActionContext): Promise<Outcome> {
+  if (action.action === 'notify') {
+    // Update-aware apps (registrations, signals, socket messages) are a later stage of restartd.
+    return Promise.resolve(
+      failure(action, 'NOTIFY_UNAVAILABLE', `telling ${action.unit ?? action.owner.name} about the update is not implemented yet: its processes were left running`, ctx.options.dryRun ? { dryRun: true } : {}),
+    );
+  }
+  return runUnitAction(action, ctx);
+}
+
+/** PID 1's re-exec first (it reloads every unit too), then the daemon-reload if still needed. */
+async function runManagerPhase(
+  plan: Plan,
+  actions: PlannedAction[],
+  ctx: ActionContext,
+  steps: ManagerStep[],
+  done: (action: PlannedAction, outcome: Outcome) => void,
+): Promise<void> {
+  const { manager, options, events } = ctx;
+  const step = async (kind: ManagerStep['step'], call: () => Promise<void>): Promise<ManagerStep> => {
+    const started = performance.now();
+    let result: ManagerStep;
+    if (options.dryRun) {
+      result = { step: kind, ok: true, durationMs: 0, dryRun: true };
+    } else {
+      try {
+        await call();
+        result = { step: kind, ok: true, durationMs: since(started) };
+      } catch (error) {
+        result = { step: kind, ok: false, durationMs: since(started), cause: describeError(error).cause };
+      }
+    }
+    steps.push(result);
+    events.emit('manager:done', result);
+    return result;
+  };
+
+  let reexecuted = false;
+  for (const action of actions) {
+    events.emit('action:start', action);
+    if (action.action !== 'daemon-reexec' || action.userManager) {
+      done(action, failure(action, 'SYSTEMD', `no manager step for a ${action.action} action in phase daemon-reload`));
+      continue;
+    }
+    const result = await step('daemon-reexec', () => manager.reexecute());
+    reexecuted ||= result.ok && !options.dryRun;
+    done(action, {
+      ...planned(action),
+      ok: result.ok,
+      jobResult: result.ok && !options.dryRun ? 'done' : 'not-run',
+      durationMs: result.durationMs,
+      ...(options.dryRun ? { dryRun: true as const } : {}),
+      ...(result.ok ? {} : { code: 'SYSTEMD' as const, cause: result.cause ?? 'daemon-reexec failed' }),
+    });
+  }
+  if (plan.daemonReload && !reexecuted) await step('daemon-reload', () => manager.daemonReload());
+  for (const uid of plan.userDaemonReloads ?? []) {
+    const result: ManagerStep = { step: 'daemon-reload', uid, ok: false, durationMs: 0, cause: `the user manager of uid ${uid} is not reachable yet: its units' changed files are not reloaded` };
+    steps.push(options.dryRun ? { ...result, dryRun: true } : result);
+    events.emit('manager:done', steps[steps.length - 1] as ManagerStep);
+  }
+}

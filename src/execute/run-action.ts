@@ -1,0 +1,134 @@
+import type { EventEmitter } from 'eventemitter3';
+import { RestartdError } from '../errors.js';
+import { unitJobOf, type UnitJob } from '../plan/unit-job.js';
+import type { PlannedAction } from '../plan/types.js';
+import type { JobMethod, JobResult, SystemdManager } from '../systemd/types.js';
+import type { ExecuteEvents, ExecuteOptions, NoJobResult, Outcome, OutcomeCode } from './types.js';
+
+/** What the actions of one run share. */
+export interface ActionContext {
+  manager: SystemdManager;
+  options: ExecuteOptions;
+  events: EventEmitter<ExecuteEvents>;
+  /** MainPID of a stop-start unit when it was stopped, for its start's outcome. */
+  mainPidBefore: Map<string, number>;
+}
+
+type UnitMethodJob = Extract<UnitJob, { unit: string }>;
+
+/** The outcome fields that come straight from the plan. */
+export function planned(action: PlannedAction): Pick<Outcome, 'unit' | 'owner' | 'action' | 'phase' | 'reason' | 'detail' | 'pids'> {
+  return {
+    unit: action.unit ?? action.owner.name,
+    owner: action.owner,
+    action: action.action,
+    phase: action.phase,
+    reason: action.reason,
+    ...(action.detail === undefined ? {} : { detail: action.detail }),
+    pids: action.pids,
+  };
+}
+
+export function failure(action: PlannedAction, code: OutcomeCode, cause: string, extra: Partial<Outcome> = {}): Outcome {
+  return { ...planned(action), ok: false, jobResult: 'not-run', durationMs: 0, ...extra, code, cause };
+}
+
+/** An error from the bus or a job wait, as an outcome's code and cause. */
+export function describeError(error: unknown): { code: OutcomeCode; cause: string } {
+  if (error instanceof RestartdError && (error.code === 'JOB_TIMEOUT' || error.code === 'BUS' || error.code === 'SYSTEMD')) {
+    return { code: error.code, cause: error.message };
+  }
+  return { code: 'BUS', cause: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Carries out one unit action: the job `unitJobOf` names, with ResetFailedUnit first for starts and
+ * restarts (so a start-limit trip doesn't block them) and the action's sockets around it: stopped
+ * before the service, started before it, restarted after it (a restart with sockets is then
+ * stop, restart the sockets, start). Never throws: a failure is an outcome.
+ */
+export async function runUnitAction(action: PlannedAction, ctx: ActionContext): Promise<Outcome> {
+  const job = unitJobOf(action);
+  if (job === undefined || job.method === 'Reexecute') {
+    return failure(action, 'SYSTEMD', `no unit job for a ${action.action} action in phase ${action.phase}`);
+  }
+  if (job.manager.kind === 'user') {
+    return failure(action, 'USER_MANAGER_UNAVAILABLE', `${job.unit} belongs to the user manager of uid ${job.manager.uid}; restartd cannot run its jobs yet`);
+  }
+  if (ctx.options.dryRun) {
+    return { ...planned(action), ok: true, jobResult: 'not-run', durationMs: 0, dryRun: true, ...(job.sockets.length > 0 ? { sockets: job.sockets.map((unit) => ({ unit, jobResult: 'not-run' as const })) } : {}) };
+  }
+  const started = performance.now();
+  let before = 0;
+  try {
+    before = ctx.mainPidBefore.get(job.unit) ?? (await ctx.manager.mainPid(job.unit));
+    const sockets: { unit: string; jobResult: JobResult | NoJobResult }[] = [];
+    // A stop takes the sockets down first, so no connection re-activates the service meanwhile;
+    // a start brings them up first; a restart restarts them after the service.
+    if (job.method === 'StopUnit') {
+      ctx.mainPidBefore.set(job.unit, before);
+      sockets.push(...(await socketJobs(job, 'StopUnit', ctx)));
+    }
+    if (job.method === 'StartUnit') sockets.push(...(await socketJobs(job, 'StartUnit', ctx)));
+    let method = job.method;
+    if (method === 'RestartUnit' && job.sockets.length > 0) {
+      // systemd refuses to start a socket whose service is running ("already active, refusing"):
+      // the service stops, its sockets restart after it, then it starts again.
+      await runJob('StopUnit', job.unit, ctx);
+      sockets.push(...(await socketJobs(job, 'RestartUnit', ctx)));
+      method = 'StartUnit';
+    }
+    if (method === 'RestartUnit' || method === 'StartUnit') await ctx.manager.resetFailed(job.unit);
+    const result = await runJob(method, job.unit, ctx);
+    const after = job.method === 'StopUnit' ? 0 : await ctx.manager.mainPid(job.unit);
+    const outcome: Outcome = {
+      ...planned(action),
+      ok: result === 'done',
+      jobResult: result,
+      durationMs: since(started),
+      mainPid: { before, after },
+      ...(sockets.length > 0 ? { sockets } : {}),
+    };
+    if (result !== 'done') return { ...outcome, code: 'JOB_FAILED', cause: `${methodVerb(job.method)} job of ${job.unit} ended "${result}"` };
+    const badSocket = sockets.find((s) => s.jobResult !== 'done');
+    if (badSocket) return { ...outcome, ok: false, code: 'SOCKET_FAILED', cause: `${methodVerb(socketMethod(job.method))} job of ${badSocket.unit} ended "${badSocket.jobResult}"` };
+    return outcome;
+  } catch (error) {
+    const { code, cause } = describeError(error);
+    return failure(action, code, cause, { jobResult: code === 'JOB_TIMEOUT' ? 'unknown' : 'not-run', durationMs: since(started) });
+  }
+}
+
+async function runJob(method: JobMethod, unit: string, ctx: ActionContext): Promise<JobResult> {
+  const { manager } = ctx;
+  const queue = { RestartUnit: manager.restart, ReloadUnit: manager.reload, StopUnit: manager.stop, StartUnit: manager.start }[method];
+  const job = await queue.call(manager, unit);
+  ctx.events.emit('job:queued', job);
+  return (await manager.waitForJob(job, ctx.options.jobTimeoutMs)).result;
+}
+
+async function socketJobs(job: UnitMethodJob, method: JobMethod, ctx: ActionContext): Promise<{ unit: string; jobResult: JobResult | NoJobResult }[]> {
+  const results: { unit: string; jobResult: JobResult | NoJobResult }[] = [];
+  for (const socket of job.sockets) {
+    try {
+      if (method !== 'StopUnit') await ctx.manager.resetFailed(socket);
+      results.push({ unit: socket, jobResult: await runJob(method, socket, ctx) });
+    } catch (error) {
+      results.push({ unit: socket, jobResult: error instanceof RestartdError && error.code === 'JOB_TIMEOUT' ? 'unknown' : 'not-run' });
+    }
+  }
+  return results;
+}
+
+/** Milliseconds since `started`, to 0.1 ms. */
+export function since(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
+
+function socketMethod(method: JobMethod): JobMethod {
+  return method === 'StopUnit' || method === 'StartUnit' ? method : 'RestartUnit';
+}
+
+function methodVerb(method: JobMethod): string {
+  return { RestartUnit: 'restart', ReloadUnit: 'reload', StopUnit: 'stop', StartUnit: 'start' }[method];
+}

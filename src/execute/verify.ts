@@ -1,0 +1,90 @@
+import { EventEmitter } from 'eventemitter3';
+import { detectStale } from '../detect.js';
+import type { ChangeSet } from '../generation/types.js';
+import type { StaleProcess } from '../match/types.js';
+import { systemdCgroupPath } from '../owner/owner-of.js';
+import type { ProcessImage } from '../scan/types.js';
+import { scopeToManager } from '../systemd/scope-to-manager.js';
+import type { ManagerProcess } from '../systemd/types.js';
+import type { ExecuteEvents, Outcome, StillStaleProcess } from './types.js';
+
+export interface VerifyOptions {
+  /** The switch's ChangeSet: the same one the plan was made from. */
+  changeSet?: ChangeSet | undefined;
+  /** The manager's process, to keep to its cgroup tree (see scopeToManager). */
+  manager: ManagerProcess | undefined;
+  procRoot?: string;
+  scratchDirs?: readonly string[];
+  /** How long to wait for new processes systemd forked but has not exec'd yet (default 2 s). */
+  settleMs?: number;
+}
+
+/** Outcomes whose unit should now run new processes: a done restart, start or reload. */
+function needsVerify(outcome: Outcome): boolean {
+  if (outcome.dryRun || outcome.jobResult !== 'done') return false;
+  return outcome.action === 'restart' || outcome.action === 'reload' || (outcome.action === 'stop-start' && outcome.phase === 'start');
+}
+
+/**
+ * Re-scans after the jobs: the processes now in each restarted (or reloaded) unit are matched against
+ * the same ChangeSet. A unit whose processes still hold old files (its ExecStart points into the old
+ * generation, say; or a reload that kept the old code) gets `stillStale` and is not ok (STILL_STALE).
+ * Processes are found by their cgroup, not by MainPID: PIDs may be another namespace's, and a unit
+ * has workers too.
+ */
+export async function verifyOutcomes(
+  outcomes: readonly Outcome[],
+  options: VerifyOptions,
+  events: EventEmitter<ExecuteEvents> = new EventEmitter<ExecuteEvents>(),
+): Promise<Outcome[]> {
+  const targets = new Set(outcomes.filter(needsVerify).map((o) => o.unit));
+  if (targets.size === 0) return [...outcomes];
+  events.emit('verify:start', [...targets].sort());
+  const stale = await scanSettled(targets, options);
+  const byUnit = new Map<string, StillStaleProcess[]>();
+  for (const process of scopeToManager(stale, options.manager)) {
+    if (process.owner.kind !== 'system-unit' || !targets.has(process.owner.name)) continue;
+    const list = byUnit.get(process.owner.name) ?? [];
+    list.push({ pid: process.pid, files: process.files.map((f) => ({ path: f.path, kind: f.kind })) });
+    byUnit.set(process.owner.name, list);
+  }
+  return outcomes.map((outcome) => {
+    if (!needsVerify(outcome)) return outcome;
+    const still = byUnit.get(outcome.unit);
+    const verified: Outcome = still === undefined ? outcome : { ...outcome, ok: false, stillStale: still, code: 'STILL_STALE', cause: describeStill(outcome, still) };
+    events.emit('verify:done', verified);
+    return verified;
+  });
+}
+
+async function scanSettled(targets: ReadonlySet<string>, options: VerifyOptions): Promise<StaleProcess[]> {
+  const deadline = performance.now() + (options.settleMs ?? 2000);
+  for (;;) {
+    const detection = await detectStale({
+      changeSet: options.changeSet,
+      ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
+      ...(options.scratchDirs === undefined ? {} : { scratchDirs: options.scratchDirs }),
+    });
+    const forking = detection.scan.processes.some((image) => isBetweenForkAndExec(image) && inTargets(image, targets));
+    if (!forking || performance.now() > deadline) return detection.stale;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+// systemd names a child it forked "(name)" until it execs the unit's command; scanned then, it
+// would hold systemd's own files and look clean.
+function isBetweenForkAndExec(image: ProcessImage): boolean {
+  return image.comm.startsWith('(') && image.comm.endsWith(')');
+}
+
+function inTargets(image: ProcessImage, targets: ReadonlySet<string>): boolean {
+  const segments = (systemdCgroupPath(image.cgroup) ?? '').split('/');
+  return segments.some((segment) => targets.has(segment));
+}
+
+function describeStill(outcome: Outcome, still: readonly StillStaleProcess[]): string {
+  const files = [...new Set(still.flatMap((p) => p.files.map((f) => `${f.path} (${f.kind})`)))];
+  const shown = files.slice(0, 3).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
+  const verb = outcome.action === 'reload' ? 'reloaded' : outcome.action === 'restart' ? 'restarted' : 'started';
+  return `${verb}, but ${still.length} process${still.length === 1 ? '' : 'es'} still hold${still.length === 1 ? 's' : ''} old files: ${shown}`;
+}

@@ -1,0 +1,269 @@
+// The one file that imports dbus-next: swapping the D-Bus library is a change here alone.
+import { DBusError, Message, MessageType, sessionBus, type MessageBus, type Variant } from 'dbus-next';
+import { RestartdError } from '../errors.js';
+import { JobTracker } from './job-tracker.js';
+import { findManagerProcess, managerPidOf, type InvocationProbe } from './manager-process.js';
+import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager } from './types.js';
+import { readUnitKeys } from './unit-file-read.js';
+
+const SYSTEMD = 'org.freedesktop.systemd1';
+const MANAGER_PATH = '/org/freedesktop/systemd1';
+const MANAGER = 'org.freedesktop.systemd1.Manager';
+const UNIT = 'org.freedesktop.systemd1.Unit';
+const SERVICE = 'org.freedesktop.systemd1.Service';
+const PROPERTIES = 'org.freedesktop.DBus.Properties';
+const DEFAULT_SYSTEM_BUS = 'unix:path=/run/dbus/system_bus_socket';
+
+export interface ConnectOptions {
+  /** D-Bus address; default DBUS_SYSTEM_BUS_ADDRESS, else the standard system bus socket. */
+  busAddress?: string | undefined;
+  /** Answer time for one method call (not for jobs: see waitForJob). Default 25 s, as D-Bus'. */
+  callTimeoutMs?: number;
+  /** The manager's process, when known; by default it is found through /proc (null: don't look). */
+  managerProcess?: ManagerProcess | null;
+}
+
+type Props = Record<string, Variant | undefined>;
+
+/** The bus address connectSystemd uses for these options. */
+export function resolveBusAddress(busAddress?: string): string {
+  return busAddress ?? process.env['DBUS_SYSTEM_BUS_ADDRESS'] ?? DEFAULT_SYSTEM_BUS;
+}
+
+/**
+ * Connects to systemd over D-Bus and subscribes to its job signals (systemd sends JobRemoved
+ * only to subscribed clients). Throws RestartdError BUS when the bus can't be reached.
+ */
+export async function connectSystemd(options: ConnectOptions = {}): Promise<SystemdManager> {
+  const busAddress = resolveBusAddress(options.busAddress);
+  const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
+  const manager = new DbusSystemdManager(bus, busAddress, options.callTimeoutMs ?? 25_000);
+  try {
+    await manager.open(options.managerProcess);
+  } catch (error) {
+    manager.close();
+    throw error;
+  }
+  return manager;
+}
+
+class DbusSystemdManager implements SystemdManager {
+  process: ManagerProcess | undefined;
+  private readonly jobs = new JobTracker();
+  private broken: Error | undefined;
+  // Calls in flight fail at once when the connection does (dbus-next would leave them pending).
+  private readonly inFlight = new Set<(error: Error) => void>();
+
+  constructor(
+    private readonly bus: MessageBus,
+    readonly busAddress: string,
+    private readonly callTimeoutMs: number,
+  ) {
+    bus.on('error', (error: unknown) => {
+      this.broken = new RestartdError('BUS', `D-Bus connection to ${busAddress} failed`, { cause: error, subject: busAddress });
+      this.jobs.failAll(this.broken);
+      for (const fail of this.inFlight) fail(this.broken);
+    });
+    // Raw messages: a JobRemoved is seen here in arrival order, possibly before the reply naming its job.
+    bus.on('message', (msg: Message) => {
+      if (msg.type === MessageType.SIGNAL && msg.interface === MANAGER && msg.member === 'JobRemoved') {
+        const [, job, , result] = msg.body as [number, string, string, string];
+        this.jobs.removed(job, result);
+      }
+    });
+  }
+
+  async open(known: ManagerProcess | null | undefined): Promise<void> {
+    await this.call(
+      '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's',
+      [`type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`],
+      { destination: 'org.freedesktop.DBus' },
+    );
+    await this.subscribe();
+    this.process = known === null ? undefined : (known ?? findManagerProcess(await this.invocationProbes()));
+  }
+
+  private async subscribe(): Promise<void> {
+    try {
+      await this.call(MANAGER_PATH, MANAGER, 'Subscribe');
+    } catch (error) {
+      if (!(error instanceof RestartdError && /AlreadySubscribed/.test(String(error.message)))) throw error;
+    }
+  }
+
+  async unitFacts(unit: string): Promise<LiveUnitFacts> {
+    const [path] = (await this.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [unit], { subject: unit })) as [string];
+    const props = await this.getAll(path, UNIT, unit);
+    const service = unit.endsWith('.service') ? await this.getAll(path, SERVICE, unit) : {};
+    const fragmentPath = str(props['FragmentPath']);
+    const dropInPaths = strs(props['DropInPaths']);
+    const controlGroup = str(service['ControlGroup']);
+    const facts: LiveUnitFacts = {
+      name: str(props['Id']) ?? unit,
+      loadState: str(props['LoadState']) ?? 'unknown',
+      activeState: str(props['ActiveState']) ?? 'unknown',
+      mainPid: num(service['MainPID']),
+      ...(fragmentPath === undefined ? {} : { fragmentPath }),
+      dropInPaths,
+      refuseManualStop: props['RefuseManualStop']?.value === true,
+      canReload: props['CanReload']?.value === true,
+      triggeredBy: strs(props['TriggeredBy']),
+      unitFileChanged: props['NeedDaemonReload']?.value === true,
+      ...(controlGroup === undefined ? {} : { controlGroup }),
+    };
+    // The X- keys are not on the bus: read the unit's files where the manager sees them.
+    const { keys, warnings } = await readUnitKeys(fragmentPath, dropInPaths, { rootPrefix: this.process?.rootPrefix ?? '' });
+    // The bus's RefuseManualStop is the one in effect (the files' may not be loaded yet).
+    const { refuseManualStop: _fromFiles, ...xKeys } = keys;
+    Object.assign(facts, xKeys);
+    if (warnings.length > 0) facts.fileWarnings = warnings.map((w) => `${w.file}${w.line === undefined ? '' : `:${w.line}`}: ${w.message}`);
+    return facts;
+  }
+
+  toManagerPid(pid: number): number | undefined {
+    return this.process === undefined ? pid : managerPidOf(this.process, pid);
+  }
+
+  async unitByPid(pid: number): Promise<string | undefined> {
+    const managerPid = this.toManagerPid(pid);
+    if (managerPid === undefined) return undefined;
+    let path: string;
+    try {
+      [path] = (await this.call(MANAGER_PATH, MANAGER, 'GetUnitByPID', 'u', [managerPid], { subject: `pid ${pid}` })) as [string];
+    } catch (error) {
+      if (error instanceof RestartdError && error.cause instanceof DBusError && /NoUnitForPID|NoSuchProcess/.test(error.cause.type)) return undefined;
+      throw error;
+    }
+    return str(await this.get(path, UNIT, 'Id', `pid ${pid}`));
+  }
+
+  async mainPid(unit: string): Promise<number> {
+    if (!unit.endsWith('.service')) return 0;
+    const [path] = (await this.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [unit], { subject: unit })) as [string];
+    return num(await this.get(path, SERVICE, 'MainPID', unit));
+  }
+
+  async resetFailed(unit: string): Promise<void> {
+    try {
+      await this.call(MANAGER_PATH, MANAGER, 'ResetFailedUnit', 's', [unit], { subject: unit });
+    } catch (error) {
+      // Nothing to reset on a unit that is not loaded.
+      if (!(error instanceof RestartdError && error.cause instanceof DBusError && /NoSuchUnit/.test(error.cause.type))) throw error;
+    }
+  }
+
+  restart = (unit: string): Promise<Job> => this.queue('RestartUnit', unit);
+  reload = (unit: string): Promise<Job> => this.queue('ReloadUnit', unit);
+  stop = (unit: string): Promise<Job> => this.queue('StopUnit', unit);
+  start = (unit: string): Promise<Job> => this.queue('StartUnit', unit);
+
+  waitForJob(job: Job, timeoutMs: number): Promise<JobCompletion> {
+    if (this.broken) return Promise.reject(this.broken);
+    return this.jobs.wait(job, timeoutMs);
+  }
+
+  async daemonReload(): Promise<void> {
+    // systemd replies once the reload is complete.
+    await this.call(MANAGER_PATH, MANAGER, 'Reload', '', [], { timeoutMs: Math.max(this.callTimeoutMs, 90_000) });
+  }
+
+  async reexecute(timeoutMs = 60_000): Promise<void> {
+    // systemd does not reply: the bus answers NoReply when the old manager disconnects. Any other
+    // error (access denied, ...) means it did not re-execute.
+    await this.call(MANAGER_PATH, MANAGER, 'Reexecute', '', [], { timeoutMs }).catch((error: unknown) => {
+      if (!(error instanceof RestartdError && error.cause instanceof DBusError && /NoReply|Disconnected/.test(error.cause.type))) throw error;
+    });
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.get(MANAGER_PATH, MANAGER, 'Version', 'manager', 2000);
+        break;
+      } catch (error) {
+        if (performance.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    await this.subscribe();
+  }
+
+  close(): void {
+    this.jobs.failAll(new RestartdError('BUS', `connection to ${this.busAddress} closed`, { subject: this.busAddress }));
+    this.bus.disconnect();
+  }
+
+  private async queue(method: JobMethod, unit: string): Promise<Job> {
+    const queuedAt = performance.now();
+    const [path] = (await this.call(MANAGER_PATH, MANAGER, method, 'ss', [unit, 'replace'], { subject: unit })) as [string];
+    return { path, unit, method, queuedAt, repliedAt: performance.now() };
+  }
+
+  /** A few units' invocation IDs, to recognise the manager's process by what it wrote to its /run. */
+  private async invocationProbes(): Promise<InvocationProbe[]> {
+    const [units] = (await this.call(MANAGER_PATH, MANAGER, 'ListUnitsByPatterns', 'asas', [['active'], ['*.service']])) as [string[][]];
+    const probes: InvocationProbe[] = [];
+    for (const [name, , , , , , path] of units.slice(0, 3)) {
+      if (name === undefined || path === undefined) continue;
+      const id = (await this.get(path, UNIT, 'InvocationID', name)) as Variant<Buffer> | undefined;
+      const hex = id ? Buffer.from(id.value).toString('hex') : '';
+      if (/[^0]/.test(hex)) probes.push({ unit: name, invocationId: hex });
+    }
+    return probes;
+  }
+
+  private async getAll(path: string, iface: string, subject: string): Promise<Props> {
+    const [props] = (await this.call(path, PROPERTIES, 'GetAll', 's', [iface], { subject })) as [Props];
+    return props;
+  }
+
+  private async get(path: string, iface: string, name: string, subject: string, timeoutMs?: number): Promise<Variant | undefined> {
+    const [value] = (await this.call(path, PROPERTIES, 'Get', 'ss', [iface, name], { subject, ...(timeoutMs === undefined ? {} : { timeoutMs }) })) as [Variant];
+    return value;
+  }
+
+  private async call(
+    path: string,
+    iface: string,
+    member: string,
+    signature = '',
+    body: unknown[] = [],
+    options: { subject?: string; destination?: string; timeoutMs?: number } = {},
+  ): Promise<unknown[]> {
+    if (this.broken) throw this.broken;
+    const subject = options.subject ?? this.busAddress;
+    const timeoutMs = options.timeoutMs ?? this.callTimeoutMs;
+    const message = new Message({ destination: options.destination ?? SYSTEMD, path, interface: iface, member, signature, body });
+    let timer: NodeJS.Timeout | undefined;
+    let fail: ((error: Error) => void) | undefined;
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+      this.inFlight.add(reject);
+      timer = setTimeout(() => reject(new RestartdError('BUS', `${member} (${subject}): no answer on ${this.busAddress} after ${timeoutMs} ms`, { subject })), timeoutMs);
+    });
+    try {
+      const reply = await Promise.race([this.bus.call(message), failed]);
+      return reply?.body ?? [];
+    } catch (error) {
+      if (error instanceof DBusError) {
+        throw new RestartdError('SYSTEMD', `${member} ${subject}: ${error.text || error.type} (${error.type})`, { cause: error, subject });
+      }
+      if (error instanceof RestartdError) throw error;
+      throw new RestartdError('BUS', `${member} (${subject}) on ${this.busAddress} failed`, { cause: error, subject });
+    } finally {
+      clearTimeout(timer);
+      if (fail) this.inFlight.delete(fail);
+    }
+  }
+}
+
+function str(value: Variant | undefined): string | undefined {
+  return typeof value?.value === 'string' && value.value !== '' ? value.value : undefined;
+}
+
+function strs(value: Variant | undefined): string[] {
+  return Array.isArray(value?.value) ? (value.value as unknown[]).filter((v): v is string => typeof v === 'string') : [];
+}
+
+function num(value: Variant | undefined): number {
+  const v: unknown = value?.value;
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : 0;
+}

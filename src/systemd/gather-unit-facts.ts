@@ -1,0 +1,32 @@
+import type { StaleProcess } from '../match/types.js';
+import type { UnitFacts } from '../plan/types.js';
+import type { SystemdManager } from './types.js';
+
+export interface GatheredUnitFacts {
+  /** Keyed by unit name (the plan's `unitFactsKey` for system units). */
+  units: Map<string, UnitFacts>;
+  /** Units the manager could not describe, and what their files got wrong. */
+  warnings: string[];
+}
+
+/**
+ * Asks the manager about every system unit that owns a stale process. A unit it does not know
+ * (not loaded, or the call failed) is left out, so the policy skips it as unit-unknown rather than
+ * acting blindly.
+ */
+export async function gatherUnitFacts(stale: readonly StaleProcess[], manager: SystemdManager): Promise<GatheredUnitFacts> {
+  const names = [...new Set(stale.filter((p) => p.owner.kind === 'system-unit').map((p) => p.owner.name))].sort();
+  const units = new Map<string, UnitFacts>();
+  const warnings: string[] = [];
+  for (const name of names) {
+    try {
+      const facts = await manager.unitFacts(name);
+      warnings.push(...(facts.fileWarnings ?? []).map((w) => `${name}: ${w}`));
+      if (facts.loadState === 'not-found') warnings.push(`${name}: not known to the manager at ${manager.busAddress}`);
+      else units.set(name, facts);
+    } catch (error) {
+      warnings.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { units, warnings };
+}

@@ -1,0 +1,90 @@
+import type { UnitFacts } from '../plan/types.js';
+
+/** How a systemd job ended: the `result` of its JobRemoved signal. */
+export type JobResult =
+  | 'done'
+  | 'canceled'
+  | 'timeout'
+  | 'failed'
+  | 'dependency'
+  | 'skipped'
+  | 'invalid'
+  | 'assert'
+  | 'unsupported'
+  | 'collected'
+  | 'once';
+
+/** The unit methods that queue a job. */
+export type JobMethod = 'RestartUnit' | 'ReloadUnit' | 'StopUnit' | 'StartUnit';
+
+/** A job systemd accepted: its object path is what JobRemoved names. */
+export interface Job {
+  path: string;
+  unit: string;
+  method: JobMethod;
+  /** performance.now() when the method was called, and when its reply was seen. */
+  queuedAt: number;
+  repliedAt: number;
+}
+
+export interface JobCompletion {
+  job: Job;
+  result: JobResult;
+  /** From the method call to JobRemoved. */
+  durationMs: number;
+  /** JobRemoved arrived before the method reply was seen (it was buffered). */
+  signalBeforeReply: boolean;
+}
+
+/** UnitFacts plus what the executor reads of a unit's live state. */
+export interface LiveUnitFacts extends UnitFacts {
+  /** LoadState: "loaded", "not-found", "masked", ... */
+  loadState: string;
+  activeState: string;
+  /** The manager's PID of the main process (its namespace, not ours); 0 when none. */
+  mainPid: number;
+  /** The unit's cgroup as the manager names it ("/system.slice/foo.service"). */
+  controlGroup?: string;
+  /** What could not be read or understood in the unit's files ("FILE:LINE: message"). */
+  fileWarnings?: string[];
+}
+
+/** Where the manager runs, as seen from here: needed when it lives in other namespaces (a container). */
+export interface ManagerProcess {
+  /** Its PID in our PID namespace. */
+  hostPid: number;
+  /** Prefix that reaches the manager's filesystem: "" when it is ours, else "/proc/PID/root". */
+  rootPrefix: string;
+  /** The cgroup2 path of the manager's tree as we read it in /proc/PID/cgroup ("/" for the host's). */
+  cgroupRoot: string;
+  /** Index of the manager's PID namespace in an NSpid line; 0 when it is ours. */
+  nsLevel: number;
+}
+
+/**
+ * A connection to one systemd manager. Every PID it takes or returns is the manager's (see
+ * `toManagerPid`); unit names are systemd's.
+ */
+export interface SystemdManager {
+  readonly busAddress: string;
+  /** Undefined when the manager's process could not be found (e.g. not root): same namespaces assumed. */
+  readonly process: ManagerProcess | undefined;
+  unitFacts(unit: string): Promise<LiveUnitFacts>;
+  /** The unit of a process, by its PID here (translated to the manager's); undefined when none. */
+  unitByPid(pid: number): Promise<string | undefined>;
+  /** A PID of ours as the manager knows it; undefined when the process is outside its PID namespace. */
+  toManagerPid(pid: number): number | undefined;
+  mainPid(unit: string): Promise<number>;
+  resetFailed(unit: string): Promise<void>;
+  restart(unit: string): Promise<Job>;
+  reload(unit: string): Promise<Job>;
+  stop(unit: string): Promise<Job>;
+  start(unit: string): Promise<Job>;
+  /** Resolves with JobRemoved's result; rejects with SystemdError JOB_TIMEOUT after `timeoutMs`. */
+  waitForJob(job: Job, timeoutMs: number): Promise<JobCompletion>;
+  /** daemon-reload: systemd answers once the reload is complete. */
+  daemonReload(): Promise<void>;
+  /** daemon-reexec: resolves once the new manager answers on the bus again. */
+  reexecute(timeoutMs?: number): Promise<void>;
+  close(): void;
+}
