@@ -5,6 +5,7 @@ import { actionStartLine, managerStepLine, outcomeLine, summaryLine, verifyLine 
 import type { ExecuteEvents, ExecutionReport, Outcome } from '../execute/types.js';
 import type { SourceKind } from '../generation/types.js';
 import type { Plan } from '../plan/types.js';
+import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
 /**
@@ -18,7 +19,7 @@ import type { CliIO } from './io.js';
  *   restart or reload, the daemon-reload failed, or an owner could not be notified; the other
  *   actions still ran.
  */
-export const APPLY_EXIT = { OK: 0, REBOOT: 2, ERROR: 3, NOTHING_TO_DO: 4, FAILED: 5 } as const;
+export const APPLY_EXIT = { OK: EXIT.OK, REBOOT: EXIT.REBOOT, ERROR: EXIT.ERROR, NOTHING_TO_DO: EXIT.NOTHING_TO_DO, FAILED: EXIT.FAILED } as const;
 
 export interface ApplyCommandArgs {
   old: string;
@@ -93,6 +94,7 @@ export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean
     dryRun,
     exitCode,
     daemonReload: plan.daemonReload,
+    actions: plan.actions,
     summary: {
       ok: count((o) => o.ok && o.action !== 'skip' && o.action !== 'reboot-hint'),
       failed: count((o) => !o.ok),

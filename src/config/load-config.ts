@@ -3,8 +3,9 @@ import { RestartdError, errnoCode } from '../errors.js';
 import { describeIssues } from './describe-issues.js';
 import { ConfigSchema, DEFAULT_CONFIG, type Config } from './schema.js';
 
-/** Where restartd looks for its config when `--config` is not given. */
-export const DEFAULT_CONFIG_PATH = '/etc/restartd/config.json';
+import { DEFAULT_CONFIG_PATH } from './paths.js';
+
+export { DEFAULT_CONFIG_PATH };
 
 /** Config files are small; anything bigger is a mistake (or an attack on the parser). */
 const MAX_CONFIG_BYTES = 1024 * 1024;

@@ -3,12 +3,10 @@ import type { Config } from '../config/schema.js';
 import { detectStale } from '../detect.js';
 import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../generation/types.js';
-import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/types.js';
 import { connectSystemd } from '../systemd/adapter.js';
-import { gatherUnitFacts } from '../systemd/gather-unit-facts.js';
-import { crossCheckOwners, scopeToManager } from '../systemd/scope-to-manager.js';
 import { executePlan } from './execute-plan.js';
+import { planStale } from './plan-stale.js';
 import type { ExecuteEvents, ExecutionReport } from './types.js';
 import { verifyOutcomes } from './verify.js';
 
@@ -59,10 +57,8 @@ export async function applySwitch(
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
     };
     const detection = await detectStale({ changeSet, ...scan });
-    const stale = await crossCheckOwners(scopeToManager(detection.stale, manager.process), manager);
-    const facts = await gatherUnitFacts(stale, manager);
-    for (const warning of facts.warnings) events.emit('warning', warning);
-    const plan = buildPlan(stale, { units: facts.units, config });
+    const { plan, warnings } = await planStale(detection.stale, config, manager);
+    for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
 
     const executed = await executePlan(plan, manager, {
@@ -71,7 +67,7 @@ export async function applySwitch(
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
     }, events);
     const outcomes = options.dryRun ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
-    return { changeSet, plan, report: { ...executed, outcomes }, warnings: facts.warnings };
+    return { changeSet, plan, report: { ...executed, outcomes }, warnings };
   } finally {
     manager.close();
   }

@@ -1,4 +1,6 @@
 import type { ChangeSet } from '../generation/types.js';
+import type { InterpSummary } from '../interp/types.js';
+import type { PlannedAction } from '../plan/types.js';
 import type { StaleProcess } from '../match/types.js';
 import type { ScanResult, UnreadableProcess } from '../scan/types.js';
 
@@ -14,6 +16,10 @@ export interface StaleReport {
   unreadable: UnreadableProcess[];
   stale: StaleProcess[];
   owners: Array<{ kind: string; name: string; pids: number[] }>;
+  /** Interpreted programs: how many were examined, and whether a cap or the time budget was hit. */
+  interp?: InterpSummary;
+  /** `restartd plan`: what would be done per owner (see src/plan). */
+  actions?: PlannedAction[];
 }
 
 export function buildStaleReport(input: {
@@ -49,6 +55,7 @@ export function buildStaleReport(input: {
     unreadable: scan.unreadable,
     stale,
     owners: groupByOwner(stale).map(({ kind, name, processes }) => ({ kind, name, pids: processes.map((p) => p.pid) })),
+    ...(scan.interp ? { interp: scan.interp } : {}),
   };
 }
 

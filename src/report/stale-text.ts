@@ -27,6 +27,13 @@ export function renderStaleText(report: StaleReport): string {
     const pids = new Set(report.unreadable.map((u) => u.pid)).size;
     lines.push(`warning: ${pids} process${pids === 1 ? '' : 'es'} could not be read fully (run as root to see every process)`);
   }
+  const interp = report.interp;
+  if (interp && (interp.capped.length > 0 || interp.budgetExceeded)) {
+    lines.push(
+      `warning: interpreted programs examined only in part (${interp.capped.length > 0 ? `file cap hit for pid ${interp.capped.join(', ')}` : ''}` +
+        `${interp.capped.length > 0 && interp.budgetExceeded ? '; ' : ''}${interp.budgetExceeded ? 'time budget exceeded' : ''})`,
+    );
+  }
   for (const group of groups) {
     lines.push('', `${group.name} (${group.kind}) — ${group.processes.length} process${group.processes.length === 1 ? '' : 'es'}`);
     for (const p of group.processes) {

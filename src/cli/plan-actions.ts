@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import { planStale, type StalePlan } from '../execute/plan-stale.js';
+import type { StaleProcess } from '../match/types.js';
+import { renderPlanText } from '../plan/plan-text.js';
+import { connectSystemd, resolveBusAddress } from '../systemd/adapter.js';
+import type { SystemdManager } from '../systemd/types.js';
+
+/**
+ * `restartd plan`'s actions. The manager is asked for unit facts when its bus answers; a machine
+ * without one (a container, a build host) still gets a plan, with system units skipped as
+ * unit-unknown and a warning saying why.
+ */
+export async function planWithOptionalManager(stale: readonly StaleProcess[], config: Config, bus: string | undefined): Promise<StalePlan & { text: string }> {
+  const warnings: string[] = [];
+  let manager: SystemdManager | undefined;
+  const address = resolveBusAddress(bus);
+  const socket = /^unix:path=([^,;]+)/.exec(address)?.[1];
+  const needsManager = stale.some((p) => p.owner.kind === 'system-unit' || p.owner.kind === 'pid1');
+  if (needsManager && (socket === undefined || existsSync(socket))) {
+    try {
+      manager = await connectSystemd({ busAddress: address, callTimeoutMs: 5000 });
+    } catch (error) {
+      warnings.push(`no unit facts: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  } else if (needsManager) {
+    warnings.push(`no unit facts: no system bus at ${address}`);
+  }
+  try {
+    const planned = await planStale(stale, config, manager);
+    const text = planned.plan.actions.length > 0 ? `\n${renderPlanText(planned.plan, { dryRun: true })}` : '';
+    return { ...planned, warnings: [...warnings, ...planned.warnings], text };
+  } finally {
+    manager?.close();
+  }
+}
