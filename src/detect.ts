@@ -23,7 +23,7 @@ export interface DetectOptions {
 }
 
 export interface Detection {
-  /** The scan; only stale processes carry uid, cgroup, cwd, root and mount namespace. */
+  /** The scan; only stale processes carry uid and cgroup (scanProcesses fills every field). */
   scan: ScanResult;
   stale: StaleProcess[];
   durationMs: number;
@@ -50,7 +50,7 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
   for (const image of scan.processes) {
     const files = withScriptFiles(staleFiles(image), scripts.byPid.get(image.pid));
     // Owner, uid and the rest are read only for the processes that need reporting.
-    if (files.length > 0 && completeImage(reader, image, scan.unreadable)) stale.push(toStaleProcess(image, files));
+    if (files.length > 0 && completeImage(reader, image, scan.unreadable, 'owner')) stale.push(toStaleProcess(image, files));
   }
   return { scan: { ...scan, interp: scripts.summary }, stale, durationMs: performance.now() - started };
 }

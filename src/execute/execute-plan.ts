@@ -7,6 +7,9 @@ import type { ExecuteEvents, ExecuteOptions, ExecutionReport, ManagerStep, Outco
 
 export const DEFAULT_EXECUTE_OPTIONS: ExecuteOptions = { dryRun: false, concurrency: 4, jobTimeoutMs: 90_000 };
 
+/** Resuming a journaled run: the outcome to report instead of running an action already done. */
+export type SkipDone = (action: PlannedAction) => Outcome | undefined;
+
 /**
  * Carries out a plan through systemd, phase by phase: stop → daemon-reload (PID 1's re-exec, and the
  * daemon-reload when the plan asks for one) → reload → restart → start → notify; then the skips and
@@ -17,11 +20,12 @@ export const DEFAULT_EXECUTE_OPTIONS: ExecuteOptions = { dryRun: false, concurre
 export async function executePlan(
   plan: Plan,
   manager: SystemdManager,
-  options: Partial<ExecuteOptions> = {},
+  options: Partial<ExecuteOptions> & { skipDone?: SkipDone | undefined } = {},
   events: EventEmitter<ExecuteEvents> = new EventEmitter<ExecuteEvents>(),
 ): Promise<ExecutionReport> {
   const started = performance.now();
-  const opts: ExecuteOptions = { ...DEFAULT_EXECUTE_OPTIONS, ...options };
+  const { skipDone, ...rest } = options;
+  const opts: ExecuteOptions = { ...DEFAULT_EXECUTE_OPTIONS, ...rest };
   const ctx: ActionContext = { manager, options: opts, events, mainPidBefore: new Map() };
   // Outcomes by plan index: events come as jobs finish, the report keeps the plan's order.
   const outcomes = new Map<number, Outcome>();
@@ -38,10 +42,13 @@ export async function executePlan(
     if (actions.length === 0 && !(phase === 'daemon-reload' && reloads)) continue;
     events.emit('phase:start', phase);
     if (phase === 'daemon-reload') {
-      await runManagerPhase(plan, actions, ctx, managerSteps, done);
+      await runManagerPhase(plan, actions, ctx, managerSteps, done, skipDone);
       continue;
     }
     await runPool(actions, phaseConcurrency(phase, opts), async (action) => {
+      // journal: an action recorded ok by an interrupted run of this switch is not run again.
+      const prior = skipDone?.(action);
+      if (prior !== undefined) return done(action, prior);
       events.emit('action:start', action);
       done(action, await runAction(action, ctx));
     });
@@ -75,6 +82,7 @@ async function runManagerPhase(
   ctx: ActionContext,
   steps: ManagerStep[],
   done: (action: PlannedAction, outcome: Outcome) => void,
+  skipDone: SkipDone | undefined,
 ): Promise<void> {
   const { manager, options, events } = ctx;
   const step = async (kind: ManagerStep['step'], call: () => Promise<void>): Promise<ManagerStep> => {
@@ -97,6 +105,12 @@ async function runManagerPhase(
 
   let reexecuted = false;
   for (const action of actions) {
+    // journal: an action recorded ok by an interrupted run of this switch is not run again.
+    const prior = skipDone?.(action);
+    if (prior !== undefined) {
+      done(action, prior);
+      continue;
+    }
     events.emit('action:start', action);
     if (action.action !== 'daemon-reexec' || action.userManager) {
       done(action, failure(action, 'SYSTEMD', `no manager step for a ${action.action} action in phase daemon-reload`));

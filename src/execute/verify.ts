@@ -1,3 +1,5 @@
+import { ProcReader } from '../scan/proc-reader.js';
+import { completeImage } from '../scan/scan-processes.js';
 import { EventEmitter } from 'eventemitter3';
 import { detectStale } from '../detect.js';
 import type { ChangeSet } from '../generation/types.js';
@@ -65,7 +67,11 @@ async function scanSettled(targets: ReadonlySet<string>, options: VerifyOptions)
       ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
       ...(options.scratchDirs === undefined ? {} : { scratchDirs: options.scratchDirs }),
     });
-    const forking = detection.scan.processes.some((image) => isBetweenForkAndExec(image) && inTargets(image, targets));
+    // The hot scan reads cgroups of stale processes only: read them here for the few mid-fork ones.
+    const reader = new ProcReader(options.procRoot ?? '/proc');
+    const forking = detection.scan.processes.some(
+      (image) => isBetweenForkAndExec(image) && completeImage(reader, image, [], 'owner') && inTargets(image, targets),
+    );
     if (!forking || performance.now() > deadline) return detection.stale;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -68,10 +68,11 @@ export function scanPids(reader: ProcReader, pids: Iterable<number>, skipPid: nu
 const UID_LINE = /^Uid:\s+(\d+)/m;
 
 /**
- * Fills what the hot scan left out: uid, cgroup, cwd, root and mount namespace. Returns false
- * when the process is gone; a part that can't be read is reported in `unreadable`.
+ * Fills what the hot scan left out: uid and cgroup (`parts: 'owner'`, what a report needs), and
+ * with 'all' also cwd, root and mount namespace. Returns false when the process is gone; a part
+ * that can't be read is reported in `unreadable`.
  */
-export function completeImage(reader: ProcReader, image: ProcessImage, unreadable: UnreadableProcess[]): boolean {
+export function completeImage(reader: ProcReader, image: ProcessImage, unreadable: UnreadableProcess[], parts: 'owner' | 'all' = 'all'): boolean {
   const { pid } = image;
   try {
     const uid = UID_LINE.exec(reader.read(pid, 'status'))?.[1];
@@ -84,6 +85,7 @@ export function completeImage(reader: ProcReader, image: ProcessImage, unreadabl
     unreadable.push({ pid, what: error.what, code: error.code });
     return true;
   }
+  if (parts === 'owner') return true;
   image.root = reader.tryLink(pid, 'root') ?? null;
   image.mntNs = reader.tryLink(pid, 'ns/mnt') ?? null;
   const cwd = reader.tryLink(pid, 'cwd');
