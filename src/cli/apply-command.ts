@@ -5,6 +5,8 @@ import { actionStartLine, managerStepLine, outcomeLine, summaryLine, verifyLine 
 import type { ExecuteEvents, ExecutionReport, Outcome } from '../execute/types.js';
 import type { SourceKind } from '../generation/types.js';
 import type { Plan } from '../plan/types.js';
+import { applyJournaled, isAlreadyDone } from '../journal/index.js';
+import { installTestPause } from '../journal/test-pause.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
@@ -18,8 +20,9 @@ import type { CliIO } from './io.js';
  * - 5 FAILED: some job did not end "done" or timed out, a unit still holds old files after its
  *   restart or reload, the daemon-reload failed, or an owner could not be notified; the other
  *   actions still ran.
+ * - 6 BUSY: another restartd run holds the state dir's lock (and --wait ran out): nothing was done.
  */
-export const APPLY_EXIT = { OK: EXIT.OK, REBOOT: EXIT.REBOOT, ERROR: EXIT.ERROR, NOTHING_TO_DO: EXIT.NOTHING_TO_DO, FAILED: EXIT.FAILED } as const;
+export const APPLY_EXIT = { OK: EXIT.OK, REBOOT: EXIT.REBOOT, ERROR: EXIT.ERROR, NOTHING_TO_DO: EXIT.NOTHING_TO_DO, FAILED: EXIT.FAILED, BUSY: 6 } as const;
 
 export interface ApplyCommandArgs {
   old: string;
@@ -36,6 +39,10 @@ export interface ApplyCommandArgs {
   /** Override the config's concurrency and jobTimeoutSeconds. */
   concurrency?: number | undefined;
   jobTimeoutMs?: number | undefined;
+  /** --state-dir DIR: journal and lock there (the CLI defaults it to /var/lib/restartd); unset: no journal. */
+  stateDir?: string | undefined;
+  /** --wait SECONDS: how long to wait for another run's lock (default 0: exit BUSY at once). */
+  waitSeconds?: number | undefined;
 }
 
 /** The exit code for an execution report (see APPLY_EXIT). */
@@ -53,7 +60,7 @@ function renderEvents(events: EventEmitter<ExecuteEvents>, io: CliIO, args: Appl
   if (args.json) return;
   if (!args.dryRun) events.on('action:start', (action) => io.out(`${actionStartLine(action)}\n`));
   events.on('manager:done', (step) => io.out(`${managerStepLine(step)}\n`));
-  events.on('action:done', (outcome) => io.out(`${outcomeLine(outcome)}\n`));
+  events.on('action:done', (outcome) => io.out(`${isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome)}\n`));
   events.on('verify:done', (outcome) => {
     const line = verifyLine(outcome);
     if (line !== undefined) io.out(`${line}\n`);
@@ -69,7 +76,7 @@ export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<numbe
   const config = await loadConfig(args.config);
   const events = new EventEmitter<ExecuteEvents>();
   renderEvents(events, io, args);
-  const { plan, report, warnings } = await applySwitch({
+  const options = {
     old: args.old,
     new: args.new,
     source: args.source,
@@ -80,7 +87,22 @@ export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<numbe
     concurrency: args.concurrency,
     jobTimeoutMs: args.jobTimeoutMs,
     procRoot: args.procRoot,
-  }, events);
+  };
+  let applied;
+  if (args.stateDir === undefined || args.dryRun) {
+    applied = await applySwitch(options, events);
+  } else {
+    // The crash tests' hook (src/journal/test-pause.ts); inert unless the variable is set.
+    installTestPause(events, process.env.RESTARTD_TEST_PAUSE_AFTER, args.stateDir);
+    const run = await applyJournaled(options, { stateDir: args.stateDir, waitMs: (args.waitSeconds ?? 0) * 1000, command: 'apply' }, events);
+    if (run.kind === 'busy') {
+      const who = run.holder === undefined ? 'another restartd run' : `restartd ${run.holder.command} (pid ${run.holder.pid}, since ${run.holder.since})`;
+      io.err(`restartd: ${who} holds ${run.lockPath}: nothing done; run again later, or wait with --wait SECONDS\n`);
+      return APPLY_EXIT.BUSY;
+    }
+    applied = run.result;
+  }
+  const { plan, report, warnings } = applied;
   const code = applyExitCode(report);
   if (args.json) io.out(`${JSON.stringify(applyReport(plan, report, args.dryRun, code, warnings), null, 2)}\n`);
   else io.out(`${args.dryRun ? 'dry run: ' : ''}${summaryLine(report.outcomes, report.managerSteps)}\n`);

@@ -4,6 +4,7 @@ import type { SourceKind } from '../generation/types.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { runStaleReport } from './status-command.js';
+import { DEFAULT_STATE_DIR } from '../journal/state-dir.js';
 
 export const USAGE = `usage: restartd <command> [options]
 
@@ -13,7 +14,12 @@ commands:
   plan --old OLD --new NEW [--json]    stale processes after switching from OLD to NEW, and what
                                        would be done per owner (unit facts from the bus when it answers)
   apply --old OLD --new NEW [--dry-run] [--json]
-                                       carry it out through systemd, then verify by re-scanning
+                                       carry it out through systemd, then verify by re-scanning;
+                                       journaled: run it again after a crash to finish the job
+  hook [--old OLD --new NEW]           the entry a package manager calls (or RESTARTD_OLD/RESTARTD_NEW):
+                                       records the switch, folds repeated calls into one, carries it out
+                                       under the lock; RESTARTD_SUSPEND=1: record only
+  watch --link PATH                    follow a current/profile link: one apply per settled switch
 
 generation options (diff, plan):
   --source dir|nix|manifest            how to read OLD and NEW (default: detected from the path)
@@ -24,6 +30,14 @@ systemd options (plan, apply):
   --config PATH                        restartd's config (default /etc/restartd/config.json, if present)
   --dry-run                            apply: print "would …" from the same plan, change nothing
 
+state options (apply, hook, watch):
+  --state-dir DIR                      journal, lock and pending switch (default /var/lib/restartd)
+  --wait SECONDS                       apply: wait for another run's lock (default 0: exit 6 at once)
+  --max-wait SECONDS                   hook: hold the package manager at most this long (default 30);
+                                       the rest goes on detached, output in STATE/hook.log
+  --foreground                         hook: carry the pending switches out in this process
+  --debounce SECONDS                   watch: quiet time before a switch counts as settled (default 2)
+
 other options:
   --proc-root DIR                      read processes from DIR instead of /proc
   -h, --help                           this help
@@ -31,7 +45,9 @@ other options:
 
 exit codes: status, plan: 0 nothing stale, 1 stale processes found, 2 reboot needed, 3 error
             apply: 0 all done and verified, 2 done but a reboot is needed, 3 error before anything ran,
-                   4 nothing to do, 5 some action failed (the others still ran)
+                   4 nothing to do, 5 some action failed (the others still ran),
+                   6 another run holds the lock (nothing done)
+            hook:  0 done, queued, suspended or continuing detached, 3 bad input, 5 some action failed
 `;
 
 const OPTIONS = {
@@ -44,9 +60,22 @@ const OPTIONS = {
   'dry-run': { type: 'boolean', default: false },
   bus: { type: 'string' },
   config: { type: 'string' },
+  'state-dir': { type: 'string' },
+  wait: { type: 'string' },
+  'max-wait': { type: 'string' },
+  foreground: { type: 'boolean', default: false },
+  link: { type: 'string' },
+  debounce: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
+
+function secondsOf(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) throw usageError(`${flag}: expected a number of seconds >= 0, got "${value}"`);
+  return seconds;
+}
 
 const SOURCES: readonly SourceKind[] = ['dir', 'nix', 'manifest'];
 
@@ -119,6 +148,48 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           bus: values.bus,
           config: values.config,
           procRoot: values['proc-root'],
+          stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
+          waitSeconds: secondsOf('--wait', values.wait),
+        },
+        io,
+      );
+    }
+    case 'hook': {
+      const { runHook } = await import('./hook-command.js');
+      return runHook(
+        {
+          old: values.old,
+          new: values.new,
+          source,
+          storeDir: values['store-dir'],
+          bus: values.bus,
+          config: values.config,
+          procRoot: values['proc-root'],
+          stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
+          maxWaitSeconds: secondsOf('--max-wait', values['max-wait']),
+          foreground: values.foreground,
+        },
+        io,
+        process.env,
+      );
+    }
+    case 'watch': {
+      if (values.link === undefined) throw usageError('watch needs --link PATH');
+      const debounce = secondsOf('--debounce', values.debounce);
+      const { runWatch } = await import('./watch-command.js');
+      const stop = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+      return runWatch(
+        {
+          link: values.link,
+          debounceMs: debounce === undefined ? undefined : debounce * 1000,
+          source,
+          storeDir: values['store-dir'],
+          bus: values.bus,
+          config: values.config,
+          procRoot: values['proc-root'],
+          stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
+          signal: stop.signal,
         },
         io,
       );

@@ -5,7 +5,7 @@ import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../generation/types.js';
 import type { Plan } from '../plan/types.js';
 import { connectSystemd } from '../systemd/adapter.js';
-import { executePlan } from './execute-plan.js';
+import { executePlan, type SkipDone } from './execute-plan.js';
 import { planStale } from './plan-stale.js';
 import type { ExecuteEvents, ExecutionReport } from './types.js';
 import { verifyOutcomes } from './verify.js';
@@ -23,6 +23,12 @@ export interface ApplySwitchOptions {
   concurrency?: number | undefined;
   jobTimeoutMs?: number | undefined;
   procRoot?: string | undefined;
+  /**
+   * Crash safety (src/journal): `begin` gets the plan just built and returns the one to carry out
+   * (written down before acting; an interrupted run's plan when resuming); `skipDone` gives the
+   * outcome of an action already done, which is then not run again.
+   */
+  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone } | undefined;
 }
 
 export interface ApplySwitchResult {
@@ -57,7 +63,8 @@ export async function applySwitch(
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
     };
     const detection = await detectStale({ changeSet, ...scan });
-    const { plan, warnings } = await planStale(detection.stale, config, manager);
+    const { plan: built, warnings } = await planStale(detection.stale, config, manager);
+    const plan = options.journal?.begin(built) ?? built;
     for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
 
@@ -65,6 +72,7 @@ export async function applySwitch(
       dryRun: options.dryRun,
       concurrency: options.concurrency ?? config.concurrency,
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
+      skipDone: options.journal?.skipDone,
     }, events);
     const outcomes = options.dryRun ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
     return { changeSet, plan, report: { ...executed, outcomes }, warnings };

@@ -1,0 +1,73 @@
+import { EventEmitter } from 'eventemitter3';
+import { loadConfig } from '../config/index.js';
+import { outcomeLine, summaryLine } from '../execute/outcome-text.js';
+import type { ExecuteEvents } from '../execute/types.js';
+import type { SourceKind } from '../generation/types.js';
+import { applyJournaled, type JournaledApplyResult } from '../journal/journaled-apply.js';
+import { isAlreadyDone } from '../journal/switch-journal.js';
+import { LinkFollower } from '../watch/link-follower.js';
+import type { CliIO } from './io.js';
+
+export const DEFAULT_WATCH_DEBOUNCE_MS = 2000;
+// A settled switch waits this long for another run (a hook, an apply) to let go of the lock.
+const LOCK_WAIT_MS = 10 * 60_000;
+
+export interface WatchCommandArgs {
+  link: string;
+  /** Quiet time before a burst of switches counts as settled (default 2000 ms; the CLI takes --debounce SECONDS). */
+  debounceMs?: number | undefined;
+  source?: SourceKind | undefined;
+  storeDir?: string | undefined;
+  bus?: string | undefined;
+  config?: string | undefined;
+  procRoot?: string | undefined;
+  stateDir: string;
+  /** Stops watching (the CLI aborts it on SIGINT and SIGTERM). */
+  signal: AbortSignal;
+}
+
+/**
+ * `restartd watch --link PATH`: follows a `current` or profile link and, once per settled switch,
+ * runs the journaled apply from the previous target to the new one. Runs until `signal` aborts;
+ * returns 0 then. A failed run is reported and watching goes on.
+ */
+export async function runWatch(args: WatchCommandArgs, io: CliIO): Promise<number> {
+  const config = await loadConfig(args.config);
+  const events = new EventEmitter<ExecuteEvents>();
+  events.on('warning', (message) => io.err(`restartd: warning: ${message}\n`));
+  events.on('action:done', (outcome) => io.out(`${isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome)}\n`));
+  const follower = new LinkFollower({
+    link: args.link,
+    debounceMs: args.debounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS,
+    run: (old, next) =>
+      applyJournaled(
+        {
+          old,
+          new: next,
+          source: args.source,
+          storeDir: args.storeDir,
+          config,
+          busAddress: args.bus,
+          dryRun: false,
+          procRoot: args.procRoot,
+        },
+        { stateDir: args.stateDir, waitMs: LOCK_WAIT_MS, command: 'watch' },
+        events,
+      ),
+  });
+  follower.on('ready', (target) => io.out(`restartd watch: watching ${args.link} (${target === undefined ? 'missing' : `-> ${target}`})\n`));
+  follower.on('switch:settled', (old, next) => io.out(`restartd watch: switch ${old} -> ${next}\n`));
+  follower.on('link:missing', (path) => io.out(`restartd watch: ${path} is missing or dangling; waiting for it\n`));
+  follower.on('link:found', (target) => io.out(`restartd watch: ${args.link} -> ${target}\n`));
+  follower.on('run:done', (_old, _next, result) => {
+    const run = result as JournaledApplyResult;
+    if (run.kind === 'busy') io.err(`restartd watch: another run still holds ${run.lockPath}; this switch was not applied\n`);
+    else io.out(`${summaryLine(run.result.report.outcomes, run.result.report.managerSteps)}\n`);
+  });
+  follower.on('run:error', (old, next, error) => io.err(`restartd watch: ${old} -> ${next} failed: ${error instanceof Error ? error.message : String(error)}\n`));
+  follower.on('error', (error) => io.err(`restartd watch: ${error instanceof Error ? error.message : String(error)}\n`));
+  await follower.start();
+  if (!args.signal.aborted) await new Promise((resolve) => args.signal.addEventListener('abort', resolve, { once: true }));
+  await follower.close();
+  return 0;
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { Outcome } from '../execute/types.js';
+import type { Plan, PlannedAction } from '../plan/types.js';
+
+/** What the journal of one switch holds on disk: `plan.json` and `journal.jsonl` in `switches/KEY/`. */
+export const JOURNAL_PLAN_FILE = 'plan.json';
+export const JOURNAL_LINES_FILE = 'journal.jsonl';
+export const SWITCHES_DIR = 'switches';
+
+/** An outcome as restartd wrote it (the fields the journal relies on are checked, the rest kept). */
+const OutcomeRecord = z.looseObject({ unit: z.string(), action: z.string(), phase: z.string(), ok: z.boolean() });
+
+/** One line of `journal.jsonl`. */
+export const JournalLineSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('begun'), at: z.string(), pid: z.number(), resumed: z.boolean() }),
+  z.object({ type: z.literal('outcome'), at: z.string(), key: z.string(), outcome: OutcomeRecord }),
+  z.object({ type: z.literal('verified'), at: z.string(), outcome: OutcomeRecord }),
+  z.object({ type: z.literal('finished'), at: z.string(), ok: z.number(), failed: z.number() }),
+]);
+export type JournalLine = z.infer<typeof JournalLineSchema>;
+
+/** `plan.json`: the plan of the latest attempt, written before acting. */
+export const JournalPlanSchema = z.object({
+  version: z.literal(1),
+  key: z.string(),
+  old: z.string(),
+  new: z.string(),
+  createdAt: z.string(),
+  plan: z.looseObject({ daemonReload: z.boolean(), actions: z.array(z.looseObject({ action: z.string(), phase: z.string(), reason: z.string(), pids: z.array(z.number()), owner: z.looseObject({ kind: z.string(), name: z.string() }) })) }),
+});
+export type JournalPlan = Omit<z.infer<typeof JournalPlanSchema>, 'plan'> & { plan: Plan };
+
+/** Parses the lines that are journal records; others (another version's, garbage) are dropped. */
+export function journalLines(values: readonly unknown[]): JournalLine[] {
+  return values.flatMap((value) => {
+    const parsed = JournalLineSchema.safeParse(value);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+export function asOutcome(record: z.infer<typeof OutcomeRecord>): Outcome {
+  // Written by restartd itself from an Outcome; only the fields above were checked.
+  return record as unknown as Outcome;
+}
+
+/** Same key for the same switch however its paths are spelled (links resolved). */
+export function switchKey(oldPath: string, newPath: string): string {
+  const real = (path: string): string => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
+  return createHash('sha256').update(`${real(oldPath)}\0${real(newPath)}`).digest('hex').slice(0, 32);
+}
+
+/** The identity of an action across runs of the same switch (PIDs differ, the unit does not). */
+export function actionKey(action: PlannedAction): string {
+  return `${action.phase}|${action.action}|${action.owner.kind}:${action.owner.name}|${action.unit ?? action.owner.name}`;
+}
+
+export function outcomeKey(outcome: Outcome): string {
+  return `${outcome.phase}|${outcome.action}|${outcome.owner.kind}:${outcome.owner.name}|${outcome.unit}`;
+}

@@ -1,0 +1,116 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { errnoCode } from '../errors.js';
+import type { Outcome } from '../execute/types.js';
+import { readJsonFile, readJsonLines } from './durable-file.js';
+import { asOutcome, JOURNAL_LINES_FILE, JOURNAL_PLAN_FILE, journalLines, JournalPlanSchema, SWITCHES_DIR } from './journal-records.js';
+
+/** One unit's result in a run, as `restartd status` shows it. */
+export interface RunUnitResult {
+  unit: string;
+  action: Outcome['action'];
+  at: string;
+  /** For a failure: its code and cause. */
+  code?: string;
+  cause?: string;
+}
+
+/** What the journal says about one switch (old → new): every attempt of it taken together. */
+export interface RunSummary {
+  key: string;
+  old: string;
+  new: string;
+  /** When the latest attempt began, and when it finished (absent: interrupted, or running now). */
+  startedAt: string;
+  finishedAt?: string;
+  state: 'finished' | 'unfinished';
+  /** Attempts: more than 1 when an interrupted run was resumed. */
+  attempts: number;
+  /** Units restarted, reloaded, stopped, started (ok outcomes with a job). */
+  done: RunUnitResult[];
+  /** Units whose latest outcome failed (not ok), with code and cause; verify's STILL_STALE included. */
+  failed: RunUnitResult[];
+  /** Owners skipped by policy (and reboot hints). */
+  skipped: RunUnitResult[];
+}
+
+/**
+ * The `n` most recent runs journaled in `stateDir`, newest first: what was restarted, what failed,
+ * when. An unreadable or foreign entry is left out; a missing state dir gives [].
+ */
+export function lastRuns(stateDir: string, n: number): RunSummary[] {
+  const root = join(stateDir, SWITCHES_DIR);
+  let keys: string[];
+  try {
+    keys = readdirSync(root);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+  const byRecency = keys
+    .map((key) => ({ key, mtime: mtimeOf(join(root, key, JOURNAL_LINES_FILE)) }))
+    .filter((entry): entry is { key: string; mtime: number } => entry.mtime !== undefined)
+    .sort((a, b) => b.mtime - a.mtime);
+  const runs: RunSummary[] = [];
+  for (const { key } of byRecency) {
+    if (runs.length >= n) break;
+    const run = summarize(join(root, key));
+    if (run !== undefined) runs.push(run);
+  }
+  return runs;
+}
+
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+function summarize(dir: string): RunSummary | undefined {
+  const saved = JournalPlanSchema.safeParse(readJsonFile(join(dir, JOURNAL_PLAN_FILE)));
+  if (!saved.success) return undefined;
+  const lines = journalLines(readJsonLines(join(dir, JOURNAL_LINES_FILE)));
+  let startedAt: string | undefined;
+  let finishedAt: string | undefined;
+  let attempts = 0;
+  // Latest word per unit and action: a retried failure that then succeeded counts as done.
+  const latest = new Map<string, RunUnitResult & { ok: boolean; phase: string }>();
+  for (const line of lines) {
+    if (line.type === 'begun') {
+      attempts++;
+      startedAt = line.at;
+      finishedAt = undefined;
+    } else if (line.type === 'finished') {
+      finishedAt = line.at;
+    } else {
+      const o = asOutcome(line.outcome);
+      if (line.type === 'verified' && o.ok) continue;
+      latest.set(`${o.unit}|${o.action}|${o.phase}`, {
+        unit: o.unit,
+        action: o.action,
+        at: line.at,
+        ok: o.ok,
+        phase: o.phase,
+        ...(o.code === undefined ? {} : { code: o.code }),
+        ...(o.cause === undefined ? {} : { cause: o.cause }),
+      });
+    }
+  }
+  if (startedAt === undefined) return undefined;
+  const results = [...latest.values()];
+  const strip = ({ ok: _ok, phase: _phase, ...rest }: RunUnitResult & { ok: boolean; phase: string }): RunUnitResult => rest;
+  return {
+    key: saved.data.key,
+    old: saved.data.old,
+    new: saved.data.new,
+    startedAt,
+    ...(finishedAt === undefined ? {} : { finishedAt }),
+    state: finishedAt === undefined ? 'unfinished' : 'finished',
+    attempts,
+    done: results.filter((r) => r.ok && r.phase !== 'none').map(strip),
+    failed: results.filter((r) => !r.ok).map(strip),
+    skipped: results.filter((r) => r.ok && r.phase === 'none').map(strip),
+  };
+}

@@ -1,0 +1,37 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventEmitter } from 'eventemitter3';
+import type { ExecuteEvents } from '../execute/types.js';
+import type { Phase } from '../plan/types.js';
+
+/** Where a paused run says so: `STATE/test-paused` holds the pause point and the pid. */
+export const TEST_PAUSED_FILE = 'test-paused';
+const PAUSE_LIMIT_MS = 120_000;
+
+/**
+ * For the crash tests only (RESTARTD_TEST_PAUSE_AFTER): freezes the run at a point where the
+ * journal is on disk, so a test can SIGKILL it there. `plan`: the plan is written, nothing done;
+ * a phase name: that phase's outcomes are written, the next phase (or verify) has not begun.
+ * The freeze blocks the whole process (Atomics.wait), so nothing moves until the kill; it ends
+ * by itself after two minutes.
+ */
+export function installTestPause(events: EventEmitter<ExecuteEvents>, pauseAfter: string | undefined, stateDir: string): void {
+  if (pauseAfter === undefined || pauseAfter === '') return;
+  const freeze = (): void => {
+    writeFileSync(join(stateDir, TEST_PAUSED_FILE), `${pauseAfter} ${process.pid}\n`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, PAUSE_LIMIT_MS);
+  };
+  if (pauseAfter === 'plan') {
+    events.on('plan:built', freeze);
+    return;
+  }
+  let current: Phase | undefined;
+  const boundary = (): void => {
+    if (current === pauseAfter) freeze();
+  };
+  events.on('phase:start', (phase) => {
+    boundary();
+    current = phase;
+  });
+  events.on('verify:start', boundary);
+}
