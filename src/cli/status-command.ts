@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_CONFIG_PATH } from '../config/paths.js';
 import { detectStale } from '../detect.js';
+import { RestartdError, errnoCode } from '../errors.js';
 import type { ChangeSet } from '../generation/types.js';
-import { buildStaleReport } from '../report/stale-json.js';
+import { buildStaleReport, type StaleReport } from '../report/stale-json.js';
 import { renderStaleText } from '../report/stale-text.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -18,6 +19,26 @@ export interface StaleCommandArgs {
   plan?: { bus?: string | undefined } | undefined;
 }
 
+/** `restartd status`'s options: the stale report's, plus where generations and kernels are. */
+export interface StatusCommandArgs {
+  json: boolean;
+  /** --prometheus: node_exporter textfile-collector format instead of text. */
+  prometheus?: boolean | undefined;
+  procRoot?: string | undefined;
+  config?: string | undefined;
+  /** --generations PATH (repeatable); undefined: the Nix system profile and OSTree deployments, when present. */
+  generations?: string[] | undefined;
+  /** --modules-dir DIR (repeatable): where installed kernels are (default /lib/modules and NixOS' current system). */
+  modulesDirs?: string[] | undefined;
+  /** --store-dir DIR for nix generations. */
+  storeDir?: string | undefined;
+  /** The booted system link (nix) and root (deployments); defaults /run/booted-system and /. */
+  bootedSystem?: string | undefined;
+  bootedRoot?: string | undefined;
+  /** Colour the human report; default: stdout is a TTY and NO_COLOR is unset. */
+  colour?: boolean | undefined;
+}
+
 /** The config, loaded only when there is one: zod costs status tens of milliseconds otherwise. */
 async function configFor(path: string | undefined, needed: boolean): Promise<Config | undefined> {
   if (path === undefined && !needed && !existsSync(DEFAULT_CONFIG_PATH)) return undefined;
@@ -25,15 +46,22 @@ async function configFor(path: string | undefined, needed: boolean): Promise<Con
   return loadConfig(path);
 }
 
-/** `restartd status` (no ChangeSet) and `restartd plan` (with one): detect, report, exit 0 or 1. */
-export async function runStaleReport(args: StaleCommandArgs, io: CliIO): Promise<number> {
-  const config = await configFor(args.config, args.plan !== undefined);
+async function detectReport(args: { procRoot?: string | undefined; changeSet?: ChangeSet | undefined }, config: Config | undefined) {
   const detection = await detectStale({
     changeSet: args.changeSet,
     ...(args.procRoot === undefined ? {} : { procRoot: args.procRoot }),
     ...(config?.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
   });
-  const report = buildStaleReport({ ...detection, changeSet: args.changeSet });
+  return { detection, report: buildStaleReport({ ...detection, changeSet: args.changeSet }) };
+}
+
+/** `restartd plan` (with a ChangeSet): detect, report, exit 0 or 1. Without one it is `restartd status`. */
+export async function runStaleReport(args: StaleCommandArgs, io: CliIO): Promise<number> {
+  if (args.changeSet === undefined && args.plan === undefined) {
+    return runStatus({ json: args.json, procRoot: args.procRoot, config: args.config }, io);
+  }
+  const config = await configFor(args.config, args.plan !== undefined);
+  const { detection, report } = await detectReport(args, config);
   let planText = '';
   if (args.plan && config) {
     const { planWithOptionalManager } = await import('./plan-actions.js');
@@ -44,4 +72,65 @@ export async function runStaleReport(args: StaleCommandArgs, io: CliIO): Promise
   }
   io.out(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStaleText(report) + planText);
   return report.stale.length > 0 ? EXIT.STALE : EXIT.OK;
+}
+
+async function installedSources(args: StatusCommandArgs, io: CliIO) {
+  const { defaultGenerationPaths } = await import('../status/find-generations.js');
+  const paths = args.generations ?? (await defaultGenerationPaths());
+  if (paths.length === 0) return undefined;
+  // Loaded on demand: disk accounting only runs when there are generations.
+  const { measureGenerations } = await import('../status/measure-generations.js');
+  const sources = [];
+  for (const path of paths) {
+    try {
+      sources.push(
+        await measureGenerations(path, {
+          ...(args.storeDir === undefined ? {} : { storeDir: args.storeDir }),
+          ...(args.bootedSystem === undefined ? {} : { bootedSystem: args.bootedSystem }),
+          ...(args.bootedRoot === undefined ? {} : { bootedRoot: args.bootedRoot }),
+        }),
+      );
+    } catch (error) {
+      const code = error instanceof RestartdError ? undefined : errnoCode(error);
+      const detail = code === 'ENOENT' ? 'does not exist' : code !== undefined ? `cannot be read (${code})` : error instanceof Error ? error.message : String(error);
+      // A configured source that is unusable is bad input; a detected one that vanished is not.
+      if (args.generations !== undefined) throw new RestartdError('BAD_GENERATION', `--generations ${path}: ${detail}`, { subject: path, cause: error });
+      io.err(`restartd: warning: generations at ${path} skipped: ${detail}\n`);
+    }
+  }
+  return sources;
+}
+
+/**
+ * `restartd status`: stale processes, the reboot tier and why, installed generations and their
+ * disk. Exit 0 nothing to do, 1 restarts (or a daemon-reexec) needed, 2 a (soft-)reboot needed.
+ */
+export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<number> {
+  if (args.json && args.prometheus) throw new RestartdError('USAGE', 'status: --json and --prometheus exclude each other');
+  const config = await configFor(args.config, false);
+  const [{ report }, kernel, installed, { decideReboot }] = await Promise.all([
+    detectReport(args, config),
+    import('../status/kernel-facts.js').then(({ readKernelFacts }) =>
+      readKernelFacts({
+        ...(args.procRoot === undefined ? {} : { procRoot: args.procRoot }),
+        ...(args.modulesDirs === undefined ? {} : { modulesDirs: args.modulesDirs }),
+      }),
+    ),
+    installedSources(args, io),
+    import('../status/reboot-tier.js'),
+  ]);
+  const { buildStatusReport } = await import('../report/status-json.js');
+  const { statusExitCode } = await import('../status/status-exit.js');
+  const status = buildStatusReport(report satisfies StaleReport, { reboot: decideReboot(report.stale, kernel), installed });
+  const code = statusExitCode(status.reboot, status.stale.length);
+  if (args.prometheus) {
+    const { renderPrometheus } = await import('../report/prometheus.js');
+    io.out(renderPrometheus(status, code));
+  } else if (args.json) {
+    io.out(`${JSON.stringify(status, null, 2)}\n`);
+  } else {
+    const [{ renderStatusText }, { wantsColour }] = await Promise.all([import('../report/status-text.js'), import('../status/colour.js')]);
+    io.out(renderStatusText(status, { colour: args.colour ?? wantsColour(process.stdout.isTTY, process.env) }));
+  }
+  return code;
 }

@@ -1,0 +1,67 @@
+import { describeRebootReason } from '../status/reboot-tier.js';
+import type { InstalledSource, RebootTier } from '../status/types.js';
+import type { StatusReport } from './status-json.js';
+import { renderStaleText } from './stale-text.js';
+
+export interface StatusTextOptions {
+  /** ANSI colour for the verdict (the CLI turns it on only on a TTY without NO_COLOR). */
+  colour?: boolean;
+  /** Extra sections (registrations, last runs), printed after the generations, before the stale processes. */
+  sections?: ReadonlyArray<{ title: string; lines: readonly string[] }>;
+}
+
+const VERDICT: Record<RebootTier, { text: string; colour: string }> = {
+  none: { text: 'up to date: nothing to restart', colour: '32' },
+  restarts: { text: 'restarts needed', colour: '33' },
+  'daemon-reexec': { text: 'PID 1 needs a daemon-reexec (systemctl daemon-reexec)', colour: '33' },
+  'soft-reboot': { text: 'soft-reboot needed (systemctl soft-reboot; the kernel is current)', colour: '31' },
+  reboot: { text: 'reboot needed', colour: '31;1' },
+};
+
+/** Bytes for people: 1024-based, one decimal from KiB up. Pure. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function renderSource(source: InstalledSource): string[] {
+  const lines = [`${source.path} (${source.kind}): ${source.generations.length} generation${source.generations.length === 1 ? '' : 's'}`];
+  for (const g of source.generations) {
+    const marks = [g.current ? 'current' : '', g.booted ? 'booted' : ''].filter((m) => m !== '').join(', ');
+    const head = `  ${g.name.padEnd(12)} ${marks === '' ? '' : `[${marks}] `}`;
+    if (g.error !== undefined) {
+      lines.push(`${head}unreadable (${g.error})`);
+      continue;
+    }
+    const parts: string[] = [];
+    if (g.bytes !== undefined) parts.push(`${formatBytes(g.bytes)}`);
+    if (!g.current && g.uniqueBytes !== undefined) parts.push(`${formatBytes(g.uniqueBytes)} unique`);
+    if (!g.current && g.sharedWithCurrentBytes !== undefined) parts.push(`${formatBytes(g.sharedWithCurrentBytes)} shared with current`);
+    if (!g.current && g.storePathsNotInCurrent !== undefined) parts.push(`${g.storePathsNotInCurrent} store paths not in current`);
+    lines.push(`${head}${parts.join(', ')}`.trimEnd());
+  }
+  if (source.reclaimableBytes !== undefined && source.generations.length > 1) {
+    lines.push(`  the other generations take ${formatBytes(source.reclaimableBytes)} more than the current one`);
+  }
+  return lines;
+}
+
+/** The human `restartd status` report: the verdict and why, generations, then the stale processes. Pure. */
+export function renderStatusText(report: StatusReport, options: StatusTextOptions = {}): string {
+  const verdict = VERDICT[report.reboot.tier];
+  const paint = (text: string) => (options.colour ? `\x1b[${verdict.colour}m${text}\x1b[0m` : text);
+  const lines = [`status: ${paint(verdict.text)}`];
+  for (const reason of report.reboot.reasons) lines.push(`  - ${describeRebootReason(reason)}`);
+  const k = report.reboot.kernel;
+  lines.push(`kernel: ${k.running ?? 'unknown'} running, ${k.newest === undefined ? 'no installed kernel found' : `newest installed ${k.newest}`}`);
+  for (const source of report.installed ?? []) lines.push('', ...renderSource(source));
+  for (const section of options.sections ?? []) lines.push('', section.title, ...section.lines.map((line) => `  ${line}`));
+  lines.push('');
+  return `${lines.join('\n')}\n${renderStaleText(report)}`;
+}

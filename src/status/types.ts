@@ -1,0 +1,64 @@
+/** The running kernel and the kernels installed, as far as they could be read. */
+export interface KernelFacts {
+  /** The running kernel's release (`uname -r`); undefined when it could not be read. */
+  running?: string;
+  /** Releases installed: one entry per `<modulesDir>/<release>` directory found. */
+  installed: Array<{ release: string; from: string }>;
+}
+
+/** Pieces every process (or the whole session) depends on: stale ones make restarts unit by unit pointless. */
+export type SystemPiece = 'libc' | 'dynamic-loader' | 'libsystemd' | 'systemd' | 'dbus';
+
+/** Why a tier was chosen. Every finding is listed, not only the one that decided the tier. */
+export type RebootReason =
+  | { code: 'kernel-changed'; running: string; newest: string; from: string }
+  | { code: 'pid1-stale'; pid: number; files: string[] }
+  | { code: 'system-wide-stale'; piece: SystemPiece; pids: number[]; files: string[] }
+  | { code: 'processes-stale'; processes: number; owners: number };
+
+/**
+ * What it takes to get every process onto the installed files, least to most disruptive:
+ * nothing; restarts (restartd's plan); `systemctl daemon-reexec` (PID 1 holds old files);
+ * `systemctl soft-reboot` (libc, the loader, libsystemd, dbus or a user manager is stale, the kernel is not);
+ * a reboot (another kernel is installed than the one running).
+ */
+export type RebootTier = 'none' | 'restarts' | 'daemon-reexec' | 'soft-reboot' | 'reboot';
+
+export interface RebootDecision {
+  tier: RebootTier;
+  reasons: RebootReason[];
+  kernel: { status: 'unchanged' | 'changed' | 'unknown'; running?: string; newest?: string };
+}
+
+/** How a generation source lays out its generations. */
+export type GenerationSourceKind = 'nix-profile' | 'release-dir' | 'deployments';
+
+/** One installed generation and what it costs on disk. Sizes: bytes of regular files, once per inode. */
+export interface InstalledGeneration {
+  /** `42` for `system-42-link`, the directory name otherwise. */
+  name: string;
+  path: string;
+  current: boolean;
+  /** Present only when knowable (nix: /run/booted-system; deployments: the root's device and inode). */
+  booted?: boolean;
+  /** Bytes of the distinct inodes of this generation. */
+  bytes?: number;
+  /** Bytes of inodes no other listed generation references: what removing it would free. */
+  uniqueBytes?: number;
+  /** Bytes of inodes the current generation references too. */
+  sharedWithCurrentBytes?: number;
+  /** nix: store paths in the closure, and those not in the current closure. */
+  storePaths?: number;
+  storePathsNotInCurrent?: number;
+  /** Why this generation could not be measured. */
+  error?: string;
+}
+
+/** One configured or detected source and its generations, oldest first. */
+export interface InstalledSource {
+  kind: GenerationSourceKind;
+  path: string;
+  generations: InstalledGeneration[];
+  /** Bytes of inodes referenced by some generation but not the current one: what removing all the others would free. */
+  reclaimableBytes?: number;
+}
