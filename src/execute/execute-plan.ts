@@ -65,12 +65,14 @@ function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {
   return phase === 'notify' ? Number.POSITIVE_INFINITY : Math.max(1, options.concurrency);
 }
 
-function runAction(action: PlannedAction, ctx: ActionContext): Promise<Outcome> {
+async function runAction(action: PlannedAction, ctx: ActionContext): Promise<Outcome> {
   if (action.action === 'notify') {
-    // Update-aware apps (registrations, signals, socket messages) are a later stage of restartd.
-    return Promise.resolve(
-      failure(action, 'NOTIFY_UNAVAILABLE', `telling ${action.unit ?? action.owner.name} about the update is not implemented yet: its processes were left running`, ctx.options.dryRun ? { dryRun: true } : {}),
-    );
+    // update-aware (issue 4): registered processes are told; the others keep NOTIFY_UNAVAILABLE.
+    const told = ctx.options.notifier !== undefined && !ctx.options.dryRun ? await ctx.options.notifier(action) : undefined;
+    if (told !== undefined) return told;
+    const name = action.unit ?? action.owner.name;
+    if (ctx.options.dryRun) return failure(action, 'NOTIFY_UNAVAILABLE', `${name}: its processes would be told if registered as update-aware, else left running`, { dryRun: true });
+    return failure(action, 'NOTIFY_UNAVAILABLE', `${name} did not register as update-aware: its processes were left running`);
   }
   return runUnitAction(action, ctx);
 }

@@ -2,6 +2,9 @@ import type { StaleKind } from '../match/types.js';
 import type { Owner } from '../owner/types.js';
 import type { ActionKind, Phase, Plan, PlannedAction } from '../plan/types.js';
 import type { Job, JobResult } from '../systemd/types.js';
+// update-aware (issue 4): notify outcomes and events
+import type { Notifier } from '../aware/notifier.js';
+import type { AwareEvents, NotifyResult } from '../aware/types.js';
 
 /** Why an outcome is not ok: literal codes, so tools and tests can match them. */
 export type OutcomeCode =
@@ -16,8 +19,12 @@ export type OutcomeCode =
   | 'SOCKET_FAILED'
   /** The verify re-scan found the unit's new processes still holding old files. */
   | 'STILL_STALE'
-  /** Telling update-aware apps is not implemented yet: the processes were left as they are. */
+  /** The processes did not register as update-aware (or no notifier was given): they were left as they are. */
   | 'NOTIFY_UNAVAILABLE'
+  /** An update-aware app was not told: no answer, a bad answer, or the socket failed (its fallback is none). */
+  | 'NOTIFY_FAILED'
+  /** An update-aware app asked to be restarted, or its fallback is restart: its owner must be restarted. */
+  | 'RESTART_NEEDED'
   /** Jobs of a user's manager (user@UID.service) are not supported yet. */
   | 'USER_MANAGER_UNAVAILABLE';
 
@@ -58,6 +65,8 @@ export interface Outcome {
   cause?: string;
   /** Set by verify: processes of the unit that still hold old files after the action. */
   stillStale?: StillStaleProcess[];
+  /** notify: what each registered update-aware process was told and answered. */
+  notified?: NotifyResult[];
 }
 
 /** The daemon-reload (or daemon-reexec) step between stopping and restarting. */
@@ -85,10 +94,12 @@ export interface ExecuteOptions {
   concurrency: number;
   /** How long to wait for one job's JobRemoved. */
   jobTimeoutMs: number;
+  /** Tells registered update-aware processes in the notify phase (createNotifier); without it notify stays NOTIFY_UNAVAILABLE. */
+  notifier?: Notifier;
 }
 
 /** Typed events of applySwitch, executePlan and verifyOutcomes, in the order they happen. */
-export interface ExecuteEvents {
+export interface ExecuteEvents extends AwareEvents {
   /** Something was left out or could not be read; the run goes on. */
   warning: [message: string];
   'plan:built': [plan: Plan];

@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { RegistrationState } from './types.js';
+
+const StateSchema = z.object({
+  file: z.string(),
+  lastNotification: z
+    .object({ at: z.string(), oldGeneration: z.string().nullable(), newGeneration: z.string().nullable(), files: z.number() })
+    .optional(),
+  lastAnswer: z.object({ at: z.string(), result: z.string(), reason: z.string().optional() }).optional(),
+});
+
+function statePath(stateDir: string, file: string): string {
+  return join(stateDir, `${createHash('sha256').update(file).digest('hex').slice(0, 24)}.json`);
+}
+
+/** What restartd last did with the registration at `file`, or just `{ file }`. */
+export async function readRegistrationState(stateDir: string, file: string): Promise<RegistrationState> {
+  try {
+    const parsed = StateSchema.safeParse(JSON.parse(await readFile(statePath(stateDir, file), 'utf8')));
+    if (parsed.success && parsed.data.file === file) return parsed.data as RegistrationState;
+  } catch {
+    // No state yet, or unreadable: nothing remembered.
+  }
+  return { file };
+}
+
+/** Records a notification and its answer (write-temp-then-rename). Best effort: returns false on failure. */
+export async function writeRegistrationState(stateDir: string, state: RegistrationState): Promise<boolean> {
+  const path = statePath(stateDir, state.file);
+  try {
+    await mkdir(stateDir, { recursive: true, mode: 0o755 });
+    const temp = `${path}.tmp-${process.pid}`;
+    await writeFile(temp, `${JSON.stringify(state)}\n`, { mode: 0o644 });
+    await rename(temp, path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,70 @@
+import { lstat } from 'node:fs/promises';
+import { askSocket } from './ask-socket.js';
+import { readIdentity } from './proc-identity.js';
+import type { UpdateMessage } from './registration-schema.js';
+import { concerns, judgeSocket, judgeTarget } from './trust.js';
+import type { AwareEmitter, LoadedRegistration, NotifyResult, NotifyResultKind, NotifyTarget } from './types.js';
+
+export interface TellOptions {
+  message: UpdateMessage;
+  events: AwareEmitter;
+  procRoot?: string;
+}
+
+/**
+ * Tells one registered process about the update. Right before the signal or the connect it re-reads
+ * the process's identity and judges the registration again (PID reuse, PID 1, kernel threads, another
+ * user's process); a socket must be a socket owned by the registration's or the process's user. On a
+ * timeout, a failure or `restart-me` the registration's fallback applies: `restart` sets
+ * restartNeeded (nothing is killed here). Never throws.
+ */
+export async function tellProcess(loaded: LoadedRegistration, options: TellOptions): Promise<NotifyResult> {
+  const started = performance.now();
+  const { registration: reg, file, fileUid } = loaded;
+  const { events } = options;
+  const target: NotifyTarget = { pid: reg.pid, name: reg.name, file };
+  const via = reg.notify.kind;
+  const result = (kind: NotifyResultKind, extra: Partial<NotifyResult> = {}): NotifyResult => {
+    const done: NotifyResult = { ...target, via, result: kind, restartNeeded: false, ...extra, durationMs: Math.round(performance.now() - started) };
+    events.emit('aware:done', done);
+    return done;
+  };
+  const fallback = (kind: NotifyResultKind, because: string, extra: Partial<NotifyResult> = {}): NotifyResult => {
+    events.emit('aware:fallback', target, reg.fallback, because);
+    return result(kind, { ...extra, fallback: reg.fallback, restartNeeded: reg.fallback === 'restart', reason: because });
+  };
+
+  if (!concerns(reg, options.message.files)) return result('not-concerned', { reason: 'none of the stale files is under its paths' });
+  const identity = await readIdentity(reg.pid, options.procRoot);
+  const verdict = judgeTarget(reg, fileUid, identity);
+  if (!verdict.trusted || identity === undefined) return result('rejected', { reason: verdict.trusted ? 'process gone' : `${verdict.reason}: ${verdict.detail}` });
+
+  if (reg.notify.kind === 'signal') {
+    try {
+      process.kill(reg.pid, reg.notify.signal);
+    } catch (error) {
+      return fallback('failed', `cannot send ${reg.notify.signal}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    events.emit('aware:delivered', target, 'signal');
+    return result('signalled');
+  }
+
+  const path = reg.notify.path;
+  const socket = await lstat(path).then(
+    (info) => ({ isSocket: info.isSocket(), uid: info.uid }),
+    () => undefined,
+  );
+  if (socket === undefined) return fallback('failed', `no socket at ${path}`);
+  const socketVerdict = judgeSocket(socket, fileUid, identity);
+  if (!socketVerdict.trusted) return result('rejected', { reason: `${socketVerdict.reason}: ${socketVerdict.detail}` });
+  events.emit('aware:delivered', target, 'socket');
+  const reply = await askSocket(path, options.message, reg.ackTimeoutMs);
+  if (reply.kind === 'timeout') {
+    events.emit('aware:timeout', target);
+    return fallback('timeout', `no answer within ${reg.ackTimeoutMs} ms`);
+  }
+  if (reply.kind === 'failed') return fallback('failed', reply.reason);
+  events.emit('aware:answered', target, reply.answer);
+  if (reply.answer.answer === 'restart-me') return fallback('restart-me', 'the app asked to be restarted', { answer: reply.answer });
+  return result(reply.answer.answer, { answer: reply.answer });
+}
