@@ -21,3 +21,31 @@ export { connectSystemd, type ConnectOptions } from './systemd/adapter.js';
 export type { Job, JobCompletion, JobResult, LiveUnitFacts, ManagerProcess, SystemdManager } from './systemd/types.js';
 export { findStaleScripts } from './interp/find-stale-scripts.js';
 export type { InterpLimits, InterpSummary } from './interp/types.js';
+export { applyJournaled, applyUnderLock, DEFAULT_STATE_DIR, lastRuns, type JournalOptions, type JournaledApplyResult, type RunSummary, type RunUnitResult } from './journal/index.js';
+export {
+  AnswerSchema,
+  createNotifier,
+  findUpdateAware,
+  listAllRegistrations,
+  listRegistrations,
+  readRegistrations,
+  RegistrationSchema,
+  registrationJsonSchema,
+  SYSTEM_AWARE_DIR,
+  userAwareDir,
+  type Answer,
+  type Notifier,
+  type NotifierOptions,
+  type Registration,
+  type RegistrationInput,
+  type RegistrationStatus,
+  type UpdateMessage,
+} from './aware/index.js';
+export { decideReboot, describeRebootReason } from './status/reboot-tier.js';
+export { readKernelFacts } from './status/kernel-facts.js';
+export { defaultGenerationPaths, listGenerations } from './status/find-generations.js';
+export { measureGenerations } from './status/measure-generations.js';
+export { buildStatusReport, type StatusReport } from './report/status-json.js';
+export { renderStatusText } from './report/status-text.js';
+export { renderPrometheus } from './report/prometheus.js';
+export type * from './status/types.js';

@@ -13,11 +13,14 @@ let sandbox: SystemdSandbox;
 let releases: Releases;
 let before: { app: number; steady: number };
 
-const gens = (): string[] => ['--old', releases.dir(1), '--new', releases.dir(2), '--bus', sandbox.busAddress];
+let stateDir: string;
+
+const gens = (): string[] => ['--old', releases.dir(1), '--new', releases.dir(2), '--bus', sandbox.busAddress, '--state-dir', stateDir];
 
 beforeAll(async () => {
   sandbox = await startSystemd({ label: 'cli' });
   releases = new Releases({ app: { from: '/bin/sleep' }, steady: { from: '/bin/sleep' } });
+  stateDir = join(releases.root, 'state');
   for (const name of ['app', 'steady']) {
     writeUnit(sandbox, `${name}.service`, { Service: ['Type=exec', `ExecStart=${releases.bin(name)} infinity`] });
   }
@@ -57,6 +60,17 @@ describe('restartd plan and apply through the CLI', () => {
     expect(await mainPidOf(sandbox, 'steady.service')).toBe(before.steady);
     const second = await runCli(['apply', ...gens()]);
     expect(second.code).toBe(4);
+  });
+
+  it('status shows that run among the last runs, from the journal in --state-dir', async () => {
+    const run = await runCli(['status', '--json', '--state-dir', stateDir, '--bus', sandbox.busAddress]);
+    const report = JSON.parse(run.stdout) as { lastRuns: Array<{ old: string; new: string; state: string; done: Array<{ unit: string; action: string }> }> };
+    expect(report.lastRuns).toEqual([
+      expect.objectContaining({ old: releases.dir(1), new: releases.dir(2), state: 'finished', done: [expect.objectContaining({ unit: 'app.service', action: 'restart' })] }),
+    ]);
+    const text = await runCli(['status', '--state-dir', stateDir, '--bus', sandbox.busAddress]);
+    // apply, then apply again with nothing left to do: two runs of one switch.
+    expect(text.stdout).toContain(`finished (2 runs of this switch): ${releases.dir(1)} -> ${releases.dir(2)}\n    done: app.service (restart)`);
   });
 
   it('a malformed config is rejected with the file, the field and what was expected, before anything runs', async () => {

@@ -194,3 +194,27 @@ describe('renderPlanText', () => {
     expect(renderPlanText({ daemonReload: true, actions: [] }, { dryRun: true })).toBe('would daemon-reload the system manager (unit files changed)\n');
   });
 });
+
+describe('update-aware units', () => {
+  const x = system('x.service');
+  const facts = factsOf(['x.service', { canReload: false }]);
+
+  it('a unit whose stale processes all registered is told; the policy action stays the fallback', () => {
+    const plan = buildPlan([stale(10, x), stale(11, x)], { units: facts, config: DEFAULT_CONFIG, aware: new Map([[10, 'a'], [11, 'b']]) });
+    expect(plan.actions).toEqual([
+      expect.objectContaining({ action: 'notify', phase: 'notify', fallback: 'restart', unit: 'x.service', pids: [10, 11], reason: expect.stringContaining('update-aware: a, b registered') }),
+    ]);
+  });
+
+  it('one unregistered process keeps the restart; protected units and PID 1 are never turned into a notify', () => {
+    const some = buildPlan([stale(10, x), stale(11, x)], { units: facts, config: DEFAULT_CONFIG, aware: new Map([[10, 'a']]) });
+    expect(some.actions).toEqual([expect.objectContaining({ action: 'restart', phase: 'restart' })]);
+    expect(some.actions[0]).not.toHaveProperty('fallback');
+    const other = buildPlan([stale(340, system('dbus.service')), stale(1, { kind: 'pid1', name: 'init' })], {
+      units: factsOf(['dbus.service', {}]),
+      config: DEFAULT_CONFIG,
+      aware: new Map([[340, 'dbus'], [1, 'init']]),
+    });
+    expect(other.actions.map((a) => a.action).sort()).toEqual(['daemon-reexec', 'reboot-hint']);
+  });
+});

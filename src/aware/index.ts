@@ -19,3 +19,4 @@ export { createNotifier, foldResults, type Notifier, type NotifierOptions } from
 export { tellProcess, type TellOptions } from './tell-process.js';
 export { concerns, judgeSocket, judgeTarget } from './trust.js';
 export type * from './types.js';
+export { findUpdateAware, type FindAwareOptions } from './find-update-aware.js';

@@ -43,6 +43,10 @@ export interface ApplyCommandArgs {
   stateDir?: string | undefined;
   /** --wait SECONDS: how long to wait for another run's lock (default 0: exit BUSY at once). */
   waitSeconds?: number | undefined;
+  /** --aware-dir DIR (repeatable): update-aware registration dirs (default the system dir and each stale user's). */
+  awareDirs?: string[] | undefined;
+  /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
+  awareStateDir?: string | undefined;
 }
 
 /** The exit code for an execution report (see APPLY_EXIT). */
@@ -57,7 +61,12 @@ export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'manage
 /** Prints each execution event as one line as it happens; warnings go to stderr. */
 function renderEvents(events: EventEmitter<ExecuteEvents>, io: CliIO, args: ApplyCommandArgs): void {
   events.on('warning', (message) => io.err(`restartd: warning: ${message}\n`));
+  events.on('aware:skipped', (file, reason) => io.err(`restartd: warning: update-aware registration ${file} ignored: ${reason}\n`));
   if (args.json) return;
+  events.on('aware:delivered', (target, via) => io.out(`told ${target.name} (pid ${target.pid}) by ${via}\n`));
+  events.on('aware:answered', (target, answer) => io.out(`${target.name} (pid ${target.pid}) answered ${answer.answer}\n`));
+  events.on('aware:timeout', (target) => io.out(`${target.name} (pid ${target.pid}) did not answer in time\n`));
+  events.on('aware:fallback', (target, fallback, because) => io.out(`${target.name} (pid ${target.pid}): ${because}; fallback ${fallback}\n`));
   if (!args.dryRun) events.on('action:start', (action) => io.out(`${actionStartLine(action)}\n`));
   events.on('manager:done', (step) => io.out(`${managerStepLine(step)}\n`));
   events.on('action:done', (outcome) => io.out(`${isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome)}\n`));
@@ -87,6 +96,8 @@ export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<numbe
     concurrency: args.concurrency,
     jobTimeoutMs: args.jobTimeoutMs,
     procRoot: args.procRoot,
+    awareDirs: args.awareDirs,
+    awareStateDir: args.awareStateDir,
   };
   let applied;
   if (args.stateDir === undefined || args.dryRun) {

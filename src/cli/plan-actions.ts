@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { findUpdateAware, type FindAwareOptions } from '../aware/find-update-aware.js';
 import type { Config } from '../config/schema.js';
 import { planStale, type StalePlan } from '../execute/plan-stale.js';
 import type { StaleProcess } from '../match/types.js';
@@ -9,10 +10,17 @@ import type { SystemdManager } from '../systemd/types.js';
 /**
  * `restartd plan`'s actions. The manager is asked for unit facts when its bus answers; a machine
  * without one (a container, a build host) still gets a plan, with system units skipped as
- * unit-unknown and a warning saying why.
+ * unit-unknown and a warning saying why. Units whose stale processes all registered as update-aware
+ * are planned as notify (registrations from `awareOptions.dirs`, default the system and users' dirs).
  */
-export async function planWithOptionalManager(stale: readonly StaleProcess[], config: Config, bus: string | undefined): Promise<StalePlan & { text: string }> {
+export async function planWithOptionalManager(
+  stale: readonly StaleProcess[],
+  config: Config,
+  bus: string | undefined,
+  awareOptions: FindAwareOptions = {},
+): Promise<StalePlan & { text: string }> {
   const warnings: string[] = [];
+  const aware = await findUpdateAware(stale, awareOptions, (file, reason) => warnings.push(`update-aware registration ${file} ignored: ${reason}`));
   let manager: SystemdManager | undefined;
   const address = resolveBusAddress(bus);
   const socket = /^unix:path=([^,;]+)/.exec(address)?.[1];
@@ -27,7 +35,7 @@ export async function planWithOptionalManager(stale: readonly StaleProcess[], co
     warnings.push(`no unit facts: no system bus at ${address}`);
   }
   try {
-    const planned = await planStale(stale, config, manager);
+    const planned = await planStale(stale, config, manager, aware);
     const text = planned.plan.actions.length > 0 ? `\n${renderPlanText(planned.plan, { dryRun: true })}` : '';
     return { ...planned, warnings: [...warnings, ...planned.warnings], text };
   } finally {

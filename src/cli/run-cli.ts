@@ -3,13 +3,15 @@ import { RestartdError } from '../errors.js';
 import type { SourceKind } from '../generation/types.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
-import { runStaleReport } from './status-command.js';
+import { runStaleReport, runStatus } from './status-command.js';
 import { DEFAULT_STATE_DIR } from '../journal/state-dir.js';
 
 export const USAGE = `usage: restartd <command> [options]
 
 commands:
-  status [--json]                      stale processes on this machine (deleted and replaced files)
+  status [--json|--prometheus]         the whole picture: stale processes by owner and what the policy
+                                       would do, reboot tier and why, generations and their disk,
+                                       update-aware apps, the last runs
   diff OLD NEW [--json]                what changed between two generations
   plan --old OLD --new NEW [--json]    stale processes after switching from OLD to NEW, and what
                                        would be done per owner (unit facts from the bus when it answers)
@@ -25,12 +27,18 @@ generation options (diff, plan):
   --source dir|nix|manifest            how to read OLD and NEW (default: detected from the path)
   --store-dir DIR                      nix store directory (default /nix/store)
 
-systemd options (plan, apply):
+status options:
+  --generations PATH                   a Nix profile, OSTree deployments dir or release dir (repeatable;
+                                       default: /nix/var/nix/profiles/system and /ostree/deploy, if present)
+  --modules-dir DIR                    where installed kernels are (repeatable; default /lib/modules)
+  --prometheus                         node_exporter textfile-collector format
+
+systemd options (status, plan, apply):
   --bus ADDRESS                        systemd's bus (default $DBUS_SYSTEM_BUS_ADDRESS, then the system bus)
   --config PATH                        restartd's config (default /etc/restartd/config.json, if present)
   --dry-run                            apply: print "would …" from the same plan, change nothing
 
-state options (apply, hook, watch):
+state options (status, apply, hook, watch):
   --state-dir DIR                      journal, lock and pending switch (default /var/lib/restartd)
   --wait SECONDS                       apply: wait for another run's lock (default 0: exit 6 at once)
   --max-wait SECONDS                   hook: hold the package manager at most this long (default 30);
@@ -38,12 +46,18 @@ state options (apply, hook, watch):
   --foreground                         hook: carry the pending switches out in this process
   --debounce SECONDS                   watch: quiet time before a switch counts as settled (default 2)
 
+update-aware options (status, plan, apply):
+  --aware-dir DIR                      registration dir (repeatable; default /run/restartd/aware.d and
+                                       each user's \$XDG_RUNTIME_DIR/restartd/aware.d, i.e. /run/user/UID/...)
+
 other options:
   --proc-root DIR                      read processes from DIR instead of /proc
   -h, --help                           this help
   --version                            restartd's version
 
-exit codes: status, plan: 0 nothing stale, 1 stale processes found, 2 reboot needed, 3 error
+exit codes: status: 0 OK, 1 WARNING restarts (or a daemon-reexec) needed, 2 CRITICAL (soft-)reboot needed,
+                    3 UNKNOWN error (nagios levels)
+            plan: 0 nothing stale, 1 stale processes found, 3 error
             apply: 0 all done and verified, 2 done but a reboot is needed, 3 error before anything ran,
                    4 nothing to do, 5 some action failed (the others still ran),
                    6 another run holds the lock (nothing done)
@@ -66,6 +80,10 @@ const OPTIONS = {
   foreground: { type: 'boolean', default: false },
   link: { type: 'string' },
   debounce: { type: 'string' },
+  prometheus: { type: 'boolean', default: false },
+  generations: { type: 'string', multiple: true },
+  'modules-dir': { type: 'string', multiple: true },
+  'aware-dir': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
@@ -119,7 +137,21 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   switch (command) {
     case 'status':
       if (rest.length > 0) throw usageError(`status takes no arguments, got "${rest.join(' ')}"`);
-      return runStaleReport({ json: values.json, procRoot: values['proc-root'], config: values.config }, io);
+      return runStatus(
+        {
+          json: values.json,
+          prometheus: values.prometheus,
+          procRoot: values['proc-root'],
+          config: values.config,
+          generations: values.generations,
+          modulesDirs: values['modules-dir'],
+          storeDir: values['store-dir'],
+          bus: values.bus,
+          stateDir: values['state-dir'],
+          awareDirs: values['aware-dir'],
+        },
+        io,
+      );
     case 'diff': {
       const [oldPath, newPath, ...extra] = rest;
       if (oldPath === undefined || newPath === undefined || extra.length > 0) {
@@ -133,7 +165,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       if (values.old === undefined || values.new === undefined) throw usageError('plan needs --old OLD and --new NEW');
       const { diffGenerations } = await import('../generation/index.js');
       const changeSet = await diffGenerations(values.old, values.new, loadOptions);
-      return runStaleReport({ json: values.json, procRoot: values['proc-root'], changeSet, config: values.config, plan: { bus: values.bus } }, io);
+      return runStaleReport({ json: values.json, procRoot: values['proc-root'], changeSet, config: values.config, plan: { bus: values.bus, awareDirs: values['aware-dir'] } }, io);
     }
     case 'apply': {
       if (values.old === undefined || values.new === undefined) throw usageError('apply needs --old OLD and --new NEW');
@@ -150,6 +182,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           procRoot: values['proc-root'],
           stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
           waitSeconds: secondsOf('--wait', values.wait),
+          awareDirs: values['aware-dir'],
         },
         io,
       );

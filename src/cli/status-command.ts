@@ -6,6 +6,9 @@ import { RestartdError, errnoCode } from '../errors.js';
 import type { ChangeSet } from '../generation/types.js';
 import { buildStaleReport, type StaleReport } from '../report/stale-json.js';
 import { renderStaleText } from '../report/stale-text.js';
+import type { RunSummary } from '../journal/last-runs.js';
+import { DEFAULT_STATE_DIR } from '../journal/state-dir.js';
+import type { Progress, ProgressStream } from '../status/progress.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 
@@ -16,7 +19,7 @@ export interface StaleCommandArgs {
   /** --config PATH; without it the default file is read when it exists. */
   config?: string | undefined;
   /** plan: also decide the actions, with unit facts from the manager at this bus when it answers. */
-  plan?: { bus?: string | undefined } | undefined;
+  plan?: { bus?: string | undefined; awareDirs?: string[] | undefined } | undefined;
 }
 
 /** `restartd status`'s options: the stale report's, plus where generations and kernels are. */
@@ -37,7 +40,20 @@ export interface StatusCommandArgs {
   bootedRoot?: string | undefined;
   /** Colour the human report; default: stdout is a TTY and NO_COLOR is unset. */
   colour?: boolean | undefined;
+  /** D-Bus address for unit facts of the actions (default DBUS_SYSTEM_BUS_ADDRESS, then the system bus). */
+  bus?: string | undefined;
+  /** restartd's state dir, whose journal gives the last runs (default /var/lib/restartd). */
+  stateDir?: string | undefined;
+  /** Registration dirs to list (default: /run/restartd/aware.d and each /run/user/UID/restartd/aware.d). */
+  awareDirs?: string[] | undefined;
+  /** Where restartd keeps what it last told each registration (default /run/restartd/aware-state). */
+  awareStateDir?: string | undefined;
+  /** Where progress goes on a long run (only drawn on a terminal); default stderr. */
+  progress?: ProgressStream | undefined;
 }
+
+/** How many of the journal's runs status shows. */
+const LAST_RUNS_SHOWN = 5;
 
 /** The config, loaded only when there is one: zod costs status tens of milliseconds otherwise. */
 async function configFor(path: string | undefined, needed: boolean): Promise<Config | undefined> {
@@ -65,7 +81,7 @@ export async function runStaleReport(args: StaleCommandArgs, io: CliIO): Promise
   let planText = '';
   if (args.plan && config) {
     const { planWithOptionalManager } = await import('./plan-actions.js');
-    const planned = await planWithOptionalManager(detection.stale, config, args.plan.bus);
+    const planned = await planWithOptionalManager(detection.stale, config, args.plan.bus, { dirs: args.plan.awareDirs, procRoot: args.procRoot });
     for (const warning of planned.warnings) io.err(`restartd: warning: ${warning}\n`);
     report.actions = planned.plan.actions;
     planText = planned.text;
@@ -107,9 +123,20 @@ async function installedSources(args: StatusCommandArgs, io: CliIO) {
  */
 export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<number> {
   if (args.json && args.prometheus) throw new RestartdError('USAGE', 'status: --json and --prometheus exclude each other');
+  const { createProgress } = await import('../status/progress.js');
+  const progress = createProgress(args.progress ?? process.stderr);
+  try {
+    return await statusWithProgress(args, io, progress);
+  } finally {
+    progress.done();
+  }
+}
+
+async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: Progress): Promise<number> {
   const config = await configFor(args.config, false);
-  const [{ report }, kernel, installed, { decideReboot }] = await Promise.all([
-    detectReport(args, config),
+  progress.phase('scanning processes');
+  const [{ detection, report }, kernel, installed, { decideReboot }, registrations, runs] = await Promise.all([
+    detectReport(args, config).finally(() => progress.phase('measuring generations')),
     import('../status/kernel-facts.js').then(({ readKernelFacts }) =>
       readKernelFacts({
         ...(args.procRoot === undefined ? {} : { procRoot: args.procRoot }),
@@ -118,10 +145,33 @@ export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<num
     ),
     installedSources(args, io),
     import('../status/reboot-tier.js'),
+    import('../aware/list-registrations.js').then(({ listAllRegistrations }) =>
+      listAllRegistrations({
+        ...(args.awareDirs === undefined ? {} : { dirs: args.awareDirs }),
+        ...(args.awareStateDir === undefined ? {} : { stateDir: args.awareStateDir }),
+        ...(args.procRoot === undefined ? {} : { procRoot: args.procRoot }),
+      }),
+    ),
+    import('../journal/last-runs.js').then(({ lastRuns }) => lastRunsOrWarn(lastRuns, args.stateDir ?? DEFAULT_STATE_DIR, io)),
   ]);
+  // What the policy would do with each owner: the same plan `restartd plan` and `apply` build.
+  let planText = '';
+  if (detection.stale.length > 0) {
+    progress.phase('planning actions');
+    const { planWithOptionalManager } = await import('./plan-actions.js');
+    const { loadConfig } = await import('../config/load-config.js');
+    const planned = await planWithOptionalManager(detection.stale, config ?? (await loadConfig(args.config)), args.bus, {
+      dirs: args.awareDirs,
+      procRoot: args.procRoot,
+    });
+    for (const warning of planned.warnings) io.err(`restartd: warning: ${warning}\n`);
+    report.actions = planned.plan.actions;
+    planText = planned.text;
+  }
+  progress.done();
   const { buildStatusReport } = await import('../report/status-json.js');
   const { statusExitCode } = await import('../status/status-exit.js');
-  const status = buildStatusReport(report satisfies StaleReport, { reboot: decideReboot(report.stale, kernel), installed });
+  const status = buildStatusReport(report satisfies StaleReport, { reboot: decideReboot(report.stale, kernel), installed, registrations, lastRuns: runs });
   const code = statusExitCode(status.reboot, status.stale.length);
   if (args.prometheus) {
     const { renderPrometheus } = await import('../report/prometheus.js');
@@ -129,8 +179,23 @@ export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<num
   } else if (args.json) {
     io.out(`${JSON.stringify(status, null, 2)}\n`);
   } else {
-    const [{ renderStatusText }, { wantsColour }] = await Promise.all([import('../report/status-text.js'), import('../status/colour.js')]);
-    io.out(renderStatusText(status, { colour: args.colour ?? wantsColour(process.stdout.isTTY, process.env) }));
+    const [{ renderStatusText }, { wantsColour }, { registrationsSection, lastRunsSection }] = await Promise.all([
+      import('../report/status-text.js'),
+      import('../status/colour.js'),
+      import('../report/status-sections.js'),
+    ]);
+    const sections = [registrationsSection(registrations), lastRunsSection(runs)];
+    io.out(renderStatusText(status, { colour: args.colour ?? wantsColour(process.stdout.isTTY, process.env), sections }) + planText);
   }
   return code;
+}
+
+/** The journal's last runs; an unreadable state dir is a warning, not a failed status. */
+function lastRunsOrWarn(lastRuns: (dir: string, n: number) => RunSummary[], stateDir: string, io: CliIO): RunSummary[] {
+  try {
+    return lastRuns(stateDir, LAST_RUNS_SHOWN);
+  } catch (error) {
+    io.err(`restartd: warning: last runs in ${stateDir} not read: ${error instanceof Error ? error.message : String(error)}\n`);
+    return [];
+  }
 }

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Config } from '../config/schema.js';
+import { findUpdateAware } from '../aware/find-update-aware.js';
+import { createNotifier } from '../aware/notifier.js';
 import { detectStale } from '../detect.js';
 import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../generation/types.js';
@@ -29,6 +31,10 @@ export interface ApplySwitchOptions {
    * outcome of an action already done, which is then not run again.
    */
   journal?: { begin(plan: Plan): Plan; skipDone: SkipDone } | undefined;
+  /** Update-aware registration dirs (default: /run/restartd/aware.d and each stale user's runtime dir). */
+  awareDirs?: string[] | undefined;
+  /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
+  awareStateDir?: string | undefined;
 }
 
 export interface ApplySwitchResult {
@@ -63,7 +69,8 @@ export async function applySwitch(
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
     };
     const detection = await detectStale({ changeSet, ...scan });
-    const { plan: built, warnings } = await planStale(detection.stale, config, manager);
+    const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
+    const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware);
     const plan = options.journal?.begin(built) ?? built;
     for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
@@ -73,6 +80,16 @@ export async function applySwitch(
       concurrency: options.concurrency ?? config.concurrency,
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
       skipDone: options.journal?.skipDone,
+      notifier: createNotifier(
+        {
+          stale: detection.stale,
+          oldGeneration: options.old,
+          newGeneration: options.new,
+          ...(options.awareDirs === undefined ? {} : { dirs: options.awareDirs }),
+          ...(options.awareStateDir === undefined ? {} : { stateDir: options.awareStateDir }),
+        },
+        events,
+      ),
     }, events);
     const outcomes = options.dryRun ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
     return { changeSet, plan, report: { ...executed, outcomes }, warnings };

@@ -65,10 +65,21 @@ function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {
   return phase === 'notify' ? Number.POSITIVE_INFINITY : Math.max(1, options.concurrency);
 }
 
+/**
+ * An update-aware unit that answered restart-me (or gave no answer, with fallback restart): the job
+ * the policy had chosen runs after all, and the outcome keeps what each process was told.
+ */
+async function fallBack(action: PlannedAction, job: 'restart' | 'reload', told: Outcome, ctx: ActionContext): Promise<Outcome> {
+  const ran = await runUnitAction({ ...action, action: job, phase: job }, ctx);
+  const detail = `update-aware fallback: ${told.cause ?? 'restart needed'}; ${job} ${ran.ok ? 'done' : 'failed'}`;
+  return { ...ran, action: 'notify', phase: 'notify', reason: action.reason, detail, ...(told.notified === undefined ? {} : { notified: told.notified }) };
+}
+
 async function runAction(action: PlannedAction, ctx: ActionContext): Promise<Outcome> {
   if (action.action === 'notify') {
     // update-aware (issue 4): registered processes are told; the others keep NOTIFY_UNAVAILABLE.
     const told = ctx.options.notifier !== undefined && !ctx.options.dryRun ? await ctx.options.notifier(action) : undefined;
+    if (told?.code === 'RESTART_NEEDED' && action.fallback !== undefined && action.unit !== undefined) return fallBack(action, action.fallback, told, ctx);
     if (told !== undefined) return told;
     const name = action.unit ?? action.owner.name;
     if (ctx.options.dryRun) return failure(action, 'NOTIFY_UNAVAILABLE', `${name}: its processes would be told if registered as update-aware, else left running`, { dryRun: true });

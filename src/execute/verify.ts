@@ -21,10 +21,10 @@ export interface VerifyOptions {
   settleMs?: number;
 }
 
-/** Outcomes whose unit should now run new processes: a done restart, start or reload. */
+/** Outcomes whose unit should now run new processes: a done restart, start or reload (an update-aware fallback's too). */
 function needsVerify(outcome: Outcome): boolean {
   if (outcome.dryRun || outcome.jobResult !== 'done') return false;
-  return outcome.action === 'restart' || outcome.action === 'reload' || (outcome.action === 'stop-start' && outcome.phase === 'start');
+  return outcome.action === 'restart' || outcome.action === 'reload' || outcome.action === 'notify' || (outcome.action === 'stop-start' && outcome.phase === 'start');
 }
 
 /**
@@ -91,6 +91,6 @@ function inTargets(image: ProcessImage, targets: ReadonlySet<string>): boolean {
 function describeStill(outcome: Outcome, still: readonly StillStaleProcess[]): string {
   const files = [...new Set(still.flatMap((p) => p.files.map((f) => `${f.path} (${f.kind})`)))];
   const shown = files.slice(0, 3).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
-  const verb = outcome.action === 'reload' ? 'reloaded' : outcome.action === 'restart' ? 'restarted' : 'started';
+  const verb = outcome.action === 'reload' ? 'reloaded' : outcome.action === 'restart' || outcome.action === 'notify' ? 'restarted' : 'started';
   return `${verb}, but ${still.length} process${still.length === 1 ? '' : 'es'} still hold${still.length === 1 ? 's' : ''} old files: ${shown}`;
 }

@@ -10,6 +10,11 @@ export interface PlanInput {
   config: PolicyConfig;
   /** Some system unit file changed in the switch (even of a unit with no stale process). */
   unitFilesChanged?: boolean;
+  /**
+   * Stale processes with a trusted registration as update-aware (pid → the name it registered):
+   * a unit all of whose stale processes are here is told instead of restarted (src/aware).
+   */
+  aware?: ReadonlyMap<number, string>;
 }
 
 const KIND_ORDER: Record<OwnerKind, number> = {
@@ -53,8 +58,9 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
   for (const { owner, processes } of groups.values()) {
     const factsKey = unitFactsKey(owner);
     const facts = factsKey === undefined ? undefined : input.units.get(factsKey);
-    const decision = decide(owner, facts, input.config);
-    const base = baseAction(owner, decision, processes, facts);
+    const policy = decide(owner, facts, input.config);
+    const decision = awareInstead(policy, processes, input.aware);
+    const base = { ...baseAction(owner, decision, processes, facts), ...(decision === policy ? {} : { fallback: policy.action === 'reload' ? ('reload' as const) : ('restart' as const) }) };
     if (decision.action === 'stop-start') {
       actions.push({ ...base, phase: 'stop' }, { ...base, phase: 'start' });
     } else {
@@ -65,6 +71,24 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
 
   const { system, users } = daemonReloads(input);
   return { daemonReload: system, ...(users.length > 0 ? { userDaemonReloads: users } : {}), actions };
+}
+
+/**
+ * The policy's restart, reload or stop-start becomes a notify when every stale process of the owner
+ * registered as update-aware; the policy's action stays the fallback. Anything else (a skip, PID 1,
+ * a unit with some unregistered process) is left as the policy decided. Pure.
+ */
+function awareInstead(policy: Decision, processes: readonly StaleProcess[], aware: ReadonlyMap<number, string> | undefined): Decision {
+  if (aware === undefined || aware.size === 0) return policy;
+  if (policy.action !== 'restart' && policy.action !== 'reload' && policy.action !== 'stop-start') return policy;
+  const names: string[] = [];
+  for (const p of processes) {
+    const name = aware.get(p.pid);
+    if (name === undefined) return policy;
+    names.push(name);
+  }
+  const who = [...new Set(names)].sort(compare).join(', ');
+  return { action: 'notify', reason: `update-aware: ${who} registered to handle updates itself; told instead of a ${policy.action}, which stays the fallback` };
 }
 
 function baseAction(owner: Owner, decision: Decision, processes: readonly StaleProcess[], facts: UnitFacts | undefined): Omit<PlannedAction, 'phase'> {

@@ -89,6 +89,12 @@ export interface PlannedAction {
   sockets?: string[];
   /** What makes the owner stale, in a few words: "holds deleted /usr/lib/libssl.so.3 (+2 more files)". */
   evidence?: string;
+  /**
+   * A notify that replaced the policy's restart or reload because every stale process of the unit
+   * registered as update-aware: the job run when an app answers restart-me, or no answer comes and
+   * its fallback is restart.
+   */
+  fallback?: 'restart' | 'reload';
 }
 
 /**

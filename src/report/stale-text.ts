@@ -24,8 +24,15 @@ export function renderStaleText(report: StaleReport): string {
         : `${report.stale.length} stale process${report.stale.length === 1 ? '' : 'es'} in ${groups.length} owner${groups.length === 1 ? '' : 's'}`),
   );
   if (s.unreadable > 0) {
-    const pids = new Set(report.unreadable.map((u) => u.pid)).size;
-    lines.push(`warning: ${pids} process${pids === 1 ? '' : 'es'} could not be read fully (run as root to see every process)`);
+    const byPid = new Map<number, string[]>();
+    for (const u of report.unreadable) byPid.set(u.pid, [...(byPid.get(u.pid) ?? []), `${u.what}: ${u.code}`]);
+    const shown = [...byPid].slice(0, 5).map(([pid, what]) => `pid ${pid} (${what.join(', ')})`);
+    const more = byPid.size > shown.length ? `, and ${byPid.size - shown.length} more` : '';
+    const denied = report.unreadable.some((u) => u.code === 'EACCES' || u.code === 'EPERM');
+    lines.push(
+      `warning: ${byPid.size} process${byPid.size === 1 ? '' : 'es'} could not be read fully: ${shown.join(', ')}${more}` +
+        (denied ? ' (permission denied: another user\'s process when not root, or another namespace\'s)' : ''),
+    );
   }
   const interp = report.interp;
   if (interp && (interp.capped.length > 0 || interp.budgetExceeded)) {
