@@ -12,7 +12,9 @@ export type RestartdErrorCode =
   /** systemd answered a call with an error. */
   | 'SYSTEMD'
   /** A job's JobRemoved did not come in time. */
-  | 'JOB_TIMEOUT';
+  | 'JOB_TIMEOUT'
+  /** Another restartd run holds the state dir's lock: nothing was done. */
+  | 'BUSY';
 
 export class RestartdError extends Error {
   override name = 'RestartdError';
