@@ -14,7 +14,9 @@ export type RestartdErrorCode =
   /** A job's JobRemoved did not come in time. */
   | 'JOB_TIMEOUT'
   /** Another restartd run holds the state dir's lock: nothing was done. */
-  | 'BUSY';
+  | 'BUSY'
+  /** fleet (issue 7): etcd could not be reached, or no slot came free in time. */
+  | 'FLEET';
 
 export class RestartdError extends Error {
   override name = 'RestartdError';

@@ -49,3 +49,8 @@ export { buildStatusReport, type StatusReport } from './report/status-json.js';
 export { renderStatusText } from './report/status-text.js';
 export { renderPrometheus } from './report/prometheus.js';
 export type * from './status/types.js';
+// fleet (issue 7): maintenance windows and the gate apply takes as `fleet` (openFleetGate loads etcd3 on demand).
+export { describeWindow, nextWindowStart, windowContains } from './fleet/window.js';
+export { FleetConfigSchema, MaintenanceWindowSchema, type FleetConfig, type MaintenanceWindow } from './config/fleet-schema.js';
+export { openFleetGate, type FleetArgs } from './fleet/open-fleet.js';
+export type { FleetGate, FleetHold, FleetHolder } from './execute/types.js';

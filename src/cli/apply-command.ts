@@ -2,13 +2,16 @@ import { EventEmitter } from 'eventemitter3';
 import { loadConfig } from '../config/index.js';
 import { applySwitch } from '../execute/apply-switch.js';
 import { actionStartLine, managerStepLine, outcomeLine, summaryLine, verifyLine } from '../execute/outcome-text.js';
-import type { ExecuteEvents, ExecutionReport, Outcome } from '../execute/types.js';
+import type { ExecuteEvents, ExecutionReport, FleetGate, Outcome } from '../execute/types.js';
 import type { SourceKind } from '../generation/types.js';
 import type { Plan } from '../plan/types.js';
 import { applyJournaled, isAlreadyDone } from '../journal/index.js';
 import { installTestPause } from '../journal/test-pause.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
+import type { FleetArgs } from '../fleet/open-fleet.js';
+import { windowVerdict, type WindowVerdict } from '../fleet/window-gate.js';
+import { openFleetSession } from './fleet-cli.js';
 
 /**
  * `restartd apply` exit codes. 0–3 mean what they mean for every command (src/cli/exit-codes.ts);
@@ -21,8 +24,12 @@ import type { CliIO } from './io.js';
  *   restart or reload, the daemon-reload failed, or an owner could not be notified; the other
  *   actions still ran.
  * - 6 BUSY: another restartd run holds the state dir's lock (and --wait ran out): nothing was done.
+ * - 7 DEFERRED: outside the config's maintenance window (fleet.window): nothing was done; the
+ *   switch is recorded as pending (STATE/pending.json, which `restartd hook` carries out, and
+ *   STATE/fleet-deferred.json, which `restartd status` shows).
+ * With --fleet, etcd unreachable is 3 (nothing done) unless --fleet-optional.
  */
-export const APPLY_EXIT = { OK: EXIT.OK, REBOOT: EXIT.REBOOT, ERROR: EXIT.ERROR, NOTHING_TO_DO: EXIT.NOTHING_TO_DO, FAILED: EXIT.FAILED, BUSY: 6 } as const;
+export const APPLY_EXIT = { OK: EXIT.OK, REBOOT: EXIT.REBOOT, ERROR: EXIT.ERROR, NOTHING_TO_DO: EXIT.NOTHING_TO_DO, FAILED: EXIT.FAILED, BUSY: 6, DEFERRED: EXIT.DEFERRED } as const;
 
 export interface ApplyCommandArgs {
   old: string;
@@ -47,6 +54,8 @@ export interface ApplyCommandArgs {
   awareDirs?: string[] | undefined;
   /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
   awareStateDir?: string | undefined;
+  /** --fleet URL[,URL…] and the other --fleet-* flags (issue 7); absent: a single host. */
+  fleet?: FleetArgs | undefined;
 }
 
 /** The exit code for an execution report (see APPLY_EXIT). */
@@ -83,8 +92,21 @@ function renderEvents(events: EventEmitter<ExecuteEvents>, io: CliIO, args: Appl
  */
 export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<number> {
   const config = await loadConfig(args.config);
+  // fleet (issue 7): outside the maintenance window nothing is done (a dry run still shows the plan).
+  const verdict = args.dryRun ? ({ open: true } as const) : windowVerdict(config.fleet);
+  if (!verdict.open) return deferApply(args, verdict, io);
   const events = new EventEmitter<ExecuteEvents>();
   renderEvents(events, io, args);
+  // No slots for a dry run; with --fleet, etcd must answer before anything is done.
+  const fleet = args.dryRun ? undefined : await openFleetSession(args.fleet, config, events, io, { json: args.json, stateDir: args.stateDir });
+  try {
+    return await applyAndReport(args, config, events, io, fleet?.gate);
+  } finally {
+    await fleet?.close();
+  }
+}
+
+async function applyAndReport(args: ApplyCommandArgs, config: Awaited<ReturnType<typeof loadConfig>>, events: EventEmitter<ExecuteEvents>, io: CliIO, gate: FleetGate | undefined): Promise<number> {
   const options = {
     old: args.old,
     new: args.new,
@@ -98,6 +120,7 @@ export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<numbe
     procRoot: args.procRoot,
     awareDirs: args.awareDirs,
     awareStateDir: args.awareStateDir,
+    fleet: gate,
   };
   let applied;
   if (args.stateDir === undefined || args.dryRun) {
@@ -114,10 +137,38 @@ export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<numbe
     applied = run.result;
   }
   const { plan, report, warnings } = applied;
+  if (args.stateDir !== undefined && !args.dryRun) {
+    const { clearDeferred } = await import('../fleet/fleet-state.js');
+    clearDeferred(args.stateDir, args.old, args.new);
+  }
   const code = applyExitCode(report);
   if (args.json) io.out(`${JSON.stringify(applyReport(plan, report, args.dryRun, code, warnings), null, 2)}\n`);
   else io.out(`${args.dryRun ? 'dry run: ' : ''}${summaryLine(report.outcomes, report.managerSteps)}\n`);
   return code;
+}
+
+/**
+ * Outside the maintenance window: nothing is done. The switch is recorded as pending for `restartd
+ * hook` (a timer may run it) and as deferred for `restartd status`; exit 7.
+ */
+async function deferApply(args: ApplyCommandArgs, verdict: Extract<WindowVerdict, { open: false }>, io: CliIO): Promise<number> {
+  const nextStart = verdict.nextStart.toISOString();
+  if (args.stateDir !== undefined) {
+    const { ensureStateDir } = await import('../journal/state-dir.js');
+    const { recordPending } = await import('../hook/pending-switch.js');
+    const { recordDeferred } = await import('../fleet/fleet-state.js');
+    ensureStateDir(args.stateDir);
+    recordPending(args.stateDir, { old: args.old, new: args.new, ...(args.source === undefined ? {} : { source: args.source }), ...(args.storeDir === undefined ? {} : { storeDir: args.storeDir }) });
+    recordDeferred(args.stateDir, { old: args.old, new: args.new, command: 'apply', deferredAt: new Date().toISOString(), nextWindowStart: nextStart, window: verdict.window });
+  }
+  if (args.json) {
+    io.out(`${JSON.stringify({ dryRun: false, exitCode: APPLY_EXIT.DEFERRED, deferred: { window: verdict.window, nextWindowStart: nextStart }, actions: [], outcomes: [] }, null, 2)}
+`);
+  } else {
+    const recorded = args.stateDir === undefined ? '' : `; the switch is recorded as pending in ${args.stateDir} (\`restartd hook\` carries it out in the window)`;
+    io.out(`restartd: outside the maintenance window (${verdict.window}): nothing restarted; the window opens next at ${nextStart}${recorded}\n`);
+  }
+  return APPLY_EXIT.DEFERRED;
 }
 
 /** The `restartd apply --json` object. */

@@ -9,13 +9,17 @@ import type { ExecuteEvents } from '../execute/types.js';
 import type { SourceKind } from '../generation/types.js';
 import { drainPending, type DrainEvents } from '../hook/drain-pending.js';
 import { readHookEnv } from '../hook/hook-env.js';
-import { hasPending, recordPending } from '../hook/pending-switch.js';
+import { hasPending, readPending, recordPending } from '../hook/pending-switch.js';
+import { clearAllDeferred, recordDeferred } from '../fleet/fleet-state.js';
 import { RestartdError } from '../errors.js';
 import { isAlreadyDone } from '../journal/switch-journal.js';
 import { ensureStateDir } from '../journal/state-dir.js';
 import { installTestPause } from '../journal/test-pause.js';
 import { applyExitCode } from './apply-command.js';
 import type { CliIO } from './io.js';
+import type { FleetArgs } from '../fleet/open-fleet.js';
+import { windowVerdict } from '../fleet/window-gate.js';
+import { openFleetSession } from './fleet-cli.js';
 
 /**
  * `restartd hook` exit codes: a package manager's hook must not fail its transaction for what it
@@ -43,6 +47,8 @@ export interface HookCommandArgs {
   maxWaitSeconds?: number | undefined;
   /** --foreground: carry the pending switches out in this process, however long it takes. */
   foreground: boolean;
+  /** --fleet URL[,URL…] and the other --fleet-* flags (issue 7). */
+  fleet?: FleetArgs | undefined;
 }
 
 /**
@@ -72,6 +78,16 @@ export async function runHook(args: HookCommandArgs, io: CliIO, env: Readonly<Re
     io.out('restartd hook: nothing pending\n');
     return HOOK_EXIT.OK;
   }
+  // fleet (issue 7): outside the maintenance window the switch stays pending; a later hook (a timer) carries it out.
+  const verdict = windowVerdict((await loadConfig(args.config)).fleet);
+  if (!verdict.open) {
+    const pending = readPending(args.stateDir);
+    if (pending !== undefined) {
+      recordDeferred(args.stateDir, { old: pending.old, new: pending.new, command: 'hook', deferredAt: new Date().toISOString(), nextWindowStart: verdict.nextStart.toISOString(), window: verdict.window });
+    }
+    io.out(`restartd hook: outside the maintenance window (${verdict.window}): nothing restarted; pending until it opens at ${verdict.nextStart.toISOString()}\n`);
+    return HOOK_EXIT.OK;
+  }
   return args.foreground ? drainHere(args, io, env) : drainDetached(args, io, env);
 }
 
@@ -86,7 +102,14 @@ async function drainHere(args: HookCommandArgs, io: CliIO, env: Readonly<Record<
   drainEvents.on('switch:start', (p) => io.out(`restartd hook: ${p.old} -> ${p.new} (${p.invocations} invocation${p.invocations === 1 ? '' : 's'} since ${p.since})\n`));
   drainEvents.on('switch:finished-before', (p, at) => io.out(`restartd hook: ${p.old} -> ${p.new} was carried out at ${at}: nothing to do\n`));
   drainEvents.on('switch:done', ({ result }) => io.out(`${summaryLine(result.report.outcomes, result.report.managerSteps)}\n`));
-  const drained = await drainPending(args.stateDir, { config, busAddress: args.bus, procRoot: args.procRoot }, events, drainEvents);
+  const fleet = await openFleetSession(args.fleet, config, events, io, { json: false, stateDir: args.stateDir });
+  let drained;
+  try {
+    drained = await drainPending(args.stateDir, { config, busAddress: args.bus, procRoot: args.procRoot, fleet: fleet.gate }, events, drainEvents);
+  } finally {
+    await fleet.close();
+  }
+  if (drained.kind === 'drained' && drained.switches.length > 0 && !hasPending(args.stateDir)) clearAllDeferred(args.stateDir);
   if (drained.kind === 'queued') {
     const who = drained.holder === undefined ? 'another restartd run' : `restartd ${drained.holder.command} (pid ${drained.holder.pid})`;
     io.out(`restartd hook: ${who} holds the lock; the switch is queued and it carries it out next\n`);
@@ -102,9 +125,13 @@ async function drainDetached(args: HookCommandArgs, io: CliIO, env: Readonly<Rec
   const fd = openSync(log, 'a', 0o644);
   const offset = statSync(log).size;
   const flags = ['hook', '--foreground', '--state-dir', args.stateDir];
-  for (const [flag, value] of [['--bus', args.bus], ['--config', args.config], ['--proc-root', args.procRoot]] as const) {
+  const fleet = args.fleet ?? {};
+  for (const [flag, value] of [['--bus', args.bus], ['--config', args.config], ['--proc-root', args.procRoot],
+    ['--fleet', fleet.endpoints], ['--fleet-ca', fleet.ca], ['--fleet-cert', fleet.cert], ['--fleet-key', fleet.key], ['--fleet-user', fleet.user],
+    ['--fleet-password-file', fleet.passwordFile], ['--fleet-slots', fleet.slots], ['--fleet-host', fleet.host]] as const) {
     if (value !== undefined) flags.push(flag, value);
   }
+  if (fleet.optional === true) flags.push('--fleet-optional');
   // The switch is recorded: the child only drains, and must not record it again.
   const { RESTARTD_OLD: _o, RESTARTD_NEW: _n, RESTARTD_SUSPEND: _s, NEEDRESTART_SUSPEND: _ns, ...childEnv } = env;
   const child = spawn(process.execPath, [ENTRY, ...flags], { detached: true, stdio: ['ignore', fd, fd], env: childEnv });

@@ -46,6 +46,22 @@ state options (status, apply, hook, watch):
   --foreground                         hook: carry the pending switches out in this process
   --debounce SECONDS                   watch: quiet time before a switch counts as settled (default 2)
 
+fleet options (apply, hook, watch; issue 7):
+  --fleet URL[,URL…]                   etcd client endpoints: at most K hosts restart the same unit (or
+                                       config group) at once; a host that dies frees its slot when its
+                                       lease expires. Without it: a single host, no etcd needed
+  --fleet-ca FILE, --fleet-cert FILE, --fleet-key FILE
+                                       TLS to etcd (PEM: CA, client certificate and key)
+  --fleet-user USER, --fleet-password-file FILE
+                                       etcd auth (the password is read from FILE, never from the command line)
+  --fleet-slots K                      K, over the config's fleet.slots (default 1)
+  --fleet-host NAME                    this host's name in the fleet (default: hostname and machine-id)
+  --fleet-optional                     etcd unreachable: warn and run as a single host (default: exit 3,
+                                       nothing restarted)
+  config fleet.window {days, start, end, timeZone}: outside it apply defers (exit 7) and records the
+  switch as pending (status shows it; hook carries it out in the window; watch waits for it);
+  fleet.delaySeconds + up to fleet.jitterSeconds: wait before a run's first restart
+
 update-aware options (status, plan, apply):
   --aware-dir DIR                      registration dir (repeatable; default /run/restartd/aware.d and
                                        each user's \$XDG_RUNTIME_DIR/restartd/aware.d, i.e. /run/user/UID/...)
@@ -60,8 +76,10 @@ exit codes: status: 0 OK, 1 WARNING restarts (or a daemon-reexec) needed, 2 CRIT
             plan: 0 nothing stale, 1 stale processes found, 3 error
             apply: 0 all done and verified, 2 done but a reboot is needed, 3 error before anything ran,
                    4 nothing to do, 5 some action failed (the others still ran),
-                   6 another run holds the lock (nothing done)
-            hook:  0 done, queued, suspended or continuing detached, 3 bad input, 5 some action failed
+                   6 another run holds the lock (nothing done),
+                   7 deferred: outside the maintenance window (nothing done; the switch is pending)
+            hook:  0 done, queued, suspended, deferred (outside the window) or continuing detached,
+                   3 bad input (or etcd unreachable with --fleet), 5 some action failed
 `;
 
 const OPTIONS = {
@@ -84,6 +102,15 @@ const OPTIONS = {
   generations: { type: 'string', multiple: true },
   'modules-dir': { type: 'string', multiple: true },
   'aware-dir': { type: 'string', multiple: true },
+  fleet: { type: 'string' },
+  'fleet-ca': { type: 'string' },
+  'fleet-cert': { type: 'string' },
+  'fleet-key': { type: 'string' },
+  'fleet-user': { type: 'string' },
+  'fleet-password-file': { type: 'string' },
+  'fleet-slots': { type: 'string' },
+  'fleet-host': { type: 'string' },
+  'fleet-optional': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
@@ -130,6 +157,18 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return command === undefined && !values.help ? EXIT.ERROR : EXIT.OK;
   }
   const source = sourceOf(values.source);
+  // fleet (issue 7): the --fleet-* flags as given; src/fleet/open-fleet.ts checks them.
+  const fleet = {
+    endpoints: values.fleet,
+    ca: values['fleet-ca'],
+    cert: values['fleet-cert'],
+    key: values['fleet-key'],
+    user: values['fleet-user'],
+    passwordFile: values['fleet-password-file'],
+    slots: values['fleet-slots'],
+    host: values['fleet-host'],
+    optional: values['fleet-optional'],
+  };
   const loadOptions = {
     ...(source === undefined ? {} : { source }),
     ...(values['store-dir'] === undefined ? {} : { storeDir: values['store-dir'] }),
@@ -183,6 +222,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
           waitSeconds: secondsOf('--wait', values.wait),
           awareDirs: values['aware-dir'],
+          fleet,
         },
         io,
       );
@@ -201,6 +241,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
           maxWaitSeconds: secondsOf('--max-wait', values['max-wait']),
           foreground: values.foreground,
+          fleet,
         },
         io,
         process.env,
@@ -223,6 +264,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           procRoot: values['proc-root'],
           stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
           signal: stop.signal,
+          fleet,
         },
         io,
       );

@@ -164,14 +164,18 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
       dirs: args.awareDirs,
       procRoot: args.procRoot,
     });
-    for (const warning of planned.warnings) io.err(`restartd: warning: ${warning}\n`);
+    // status is an overview: what could not be decided shows in the actions (skip: unit-unknown),
+    // and ignored registrations in their section; `restartd plan` prints the warnings.
     report.actions = planned.plan.actions;
     planText = planned.text;
   }
   progress.done();
   const { buildStatusReport } = await import('../report/status-json.js');
   const { statusExitCode } = await import('../status/status-exit.js');
-  const status = buildStatusReport(report satisfies StaleReport, { reboot: decideReboot(report.stale, kernel), installed, registrations, lastRuns: runs });
+  // fleet (issue 7): a deferred switch, and what a live run waits for (files in the state dir; no etcd needed).
+  const { readFleetStatus } = await import('../fleet/fleet-state.js');
+  const fleet = readFleetStatus(args.stateDir ?? DEFAULT_STATE_DIR);
+  const status = buildStatusReport(report satisfies StaleReport, { reboot: decideReboot(report.stale, kernel), installed, registrations, lastRuns: runs, fleet });
   const code = statusExitCode(status.reboot, status.stale.length);
   if (args.prometheus) {
     const { renderPrometheus } = await import('../report/prometheus.js');
@@ -179,12 +183,12 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
   } else if (args.json) {
     io.out(`${JSON.stringify(status, null, 2)}\n`);
   } else {
-    const [{ renderStatusText }, { wantsColour }, { registrationsSection, lastRunsSection }] = await Promise.all([
+    const [{ renderStatusText }, { wantsColour }, { registrationsSection, lastRunsSection, fleetSection }] = await Promise.all([
       import('../report/status-text.js'),
       import('../status/colour.js'),
       import('../report/status-sections.js'),
     ]);
-    const sections = [registrationsSection(registrations), lastRunsSection(runs)];
+    const sections = [registrationsSection(registrations), lastRunsSection(runs), fleetSection(fleet)];
     io.out(renderStatusText(status, { colour: args.colour ?? wantsColour(process.stdout.isTTY, process.env), sections }) + planText);
   }
   return code;

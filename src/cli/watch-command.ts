@@ -7,6 +7,9 @@ import { applyJournaled, type JournaledApplyResult } from '../journal/journaled-
 import { isAlreadyDone } from '../journal/switch-journal.js';
 import { LinkFollower } from '../watch/link-follower.js';
 import type { CliIO } from './io.js';
+import type { FleetArgs } from '../fleet/open-fleet.js';
+import { waitForWindow, windowVerdict } from '../fleet/window-gate.js';
+import { openFleetSession } from './fleet-cli.js';
 
 export const DEFAULT_WATCH_DEBOUNCE_MS = 2000;
 // A settled switch waits this long for another run (a hook, an apply) to let go of the lock.
@@ -24,6 +27,8 @@ export interface WatchCommandArgs {
   stateDir: string;
   /** Stops watching (the CLI aborts it on SIGINT and SIGTERM). */
   signal: AbortSignal;
+  /** --fleet URL[,URL…] and the other --fleet-* flags (issue 7): one etcd connection for the whole watch. */
+  fleet?: FleetArgs | undefined;
 }
 
 /**
@@ -36,11 +41,25 @@ export async function runWatch(args: WatchCommandArgs, io: CliIO): Promise<numbe
   const events = new EventEmitter<ExecuteEvents>();
   events.on('warning', (message) => io.err(`restartd: warning: ${message}\n`));
   events.on('action:done', (outcome) => io.out(`${isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome)}\n`));
+  const fleet = await openFleetSession(args.fleet, config, events, io, { json: false, stateDir: args.stateDir });
+  // fleet (issue 7): a switch that settles outside the maintenance window waits for it.
+  const inWindow = async (old: string, next: string): Promise<void> => {
+    const verdict = windowVerdict(config.fleet);
+    if (verdict.open) return;
+    io.out(`restartd watch: outside the maintenance window (${verdict.window}): ${old} -> ${next} waits until ${verdict.nextStart.toISOString()}\n`);
+    const { ensureStateDir } = await import('../journal/state-dir.js');
+    const { recordDeferred, clearDeferred } = await import('../fleet/fleet-state.js');
+    ensureStateDir(args.stateDir);
+    recordDeferred(args.stateDir, { old, new: next, command: 'watch', deferredAt: new Date().toISOString(), nextWindowStart: verdict.nextStart.toISOString(), window: verdict.window });
+    if (!(await waitForWindow(config.fleet, args.signal))) throw new Error('stopped while waiting for the maintenance window; the switch was not applied');
+    clearDeferred(args.stateDir, old, next);
+  };
   const follower = new LinkFollower({
     link: args.link,
     debounceMs: args.debounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS,
-    run: (old, next) =>
-      applyJournaled(
+    run: async (old, next) => {
+      await inWindow(old, next);
+      return applyJournaled(
         {
           old,
           new: next,
@@ -50,10 +69,12 @@ export async function runWatch(args: WatchCommandArgs, io: CliIO): Promise<numbe
           busAddress: args.bus,
           dryRun: false,
           procRoot: args.procRoot,
+          fleet: fleet.gate,
         },
         { stateDir: args.stateDir, waitMs: LOCK_WAIT_MS, command: 'watch' },
         events,
-      ),
+      );
+    },
   });
   follower.on('ready', (target) => io.out(`restartd watch: watching ${args.link} (${target === undefined ? 'missing' : `-> ${target}`})\n`));
   follower.on('switch:settled', (old, next) => io.out(`restartd watch: switch ${old} -> ${next}\n`));
@@ -69,5 +90,6 @@ export async function runWatch(args: WatchCommandArgs, io: CliIO): Promise<numbe
   await follower.start();
   if (!args.signal.aborted) await new Promise((resolve) => args.signal.addEventListener('abort', resolve, { once: true }));
   await follower.close();
+  await fleet.close();
   return 0;
 }

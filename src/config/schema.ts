@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { globProblem } from '../plan/glob.js';
 import { UNIT_ACTIONS } from '../plan/types.js';
+import { FleetConfigSchema } from './fleet-schema.js';
 
 const unitGlob = z
   .string()
@@ -49,6 +50,7 @@ export const ConfigSchema = z
       .array(absoluteDir)
       .optional()
       .describe('Deleted files under these dirs are scratch, not installed software (default /tmp, /var, /run, /dev/shm).'),
+    fleet: FleetConfigSchema.optional().describe('Fleet rollouts (issue 7): slots per group across hosts (with --fleet), maintenance window, delay with jitter.'),
   })
   .meta({
     $id: 'https://restartd.dev/schemas/config.schema.json',

@@ -9,7 +9,7 @@ import type { Plan } from '../plan/types.js';
 import { connectSystemd } from '../systemd/adapter.js';
 import { executePlan, type SkipDone } from './execute-plan.js';
 import { planStale } from './plan-stale.js';
-import type { ExecuteEvents, ExecutionReport } from './types.js';
+import type { ExecuteEvents, ExecutionReport, FleetGate } from './types.js';
 import { verifyOutcomes } from './verify.js';
 
 export interface ApplySwitchOptions {
@@ -35,6 +35,8 @@ export interface ApplySwitchOptions {
   awareDirs?: string[] | undefined;
   /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
   awareStateDir?: string | undefined;
+  /** fleet (issue 7): slots across hosts around each restart (src/fleet openFleetGate); absent: a single host. */
+  fleet?: FleetGate | undefined;
 }
 
 export interface ApplySwitchResult {
@@ -80,6 +82,7 @@ export async function applySwitch(
       concurrency: options.concurrency ?? config.concurrency,
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
       skipDone: options.journal?.skipDone,
+      ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
       notifier: createNotifier(
         {
           stale: detection.stale,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { PHASES, type Phase, type Plan, type PlannedAction } from '../plan/types.js';
 import type { SystemdManager } from '../systemd/types.js';
+import { holdsFleetSlot, FleetSlots } from './fleet-slots.js';
 import { runPool } from './pool.js';
 import { describeError, failure, planned, runUnitAction, since, type ActionContext } from './run-action.js';
 import type { ExecuteEvents, ExecuteOptions, ExecutionReport, ManagerStep, Outcome } from './types.js';
@@ -35,23 +36,33 @@ export async function executePlan(
     outcomes.set(index.get(action) ?? outcomes.size, outcome);
     events.emit('action:done', outcome);
   };
+  // fleet (issue 7): slots held across hosts; absent (no --fleet, no delay) or dry run: none.
+  const slots = opts.fleet === undefined || opts.dryRun ? undefined : new FleetSlots(opts.fleet, events);
 
-  for (const phase of PHASES) {
-    const actions = plan.actions.filter((a) => a.phase === phase);
-    const reloads = plan.daemonReload || (plan.userDaemonReloads ?? []).length > 0;
-    if (actions.length === 0 && !(phase === 'daemon-reload' && reloads)) continue;
-    events.emit('phase:start', phase);
-    if (phase === 'daemon-reload') {
-      await runManagerPhase(plan, actions, ctx, managerSteps, done, skipDone);
-      continue;
+  const run = async (action: PlannedAction): Promise<Outcome> => {
+    events.emit('action:start', action);
+    return runAction(action, ctx);
+  };
+  try {
+    for (const phase of PHASES) {
+      const actions = plan.actions.filter((a) => a.phase === phase);
+      const reloads = plan.daemonReload || (plan.userDaemonReloads ?? []).length > 0;
+      if (actions.length === 0 && !(phase === 'daemon-reload' && reloads)) continue;
+      events.emit('phase:start', phase);
+      if (phase === 'daemon-reload') {
+        await runManagerPhase(plan, actions, ctx, managerSteps, done, skipDone);
+        continue;
+      }
+      await runPool(actions, phaseConcurrency(phase, opts), async (action) => {
+        // journal: an action recorded ok by an interrupted run of this switch is not run again.
+        const prior = skipDone?.(action);
+        if (prior !== undefined) return done(action, prior);
+        done(action, slots !== undefined && holdsFleetSlot(action) ? await slots.around(action, () => run(action)) : await run(action));
+      });
     }
-    await runPool(actions, phaseConcurrency(phase, opts), async (action) => {
-      // journal: an action recorded ok by an interrupted run of this switch is not run again.
-      const prior = skipDone?.(action);
-      if (prior !== undefined) return done(action, prior);
-      events.emit('action:start', action);
-      done(action, await runAction(action, ctx));
-    });
+  } finally {
+    // A stop-start whose start never came still lets its slot go.
+    await slots?.releaseAll();
   }
   for (const action of plan.actions.filter((a) => a.phase === 'none')) {
     done(action, { ...planned(action), ok: true, jobResult: 'not-run', durationMs: 0, ...(opts.dryRun ? { dryRun: true as const } : {}) });

@@ -26,7 +26,9 @@ export type OutcomeCode =
   /** An update-aware app asked to be restarted, or its fallback is restart: its owner must be restarted. */
   | 'RESTART_NEEDED'
   /** Jobs of a user's manager (user@UID.service) are not supported yet. */
-  | 'USER_MANAGER_UNAVAILABLE';
+  | 'USER_MANAGER_UNAVAILABLE'
+  /** fleet (issue 7): no slot of the action's group could be had (etcd unreachable, or the wait ran out): nothing was run. */
+  | 'FLEET_UNAVAILABLE';
 
 /** What an outcome's jobResult says when no systemd job gave it one. */
 export type NoJobResult = 'not-run' | 'unknown';
@@ -96,6 +98,40 @@ export interface ExecuteOptions {
   jobTimeoutMs: number;
   /** Tells registered update-aware processes in the notify phase (createNotifier); without it notify stays NOTIFY_UNAVAILABLE. */
   notifier?: Notifier;
+  /** fleet (issue 7): a slot of the action's group is held around each restart, reload and stop-start (src/fleet). */
+  fleet?: FleetGate;
+}
+
+/** Who holds a fleet slot, as the holder wrote it into etcd. */
+export interface FleetHolder {
+  host: string;
+  slot: number;
+  unit: string;
+  since: string;
+}
+
+/** A fleet slot held by this run; `release` never throws (an unreachable etcd lets the lease expire). */
+export interface FleetHold {
+  group: string;
+  /** The slot's number, 0 to K-1 (-1: no slot needed, as with no --fleet but a delay). */
+  slot: number;
+  waitedMs: number;
+  release(): Promise<void>;
+}
+
+/**
+ * Coordinates restarts across hosts (src/fleet). The executor holds a slot of an action's group
+ * from just before its job until the job is done (for a stop-start: from the stop until the start
+ * is done). Dry runs, notify, skips, reboot hints and PID 1's re-exec never take slots.
+ */
+export interface FleetGate {
+  /** The group whose slots an action's unit shares (its unit name unless the config groups it). */
+  groupOf(action: PlannedAction): string;
+  /**
+   * Waits for a slot of `group` (and, once per run, the configured delay with jitter). `onWait`
+   * is called with the holders when the slots are all taken. Throws when no slot can be had.
+   */
+  acquire(group: string, action: PlannedAction, onWait: (holders: FleetHolder[]) => void, onDelay: (ms: number) => void): Promise<FleetHold>;
 }
 
 /** Typed events of applySwitch, executePlan and verifyOutcomes, in the order they happen. */
@@ -109,5 +145,11 @@ export interface ExecuteEvents extends AwareEvents {
   'manager:done': [step: ManagerStep];
   'action:done': [outcome: Outcome];
   'verify:start': [units: string[]];
+  /** fleet: before the first restart of the run, the configured delay with jitter. */
+  'fleet:delay': [ms: number];
+  /** fleet: every slot of the group is held by other hosts; this action waits (holders as etcd says). */
+  'fleet:waiting': [group: string, action: PlannedAction, holders: FleetHolder[]];
+  'fleet:acquired': [group: string, action: PlannedAction, hold: FleetHold];
+  'fleet:released': [group: string, action: PlannedAction, hold: FleetHold];
   'verify:done': [outcome: Outcome];
 }

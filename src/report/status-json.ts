@@ -14,12 +14,14 @@ export interface StatusReport extends StaleReport {
   registrations?: unknown[];
   /** The last runs from the journal (src/journal); absent until that section is wired in. */
   lastRuns?: unknown[];
+  /** fleet (issue 7): a switch deferred to the maintenance window, and the slots a live run waits for or holds. */
+  fleet?: unknown;
 }
 
 /** The StaleReport plus the status sections; empty optional sections are left out. Pure. */
 export function buildStatusReport(
   stale: StaleReport,
-  sections: { reboot: RebootDecision; installed?: InstalledSource[] | undefined; registrations?: unknown[] | undefined; lastRuns?: unknown[] | undefined },
+  sections: { reboot: RebootDecision; installed?: InstalledSource[] | undefined; registrations?: unknown[] | undefined; lastRuns?: unknown[] | undefined; fleet?: unknown },
 ): StatusReport {
   return {
     ...stale,
@@ -27,5 +29,6 @@ export function buildStatusReport(
     ...(sections.installed && sections.installed.length > 0 ? { installed: sections.installed } : {}),
     ...(sections.registrations ? { registrations: sections.registrations } : {}),
     ...(sections.lastRuns ? { lastRuns: sections.lastRuns } : {}),
+    ...(sections.fleet === undefined ? {} : { fleet: sections.fleet }),
   };
 }

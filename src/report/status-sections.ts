@@ -1,5 +1,6 @@
 import type { RegistrationStatus } from '../aware/types.js';
 import type { RunSummary, RunUnitResult } from '../journal/last-runs.js';
+import type { FleetStatus } from '../fleet/fleet-state.js';
 
 /** A titled block of the human status report (see renderStatusText's `sections`). */
 export interface StatusSection {
@@ -43,4 +44,20 @@ function runLines(run: RunSummary): string[] {
 /** The last runs from the journal, newest first. Pure. */
 export function lastRunsSection(runs: readonly RunSummary[]): StatusSection {
   return { title: `last runs: ${runs.length}`, lines: runs.length === 0 ? ['none recorded'] : runs.flatMap(runLines) };
+}
+
+/** fleet (issue 7): the switch deferred to the maintenance window, the slots a run waits for and holds. Pure. */
+export function fleetSection(fleet: FleetStatus): StatusSection {
+  const lines: string[] = [];
+  if (fleet.deferred !== undefined) {
+    const d = fleet.deferred;
+    lines.push(`deferred by ${d.command} at ${d.deferredAt}: ${d.old} -> ${d.new}, outside the maintenance window (${d.window}); it opens at ${d.nextWindowStart}`);
+  }
+  for (const w of fleet.waiting) {
+    const held = w.holders.length === 0 ? 'all slots taken' : `held by ${w.holders.map((h) => `${h.host} (${h.unit})`).join(', ')}`;
+    lines.push(`waiting since ${w.since}: ${w.unit} for a slot of group ${w.group}, ${held}`);
+  }
+  for (const h of fleet.holding) lines.push(`holding since ${h.since}: slot ${h.slot} of group ${h.group} for ${h.unit}`);
+  const pending = (fleet.deferred === undefined ? 0 : 1) + fleet.waiting.length;
+  return { title: `fleet: ${pending === 0 && fleet.holding.length === 0 ? 'nothing pending' : `${pending} pending, ${fleet.holding.length} slot${fleet.holding.length === 1 ? '' : 's'} held`}`, lines: lines.length === 0 ? ['no deferred switch, no slot waited for'] : lines };
 }
