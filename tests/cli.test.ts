@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { CLI, runCli } from './support/cli.js';
 
 describe('restartd CLI', () => {
   it('prints usage and exits 3 on an unknown command', async () => {
@@ -36,5 +38,36 @@ describe('restartd CLI', () => {
   it('--version prints the package version', async () => {
     const run = await runCli(['--version']);
     expect(run).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+  });
+
+  it('no command: usage on stderr, exit 3', async () => {
+    const run = await runCli([]);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('no command given');
+  });
+
+  it.each([
+    [['status', '--proc-root', '/nonexistent-restartd'], '--proc-root /nonexistent-restartd: does not exist'],
+    [['status', '--proc-root', '/etc/passwd'], '--proc-root /etc/passwd: not a directory'],
+    [['apply', '--old', '/a', '--new', '/b', '--dry-run', '--bus', 'garbage'], '--bus: expected unix:path=/path/to/socket or tcp:host=HOST,port=PORT, got "garbage"'],
+    [['apply', '--old', '/a', '--new', '/b', '--dry-run', '--bus', 'unix:abstract=x'], 'got "unix:abstract=x"'],
+  ])('bad input is named, never a stack trace: %j', async (args, message) => {
+    // apply: real generations (the same dir twice), so the bus is what fails.
+    const run = await runCli(args.map((a) => (a === '/a' || a === '/b' ? tmpdir() : a)));
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toContain('internal error');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a reader that goes away early (| head -1) ends the output quietly', async () => {
+    const run = await new Promise<{ code: number; stderr: string; stdout: string }>((resolve) => {
+      execFile('/bin/sh', ['-c', `"${process.execPath}" "${CLI}" status --json | head -c 1; exit "\${PIPESTATUS:-0}"`], (error, stdout, stderr) =>
+        resolve({ code: error && typeof error.code === 'number' ? error.code : 0, stdout, stderr }),
+      );
+    });
+    expect(run.stdout).toBe('{');
+    expect(run.stderr).toBe('');
   });
 });

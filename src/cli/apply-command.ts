@@ -7,6 +7,7 @@ import type { SourceKind } from '../generation/types.js';
 import type { Plan } from '../plan/types.js';
 import { applyJournaled, isAlreadyDone } from '../journal/index.js';
 import { installTestPause } from '../journal/test-pause.js';
+import { printable } from '../report/printable.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
@@ -69,19 +70,22 @@ export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'manage
 
 /** Prints each execution event as one line as it happens; warnings go to stderr. */
 function renderEvents(events: EventEmitter<ExecuteEvents>, io: CliIO, args: ApplyCommandArgs): void {
-  events.on('warning', (message) => io.err(`restartd: warning: ${message}\n`));
-  events.on('aware:skipped', (file, reason) => io.err(`restartd: warning: update-aware registration ${file} ignored: ${reason}\n`));
+  // Every line goes through printable(): unit names, paths and causes come from the system.
+  const say = (line: string): void => io.out(`${printable(line)}\n`);
+  const warn = (line: string): void => io.err(`restartd: warning: ${printable(line)}\n`);
+  events.on('warning', (message) => warn(message));
+  events.on('aware:skipped', (file, reason) => warn(`update-aware registration ${file} ignored: ${reason}`));
   if (args.json) return;
-  events.on('aware:delivered', (target, via) => io.out(`told ${target.name} (pid ${target.pid}) by ${via}\n`));
-  events.on('aware:answered', (target, answer) => io.out(`${target.name} (pid ${target.pid}) answered ${answer.answer}\n`));
-  events.on('aware:timeout', (target) => io.out(`${target.name} (pid ${target.pid}) did not answer in time\n`));
-  events.on('aware:fallback', (target, fallback, because) => io.out(`${target.name} (pid ${target.pid}): ${because}; fallback ${fallback}\n`));
-  if (!args.dryRun) events.on('action:start', (action) => io.out(`${actionStartLine(action)}\n`));
-  events.on('manager:done', (step) => io.out(`${managerStepLine(step)}\n`));
-  events.on('action:done', (outcome) => io.out(`${isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome)}\n`));
+  events.on('aware:delivered', (target, via) => say(`told ${target.name} (pid ${target.pid}) by ${via}`));
+  events.on('aware:answered', (target, answer) => say(`${target.name} (pid ${target.pid}) answered ${answer.answer}`));
+  events.on('aware:timeout', (target) => say(`${target.name} (pid ${target.pid}) did not answer in time`));
+  events.on('aware:fallback', (target, fallback, because) => say(`${target.name} (pid ${target.pid}): ${because}; fallback ${fallback}`));
+  if (!args.dryRun) events.on('action:start', (action) => say(actionStartLine(action)));
+  events.on('manager:done', (step) => say(managerStepLine(step)));
+  events.on('action:done', (outcome) => say(isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome)));
   events.on('verify:done', (outcome) => {
     const line = verifyLine(outcome);
-    if (line !== undefined) io.out(`${line}\n`);
+    if (line !== undefined) say(line);
   });
 }
 

@@ -1,5 +1,6 @@
 import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../generation/types.js';
+import { printableLines } from '../report/printable.js';
 import { EXIT } from './exit-codes.js';
 
 export interface DiffCommandArgs {
@@ -47,7 +48,7 @@ export function renderDiffText(changeSet: ChangeSet): string {
     ...list('added', added.map((a) => a.rel)),
     ...list('left the closure', leftGeneration ?? []),
   ];
-  return `${lines.join('\n')}\n`;
+  return printableLines(lines);
 }
 
 /** `restartd diff OLD NEW [--json]`: prints what changed between two generations; exit code 0. */

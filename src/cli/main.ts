@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RestartdError } from '../errors.js';
+import { printable } from '../report/printable.js';
 import { EXIT } from './exit-codes.js';
 import { processIO, type CliIO } from './io.js';
 import { runCli } from './run-cli.js';
@@ -12,7 +13,8 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     return await runCli(argv, io);
   } catch (error) {
     if (error instanceof RestartdError) {
-      io.err(`restartd: ${error.message}\n`);
+      // The message may name paths and units: shown printable, line by line.
+      io.err(`restartd: ${error.message.split('\n').map(printable).join('\n')}\n`);
       return EXIT.ERROR;
     }
     io.err(`restartd: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
@@ -31,5 +33,16 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  process.exitCode = await main(process.argv.slice(2));
+  // A reader that went away (`restartd status | head -1`) ends the command quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(process.exitCode ?? EXIT.OK);
+    });
+  }
+  const code = await main(process.argv.slice(2));
+  // A finished command ends here, whatever is left open: a bus that accepted the connection but
+  // never answered would otherwise keep its socket, and the process, alive. (Output to pipes, files
+  // and terminals is written synchronously on Linux: nothing is lost.)
+  process.exit(code);
 }

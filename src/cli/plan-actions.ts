@@ -22,17 +22,26 @@ export async function planWithOptionalManager(
   const warnings: string[] = [];
   const aware = await findUpdateAware(stale, awareOptions, (file, reason) => warnings.push(`update-aware registration ${file} ignored: ${reason}`));
   let manager: SystemdManager | undefined;
-  const address = resolveBusAddress(bus);
-  const socket = /^unix:path=([^,;]+)/.exec(address)?.[1];
   const needsManager = stale.some((p) => p.owner.kind === 'system-unit' || p.owner.kind === 'pid1');
-  if (needsManager && (socket === undefined || existsSync(socket))) {
-    try {
-      manager = await connectSystemd({ busAddress: address, callTimeoutMs: 5000 });
-    } catch (error) {
-      warnings.push(`no unit facts: ${error instanceof Error ? error.message : String(error)}`);
+  let address: string | undefined;
+  try {
+    address = resolveBusAddress(bus);
+  } catch (error) {
+    // A bad --bus is the caller's mistake; a bad DBUS_SYSTEM_BUS_ADDRESS only costs the unit facts.
+    if (bus !== undefined) throw error;
+    if (needsManager) warnings.push(`no unit facts: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (address !== undefined && needsManager) {
+    const socket = /^unix:path=([^,;]+)/.exec(address)?.[1];
+    if (socket !== undefined && !existsSync(socket)) {
+      warnings.push(`no unit facts: no system bus at ${address}`);
+    } else {
+      try {
+        manager = await connectSystemd({ busAddress: address, callTimeoutMs: 5000 });
+      } catch (error) {
+        warnings.push(`no unit facts: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
-  } else if (needsManager) {
-    warnings.push(`no unit facts: no system bus at ${address}`);
   }
   try {
     const planned = await planStale(stale, config, manager, aware);

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { RestartdError } from '../errors.js';
+import { statSync } from 'node:fs';
+import { errnoCode, RestartdError } from '../errors.js';
 import type { SourceKind } from '../generation/types.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -136,6 +137,18 @@ function parse(argv: string[]) {
   }
 }
 
+/** --proc-root must be a directory of process dirs; named when it is not, before any scan. */
+function checkProcRoot(procRoot: string | undefined): void {
+  if (procRoot === undefined) return;
+  let isDir = false;
+  try {
+    isDir = statSync(procRoot).isDirectory();
+  } catch (error) {
+    throw usageError(`--proc-root ${procRoot}: ${errnoCode(error) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(error) ?? String(error)})`}`);
+  }
+  if (!isDir) throw usageError(`--proc-root ${procRoot}: not a directory`);
+}
+
 function sourceOf(value: string | undefined): SourceKind | undefined {
   if (value === undefined) return undefined;
   if (!(SOURCES as readonly string[]).includes(value)) {
@@ -152,10 +165,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.out(`${await readVersion()}\n`);
     return EXIT.OK;
   }
-  if (values.help || command === undefined || command === 'help') {
+  if (values.help || command === 'help') {
     io.out(USAGE);
-    return command === undefined && !values.help ? EXIT.ERROR : EXIT.OK;
+    return EXIT.OK;
   }
+  if (command === undefined) {
+    io.err(`restartd: no command given\n\n${USAGE}`);
+    return EXIT.ERROR;
+  }
+  checkProcRoot(values['proc-root']);
   const source = sourceOf(values.source);
   // fleet (issue 7): the --fleet-* flags as given; src/fleet/open-fleet.ts checks them.
   const fleet = {

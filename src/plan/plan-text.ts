@@ -1,3 +1,4 @@
+import { printableLines } from '../report/printable.js';
 import type { Plan, PlannedAction } from './types.js';
 
 export interface PlanTextOptions {
@@ -28,7 +29,7 @@ export function renderPlanText(plan: Plan, options: PlanTextOptions): string {
   }
   showReloads();
   if (lines.length === 0) return 'nothing to do: no stale processes\n';
-  return `${lines.join('\n')}\n`;
+  return printableLines(lines);
 }
 
 function actionLine(action: PlannedAction, would: string): string {

@@ -1,4 +1,5 @@
 import type { StaleReport } from './stale-json.js';
+import { printableLines } from './printable.js';
 import { groupByOwner } from './stale-json.js';
 
 const MAX_FILES = 3;
@@ -49,5 +50,5 @@ export function renderStaleText(report: StaleReport): string {
       if (p.files.length > MAX_FILES) lines.push(`           … and ${p.files.length - MAX_FILES} more files`);
     }
   }
-  return `${lines.join('\n')}\n`;
+  return printableLines(lines);
 }

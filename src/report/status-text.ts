@@ -1,5 +1,6 @@
 import { describeRebootReason } from '../status/reboot-tier.js';
 import type { InstalledSource, RebootTier } from '../status/types.js';
+import { printableLines } from './printable.js';
 import type { StatusReport } from './status-json.js';
 import { renderStaleText } from './stale-text.js';
 
@@ -56,12 +57,12 @@ function renderSource(source: InstalledSource): string[] {
 export function renderStatusText(report: StatusReport, options: StatusTextOptions = {}): string {
   const verdict = VERDICT[report.reboot.tier];
   const paint = (text: string) => (options.colour ? `\x1b[${verdict.colour}m${text}\x1b[0m` : text);
-  const lines = [`status: ${paint(verdict.text)}`];
+  // The verdict line carries the colour; every other line is made printable.
+  const lines: string[] = [];
   for (const reason of report.reboot.reasons) lines.push(`  - ${describeRebootReason(reason)}`);
   const k = report.reboot.kernel;
   lines.push(`kernel: ${k.running ?? 'unknown'} running, ${k.newest === undefined ? 'no installed kernel found' : `newest installed ${k.newest}`}`);
   for (const source of report.installed ?? []) lines.push('', ...renderSource(source));
   for (const section of options.sections ?? []) lines.push('', section.title, ...section.lines.map((line) => `  ${line}`));
-  lines.push('');
-  return `${lines.join('\n')}\n${renderStaleText(report)}`;
+  return `status: ${paint(verdict.text)}\n${printableLines(lines)}\n${renderStaleText(report)}`;
 }
