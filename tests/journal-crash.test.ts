@@ -87,13 +87,13 @@ afterAll(async () => {
 
 describe('apply killed with SIGKILL, then run again', () => {
   it.each([
-    // pause point, what the re-run finds already done, its exit code: a reload done by the re-run
-    // itself is verified, and a reload keeps the old program (STILL_STALE, 5)
+    // pause point, what the re-run finds already done, its exit code: everything the re-run reports
+    // done is verified, whichever run did it, and a reload keeps the old program (r: STILL_STALE, 5)
     ['plan', [], 5],
     ['stop', ['stop-start s.service'], 5],
-    ['reload', ['stop-start s.service', 'reload r.service'], 0],
-    ['restart', ['stop-start s.service', 'reload r.service', 'restart a.service', 'restart b.service'], 0],
-    ['start', ['stop-start s.service', 'reload r.service', 'restart a.service', 'restart b.service', 'stop-start s.service'], 0],
+    ['reload', ['stop-start s.service', 'reload r.service'], 5],
+    ['restart', ['stop-start s.service', 'reload r.service', 'restart a.service', 'restart b.service'], 5],
+    ['start', ['stop-start s.service', 'reload r.service', 'restart a.service', 'restart b.service', 'stop-start s.service'], 5],
   ] as const)('killed after %s: the re-run finishes the job, each unit started (or reloaded) once', async (pauseAfter, alreadyDone, code) => {
     const before = counts();
     const { args, version, stateDir } = await nextSwitch();
@@ -116,11 +116,19 @@ describe('apply killed with SIGKILL, then run again', () => {
     const reloaded = code === 5 ? [] : ['reload r.service'];
     expect(run?.done.map((d) => `${d.action} ${d.unit}`).sort()).toEqual([...reloaded, 'restart a.service', 'restart b.service', 'stop-start s.service', 'stop-start s.service']);
 
-    // Once more: r is still stale (a reload keeps the old program), and the journal says its reload
-    // was done; nothing is started or reloaded again.
+    // Once more: r is still stale (a reload keeps the old program). Its reload was done for this
+    // switch and is not repeated (no restart storms), but the run says r is still stale (exit 5);
+    // nothing is started or reloaded again.
     const third = await runCli(args);
-    expect(third.stdout).toMatch(/^already done: reload r\.service\n/);
+    expect(third.code).toBe(5);
+    expect(third.stdout).toMatch(/^FAILED r\.service: .*not repeated: fix the cause, then run again with --retry/m);
+    expect(third.stdout).not.toMatch(/^reloaded r\.service/m);
     expect(counts()).toEqual(after);
+    // --retry runs it again, and only it (verify finds it still stale: a reload keeps the old program).
+    const retried = await runCli([...args, '--retry']);
+    expect(retried.stdout).toMatch(/^reloaded r\.service/m);
+    expect(retried.stdout).toMatch(/^STILL STALE r\.service/m);
+    expect(counts()).toEqual({ ...after, r: (after['r'] ?? 0) + 1 });
   });
 });
 
@@ -150,9 +158,12 @@ describe('two apply runs at once', () => {
     const { args } = await nextSwitch();
     const runs = [startApply([...args, '--wait', '60']), startApply([...args, '--wait', '60'])];
     const codes = await Promise.all(runs.map((r) => r.exit));
-    // 5: the run that did the job (r's reload kept its old program); 0: the other, where every
-    // action left (r's reload) is already done.
-    expect(codes.sort(), runs.map((r) => r.output()).join('\n---\n')).toEqual([0, 5]);
+    // Both 5: the run that did the job (r's reload kept its old program), and the other, where the
+    // only action left is r's reload, done by the first and still stale: reported, not repeated.
+    const outputs = runs.map((r) => r.output());
+    expect(codes, outputs.join('\n---\n')).toEqual([5, 5]);
+    expect(outputs.filter((o) => /^reloaded r\.service/m.test(o))).toHaveLength(1);
+    expect(outputs.filter((o) => /^FAILED r\.service: an earlier run of this switch did it/m.test(o))).toHaveLength(1);
     const after = counts();
     for (const name of NAMES) expect(after[name]).toBe((before[name] ?? 0) + 1);
   });

@@ -110,3 +110,36 @@ describe('the switch journal', () => {
     expect(lastRuns(join(dir, 'nowhere'), 3)).toEqual([]);
   });
 });
+
+describe('a re-run after verify found a unit still stale', () => {
+  const a = action('a.service');
+  const b = action('b.service');
+  const plan: Plan = { daemonReload: false, actions: [a, b] };
+  const stillStale: Outcome = { ...outcome(a, false), code: 'STILL_STALE', cause: 'restarted, but 1 process still holds old files: /srv/x (deleted)' };
+
+  it('reports the done action failed instead of repeating it; --retry runs it again; a clean one stays done', () => {
+    const first = new SwitchJournal(dir, '/srv/r/v1', '/srv/r/v2');
+    first.begin(plan);
+    first.record(outcome(a, true));
+    first.record(outcome(b, true));
+    first.recordVerified(stillStale);
+    first.recordVerified(outcome(b, true));
+    first.finish([stillStale, outcome(b, true)]);
+
+    const again = new SwitchJournal(dir, '/srv/r/v1', '/srv/r/v2');
+    again.begin(plan);
+    expect(again.skipDone(a)).toMatchObject({ unit: 'a.service', ok: false, code: 'STILL_STALE', jobResult: 'not-run', cause: expect.stringContaining('--retry') });
+    expect(again.skipDone(b)).toMatchObject({ unit: 'b.service', ok: true, detail: 'already done' });
+    again.finish([]);
+
+    const retry = new SwitchJournal(dir, '/srv/r/v1', '/srv/r/v2', true);
+    retry.begin(plan);
+    expect(retry.skipDone(a)).toBeUndefined();
+    expect(retry.skipDone(b)).toMatchObject({ ok: true, detail: 'already done' });
+    // Done again and verified clean: done for good.
+    retry.record(outcome(a, true));
+    retry.recordVerified(outcome(a, true));
+    retry.finish([]);
+    expect(new SwitchJournal(dir, '/srv/r/v1', '/srv/r/v2').skipDone(a)).toMatchObject({ ok: true, detail: 'already done' });
+  });
+});

@@ -51,6 +51,8 @@ export interface ApplyCommandArgs {
   stateDir?: string | undefined;
   /** --wait SECONDS: how long to wait for another run's lock (default 0: exit BUSY at once). */
   waitSeconds?: number | undefined;
+  /** --retry: run again what an earlier run of this switch did but left still stale (after fixing the cause). */
+  retry?: boolean | undefined;
   /** --aware-dir DIR (repeatable): update-aware registration dirs (default the system dir and each stale user's). */
   awareDirs?: string[] | undefined;
   /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
@@ -132,7 +134,7 @@ async function applyAndReport(args: ApplyCommandArgs, config: Awaited<ReturnType
   } else {
     // The crash tests' hook (src/journal/test-pause.ts); inert unless the variable is set.
     installTestPause(events, process.env.RESTARTD_TEST_PAUSE_AFTER, args.stateDir);
-    const run = await applyJournaled(options, { stateDir: args.stateDir, waitMs: (args.waitSeconds ?? 0) * 1000, command: 'apply' }, events);
+    const run = await applyJournaled(options, { stateDir: args.stateDir, waitMs: (args.waitSeconds ?? 0) * 1000, command: 'apply', retry: args.retry === true }, events);
     if (run.kind === 'busy') {
       const who = run.holder === undefined ? 'another restartd run' : `restartd ${run.holder.command} (pid ${run.holder.pid}, since ${run.holder.since})`;
       io.err(`restartd: ${who} holds ${run.lockPath}: nothing done; run again later, or wait with --wait SECONDS\n`);

@@ -42,6 +42,8 @@ systemd options (status, plan, apply):
 state options (status, apply, hook, watch):
   --state-dir DIR                      journal, lock and pending switch (default /var/lib/restartd)
   --wait SECONDS                       apply: wait for another run's lock (default 0: exit 6 at once)
+  --retry                              apply: run again what an earlier run of the same switch did but
+                                       left still stale (a re-run otherwise reports it failed, exit 5)
   --max-wait SECONDS                   hook: hold the package manager at most this long (default 30);
                                        the rest goes on detached, output in STATE/hook.log
   --foreground                         hook: carry the pending switches out in this process
@@ -97,6 +99,7 @@ const OPTIONS = {
   wait: { type: 'string' },
   'max-wait': { type: 'string' },
   foreground: { type: 'boolean', default: false },
+  retry: { type: 'boolean', default: false },
   link: { type: 'string' },
   debounce: { type: 'string' },
   prometheus: { type: 'boolean', default: false },
@@ -239,6 +242,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           procRoot: values['proc-root'],
           stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
           waitSeconds: secondsOf('--wait', values.wait),
+          retry: values.retry,
           awareDirs: values['aware-dir'],
           fleet,
         },

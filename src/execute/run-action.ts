@@ -17,6 +17,9 @@ export interface ActionContext {
 type UnitMethodJob = Extract<UnitJob, { unit: string }>;
 
 /** The outcome fields that come straight from the plan. */
+/** The `detail` of an outcome that an earlier, interrupted run of the same switch already achieved (src/journal). */
+export const ALREADY_DONE = 'already done';
+
 export function planned(action: PlannedAction): Pick<Outcome, 'unit' | 'owner' | 'action' | 'phase' | 'reason' | 'detail' | 'pids'> {
   return {
     unit: action.unit ?? action.owner.name,

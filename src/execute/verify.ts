@@ -8,6 +8,7 @@ import { systemdCgroupPath } from '../owner/owner-of.js';
 import type { ProcessImage } from '../scan/types.js';
 import { scopeToManager } from '../systemd/scope-to-manager.js';
 import type { ManagerProcess } from '../systemd/types.js';
+import { ALREADY_DONE } from './run-action.js';
 import type { ExecuteEvents, Outcome, StillStaleProcess } from './types.js';
 
 export interface VerifyOptions {
@@ -21,9 +22,15 @@ export interface VerifyOptions {
   settleMs?: number;
 }
 
-/** Outcomes whose unit should now run new processes: a done restart, start or reload (an update-aware fallback's too). */
+/**
+ * Outcomes whose unit should now run new processes: a done restart, start or reload (an update-aware
+ * fallback's too), and one an interrupted run of the same switch did (resuming reports it done, so
+ * it is verified like the rest).
+ */
 function needsVerify(outcome: Outcome): boolean {
-  if (outcome.dryRun || outcome.jobResult !== 'done') return false;
+  if (outcome.dryRun) return false;
+  const doneBefore = outcome.detail === ALREADY_DONE && outcome.jobResult === 'not-run' && outcome.action !== 'notify';
+  if (outcome.jobResult !== 'done' && !doneBefore) return false;
   return outcome.action === 'restart' || outcome.action === 'reload' || outcome.action === 'notify' || (outcome.action === 'stop-start' && outcome.phase === 'start');
 }
 

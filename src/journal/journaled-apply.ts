@@ -15,6 +15,8 @@ export interface JournalOptions {
   waitMs: number;
   /** Names the run in the lock file ("apply", "hook", "watch"). */
   command: string;
+  /** Run again the actions an earlier run did whose unit stayed stale (see SwitchJournal). */
+  retry?: boolean;
 }
 
 /** A journaled apply either ran (`result`), or found another run holding the lock (`busy`). */
@@ -36,7 +38,7 @@ export async function applyJournaled(
   const attempt = await acquireStateLock(journalOptions.stateDir, { waitMs: journalOptions.waitMs, command: journalOptions.command });
   if (!attempt.acquired) return { kind: 'busy', lockPath: attempt.path, holder: attempt.holder };
   try {
-    return { kind: 'done', ...(await applyUnderLock(options, journalOptions.stateDir, events)) };
+    return { kind: 'done', ...(await applyUnderLock(options, journalOptions.stateDir, events, journalOptions.retry)) };
   } finally {
     attempt.lock.release();
   }
@@ -50,8 +52,9 @@ export async function applyUnderLock(
   options: Omit<ApplySwitchOptions, 'journal'>,
   stateDir: string,
   events: EventEmitter<ExecuteEvents>,
+  retry = false,
 ): Promise<{ result: ApplySwitchResult; journalDir: string; resumed: boolean }> {
-  const journal = new SwitchJournal(stateDir, options.old, options.new);
+  const journal = new SwitchJournal(stateDir, options.old, options.new, retry);
   const resumed = journal.resuming;
   // Synchronous appends: an outcome is on disk before the next action starts.
   const onDone = (outcome: Outcome): void => journal.record(outcome);

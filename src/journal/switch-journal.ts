@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ALREADY_DONE, planned } from '../execute/run-action.js';
 import type { Outcome } from '../execute/types.js';
 import type { Plan, PlannedAction } from '../plan/types.js';
 import { appendJsonLine, readJsonFile, readJsonLines, writeFileDurably } from './durable-file.js';
@@ -16,8 +17,10 @@ import {
   type JournalPlan,
 } from './journal-records.js';
 
-/** The `detail` of an outcome that an earlier, interrupted run of the same switch already achieved. */
-export const ALREADY_DONE = 'already done';
+export { ALREADY_DONE };
+
+/** The `detail` of an outcome not repeated although an earlier run left its unit still stale. */
+export const STILL_STALE_BEFORE = 'still stale after an earlier run';
 
 /** Whether an outcome stands for an action skipped because the journal says it was done. */
 export function isAlreadyDone(outcome: Outcome): boolean {
@@ -34,10 +37,18 @@ export class SwitchJournal {
   readonly key: string;
   readonly dir: string;
   private readonly done = new Map<string, Outcome>();
+  /** Done actions whose unit the verify re-scan found still holding old files, by action key. */
+  private readonly stillStale = new Map<string, Outcome>();
   private unfinished: JournalPlan | undefined;
   private lastFinished: string | undefined;
 
-  constructor(stateDir: string, readonly oldPath: string, readonly newPath: string) {
+  /**
+   * `retry`: actions done by an earlier run whose unit verify found still stale run again (after
+   * the cause was fixed: the unit's ExecStart no longer points into the old generation, say).
+   * Without it they are reported failed, not repeated: a unit pinned to old files must not be
+   * restarted on every call of a hook (needrestart's restart storms).
+   */
+  constructor(stateDir: string, readonly oldPath: string, readonly newPath: string, private readonly retry = false) {
     this.key = switchKey(oldPath, newPath);
     this.dir = join(stateDir, SWITCHES_DIR, this.key);
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
@@ -48,7 +59,15 @@ export class SwitchJournal {
         open = false;
         this.lastFinished = line.at;
       }
-      else if (line.type === 'outcome' && line.outcome.ok && line.outcome.phase !== 'none') this.done.set(line.key, asOutcome(line.outcome));
+      else if (line.type === 'outcome' && line.outcome.ok && line.outcome.phase !== 'none') {
+        this.done.set(line.key, asOutcome(line.outcome));
+        this.stillStale.delete(line.key);
+      } else if (line.type === 'verified') {
+        const verified = asOutcome(line.outcome);
+        const key = outcomeKey(verified);
+        if (verified.code === 'STILL_STALE') this.stillStale.set(key, verified);
+        else this.stillStale.delete(key);
+      }
     }
     const saved = JournalPlanSchema.safeParse(readJsonFile(join(this.dir, JOURNAL_PLAN_FILE)));
     // Written by restartd itself from a Plan; the fields resuming relies on were checked.
@@ -78,8 +97,23 @@ export class SwitchJournal {
 
   /** The outcome to report for an action already done by an earlier run, or undefined to run it. */
   readonly skipDone = (action: PlannedAction): Outcome | undefined => {
-    const prior = this.done.get(actionKey(action));
+    const key = actionKey(action);
+    const prior = this.done.get(key);
     if (prior === undefined) return undefined;
+    const still = this.stillStale.get(key);
+    if (still !== undefined) {
+      if (this.retry) return undefined;
+      return {
+        ...planned(action),
+        detail: STILL_STALE_BEFORE,
+        ok: false,
+        jobResult: 'not-run',
+        durationMs: 0,
+        code: 'STILL_STALE',
+        cause: `an earlier run of this switch did it, and its processes still held old files (${still.cause ?? 'see the journal'}); not repeated: fix the cause, then run again with --retry`,
+        ...(still.stillStale === undefined ? {} : { stillStale: still.stillStale }),
+      };
+    }
     return {
       unit: action.unit ?? action.owner.name,
       owner: action.owner,
@@ -102,8 +136,9 @@ export class SwitchJournal {
     if (outcome.ok && outcome.phase !== 'none') this.done.set(key, outcome);
   }
 
-  /** Appends what the verify re-scan found for a unit (informational: never undoes "done"). */
+  /** Appends what the verify re-scan found for a unit: still stale, the action is not "done" for a later run (see skipDone). */
   recordVerified(outcome: Outcome): void {
+    if (outcome.detail === STILL_STALE_BEFORE) return;
     this.append({ type: 'verified', at: new Date().toISOString(), outcome });
   }
 
