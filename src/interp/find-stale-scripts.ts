@@ -49,6 +49,7 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
     reader: new ProcReader(procRoot),
     changes: options.changeSet ? indexChangeSet(options.changeSet) : undefined,
     byDir: indexChangesByDir(options.changeSet),
+    roots: generationRoots(options.changeSet),
     views: new Map(),
     trees: new Map(),
   };
@@ -70,22 +71,24 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
     summary.processes++;
     const view = viewFor(ctx, rootPrefix(ctx.reader, image, scan.self.rootId));
     const cwd = image.cwd ?? cwdOf(ctx.reader, image.pid);
-    const located = locateProgram({ exe: image.exe, argv: image.argv, cwd }, family, program, view);
-    if (!located) {
+    const found = locateProgram({ exe: image.exe, argv: image.argv, cwd }, family, program, view);
+    if (!found) {
       summary.unresolved.push(image.pid);
       continue;
     }
-    if (!ctx.changes && isUnder(located.realFile, scratchDirs)) continue;
+    if (!ctx.changes && isUnder(found.realFile, scratchDirs)) continue;
+    if (clock === null) clock = readProcessClock(procRoot);
+    const startedAtMs = clock?.startedAtMs(image.startTime);
+    const located = ctx.roots === undefined ? found : rebaseRepointed(found, ctx.roots, view, startedAtMs, limits.toleranceMs);
 
     const gathered = gatherPaths(ctx, view, located, family);
     summary.filesExamined += gathered.examined;
     summary.budgetExceeded ||= gathered.outOfTime;
     if (gathered.capped) summary.capped.push(image.pid);
-    if (clock === null) clock = readProcessClock(procRoot);
     const stale = judgeScriptFiles({
       paths: gathered.files,
       changes: ctx.changes,
-      startedAtMs: clock?.startedAtMs(image.startTime),
+      startedAtMs,
       toleranceMs: limits.toleranceMs,
       changedAtOf: (path) => view.stat(path)?.ctimeMs ?? null,
       programIfAbsolute: located.missing ? located.file : undefined,
@@ -103,8 +106,60 @@ interface ScanContext {
   reader: ProcReader;
   changes: ChangeIndex | undefined;
   byDir: ChangesByDir;
+  /** The switch's old and new generation dirs (symlinks resolved), when both are directories. */
+  roots: { old: string; new: string } | undefined;
   views: Map<string, RootView>;
   trees: Map<string, TreeFiles>;
+}
+
+function generationRoots(changeSet: ChangeSet | undefined): { old: string; new: string } | undefined {
+  if (changeSet === undefined) return undefined;
+  const host = new RootView('');
+  const [oldRoot, newRoot] = [host.realpath(changeSet.old.path), host.realpath(changeSet.new.path)];
+  if (oldRoot === undefined || newRoot === undefined || oldRoot === newRoot) return undefined;
+  if (host.kind(oldRoot) !== 'dir' || host.kind(newRoot) !== 'dir') return undefined;
+  return { old: oldRoot, new: newRoot };
+}
+
+/**
+ * A program named through a link (`/srv/app/current/app.py`) that was re-pointed after the process
+ * started: the process runs what the link named then, not what it names now. When the link now
+ * leads into the new generation, the program and its trees are judged at the same place in the old
+ * one. The link's own ctime dates the switch (a link is replaced, not modified). Only for processes
+ * that share our root (the generations are our paths).
+ */
+export function rebaseRepointed(
+  located: LocatedProgram,
+  roots: { old: string; new: string },
+  view: RootView,
+  startedAtMs: number | undefined,
+  toleranceMs: number,
+): LocatedProgram {
+  if (view.prefix !== '' || startedAtMs === undefined || located.missing) return located;
+  if (relativeUnder(located.realFile, roots.new) === undefined) return located;
+  if (!repointedAfter(located.file, view, startedAtMs + toleranceMs)) return located;
+  const toOld = (path: string): string => {
+    const rel = relativeUnder(path, roots.new);
+    return rel === undefined ? path : rel === '' ? roots.old : `${roots.old}/${rel}`;
+  };
+  return { ...located, realFile: toOld(located.realFile), trees: located.trees.map(toOld), extras: located.extras.map(toOld) };
+}
+
+/** `path` relative to `root` ("" for the root itself); undefined when not under it. */
+function relativeUnder(path: string, root: string): string | undefined {
+  if (path === root) return '';
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : undefined;
+}
+
+/** Whether some directory link on the way to `path` was (re)created after `after` (ms since the epoch). */
+function repointedAfter(path: string, view: RootView, after: number): boolean {
+  let prefix = '';
+  for (const part of path.split('/').slice(1, -1)) {
+    prefix += `/${part}`;
+    const st = view.lstat(prefix);
+    if (st?.isSymbolicLink() && st.ctimeMs > after) return true;
+  }
+  return false;
 }
 
 function viewFor(ctx: ScanContext, prefix: string): RootView {
