@@ -2,13 +2,12 @@ import type { ChangeSet } from './generation/types.js';
 import { findStaleScripts } from './interp/find-stale-scripts.js';
 import { withScriptFiles } from './interp/merge-stale.js';
 import type { InterpLimits } from './interp/types.js';
-import { createStaleFileMatcher, toStaleProcess } from './match/match-stale.js';
+import { toStaleProcess } from './match/match-stale.js';
 import type { StaleProcess } from './match/types.js';
-import { gatherDiskFacts } from './scan/disk-facts.js';
 import { ProcReader } from './scan/proc-reader.js';
-import { scanHeldFilesParallel } from './scan/parallel-scan.js';
+import { scanStaleParallel } from './scan/parallel-scan.js';
 import { completeImage } from './scan/scan-processes.js';
-import type { ScanResult } from './scan/types.js';
+import type { ScanResult, UnreadableProcess } from './scan/types.js';
 
 export interface DetectOptions {
   /** What the switch changed; without it only deleted and replaced files are found. */
@@ -33,24 +32,47 @@ export interface Detection {
 export async function detectStale(options: DetectOptions = {}): Promise<Detection> {
   const started = performance.now();
   const procRoot = options.procRoot ?? '/proc';
-  const scan = await scanHeldFilesParallel({
-    procRoot,
-    ...(options.pids === undefined ? {} : { pids: options.pids }),
-    ...(options.parallel === undefined ? {} : { parallel: options.parallel }),
-  });
   const shared = {
     changeSet: options.changeSet,
     ...(options.scratchDirs === undefined ? {} : { scratchDirs: options.scratchDirs }),
   };
-  const disk = gatherDiskFacts(scan, { ...shared, procRoot });
-  const staleFiles = createStaleFileMatcher({ ...shared, disk });
+  // Only what matching reads goes to the scan worker (`added` can be most of a ChangeSet).
+  const changes = options.changeSet;
+  // Each scan thread matches the processes it reads (disk facts, held files, owners of the stale ones).
+  const { scan, stale: held } = await scanStaleParallel(
+    {
+      procRoot,
+      ...(options.pids === undefined ? {} : { pids: options.pids }),
+      ...(options.parallel === undefined ? {} : { parallel: options.parallel }),
+    },
+    {
+      changeSet: changes && {
+        changed: changes.changed,
+        removed: changes.removed,
+        ...(changes.leftGeneration === undefined ? {} : { leftGeneration: changes.leftGeneration }),
+        ...(changes.storeDir === undefined ? {} : { storeDir: changes.storeDir }),
+      },
+      scratchDirs: options.scratchDirs,
+    },
+  );
+  // Interpreted programs need the whole scan (trees shared between processes): judged here.
   const scripts = findStaleScripts(scan, { ...shared, procRoot, ...(options.interp === undefined ? {} : { limits: options.interp }) });
+  const heldFiles = new Map(held.staleFiles);
+  const completed = new Set(held.completed);
+  const gone = new Set(held.gone);
   const reader = new ProcReader(procRoot);
+  const late: UnreadableProcess[] = [];
   const stale: StaleProcess[] = [];
   for (const image of scan.processes) {
-    const files = withScriptFiles(staleFiles(image), scripts.byPid.get(image.pid));
+    const files = withScriptFiles(heldFiles.get(image.pid) ?? [], scripts.byPid.get(image.pid));
+    if (files.length === 0 || gone.has(image.pid)) continue;
     // Owner, uid and the rest are read only for the processes that need reporting.
-    if (files.length > 0 && completeImage(reader, image, scan.unreadable, 'owner')) stale.push(toStaleProcess(image, files));
+    if (completed.has(image.pid) || completeImage(reader, image, late, 'owner')) stale.push(toStaleProcess(image, files));
   }
-  return { scan: { ...scan, interp: scripts.summary }, stale, durationMs: performance.now() - started };
+  const completionUnreadable = late.length === 0 ? held.completionUnreadable : [...held.completionUnreadable, ...late].sort((a, b) => a.pid - b.pid);
+  return {
+    scan: { ...scan, unreadable: [...scan.unreadable, ...completionUnreadable], interp: scripts.summary },
+    stale,
+    durationMs: performance.now() - started,
+  };
 }

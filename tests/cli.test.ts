@@ -70,4 +70,17 @@ describe('restartd CLI', () => {
     expect(run.stdout).toBe('{');
     expect(run.stderr).toBe('');
   });
+
+  it('the bin (the bundle in dist/cli/restartd.js) runs status like dist/cli/main.js', async () => {
+    const bin = CLI.replace(/main\.js$/, 'restartd.js');
+    const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'status', '--json'], { maxBuffer: 256 * 1024 * 1024 }, (error, stdout) =>
+        resolve({ code: error && typeof error.code === 'number' ? error.code : 0, stdout }),
+      );
+    });
+    expect([0, 1, 2]).toContain(run.code);
+    const report = JSON.parse(run.stdout) as { version: number; scanned: { processes: number } };
+    expect(report.version).toBe(1);
+    expect(report.scanned.processes).toBeGreaterThan(0);
+  });
 });

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ParallelScan from '../src/scan/parallel-scan.js';
 import type * as Scan from '../src/scan/scan-processes.js';
+import type * as Detect from '../src/detect.js';
 import { startWorkload, type Workload } from '../testkit/workload.mjs';
 
 // The worker thread runs built code: load the dist/ modules (scripts/test builds first).
 const parallel = (await import(new URL('../dist/scan/parallel-scan.js', import.meta.url).href)) as typeof ParallelScan;
 const single = (await import(new URL('../dist/scan/scan-processes.js', import.meta.url).href)) as typeof Scan;
+const detect = (await import(new URL('../dist/detect.js', import.meta.url).href)) as typeof Detect;
 
 describe('two-thread scan', () => {
   let w: Workload;
@@ -26,6 +28,17 @@ describe('two-thread scan', () => {
     expect(two.processes).toEqual(one.processes);
     expect(two.vanished).toBe(0);
     expect(two.self).toEqual(one.self);
+  });
+
+  it('detects the same stale processes, files and owners when each thread matches what it scans', async () => {
+    const pids = w.processes.map((p) => p.pid);
+    const one = await detect.detectStale({ pids, parallel: false });
+    const two = await detect.detectStale({ pids, parallel: true });
+    expect(two.stale.map((p) => p.pid)).toEqual(w.processes.filter((p) => p.stale).map((p) => p.pid).sort((a, b) => a - b));
+    expect(two.stale).toEqual(one.stale);
+    expect(two.scan.processes).toEqual(one.scan.processes);
+    expect(two.scan.unreadable).toEqual(one.scan.unreadable);
+    expect(two.stale.every((p) => p.uid >= 0 && p.owner.kind !== 'kernel-thread')).toBe(true);
   });
 
   it('falls back to one thread below the threshold in auto mode, with the same result', async () => {

@@ -7,6 +7,7 @@ import { run, timedRun } from './exec.mjs';
 import { onCleanup, isShuttingDown } from './cleanup.mjs';
 import { max, median, min, ratio } from './stats.mjs';
 import { cpuSnapshot, otherCpuShare } from './host.mjs';
+import { restartdBin } from './tools.mjs';
 
 const FILES_PER_DIR = 100;
 const DIRS_PER_TOP = 100;
@@ -137,9 +138,10 @@ export async function benchDiff({ repo, files, runs, timeoutMs, tmpDir, log, bas
     const genMs = Date.now() - t0;
     log(`  trees ready in ${(genMs / 1000).toFixed(1)} s`);
     const env = { ...process.env, LC_ALL: 'C' };
-    const cli = join(repo, 'dist/cli/main.js');
+    const bin = restartdBin(repo);
+    const cli = join(repo, bin);
     const tools = {
-      restartd: { command: `node dist/cli/main.js diff OLD NEW --json`, cmd: process.execPath, args: [cli, 'diff', truth.oldDir, truth.newDir, '--json'], okCodes: [0, 1] },
+      restartd: { command: `node ${bin} diff OLD NEW --json`, cmd: process.execPath, args: [cli, 'diff', truth.oldDir, truth.newDir, '--json'], okCodes: [0, 1] },
       'diff -rq': { command: 'diff -rq OLD NEW', cmd: 'diff', args: ['-rq', truth.oldDir, truth.newDir], okCodes: [0, 1] },
     };
     const results = {};

@@ -1,5 +1,5 @@
 // The tools compared by the process-scan benchmark: how to run each, and how to read the PIDs it flags.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './exec.mjs';
 
@@ -50,9 +50,17 @@ export function parseCheckrestartVerbose(stdout) {
   return [...pids];
 }
 
+/** The file the `restartd` command runs: package.json's "bin" (the bundled CLI), relative to the repo. */
+export function restartdBin(repo) {
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.restartd;
+  if (typeof bin !== 'string') throw new Error('package.json has no "bin" for restartd');
+  return bin;
+}
+
 /** The restartd command for a workload: status for in-place switches, plan with the workload's generations otherwise. */
 export function restartdArgs(repo, workload) {
-  const cli = join(repo, 'dist/cli/main.js');
+  const cli = join(repo, restartdBin(repo));
   if (workload.mode === 'inplace') return [cli, 'status', '--json'];
   const g = workload.generations;
   return [
@@ -76,10 +84,10 @@ export function restartdArgs(repo, workload) {
 export const TOOLS = {
   restartd: {
     label: 'restartd',
-    missing: (ctx) => (existsSync(join(ctx.repo, 'dist/cli/main.js')) ? null : 'dist/cli/main.js not built (npm run build)'),
+    missing: (ctx) => (existsSync(join(ctx.repo, restartdBin(ctx.repo))) ? null : `${restartdBin(ctx.repo)} not built (npm run build)`),
     timed: (ctx) => ({ cmd: process.execPath, args: restartdArgs(ctx.repo, ctx.workload) }),
     okCodes: [0, 1],
-    describe: (ctx) => `node dist/cli/main.js ${restartdArgs(ctx.repo, ctx.workload).slice(1).join(' ')}`,
+    describe: (ctx) => `node ${restartdBin(ctx.repo)} ${restartdArgs(ctx.repo, ctx.workload).slice(1).join(' ')}`,
     async flagged(_ctx, firstRun) {
       const { pids, scanMs } = parseRestartdReport(firstRun.stdout);
       return { pids, extra: { scanMs } };

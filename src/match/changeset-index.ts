@@ -9,7 +9,10 @@ export interface ChangeIndex {
 
 const HASH_PART = /^[0-9a-z]{32}-[^/]+/;
 
-export function indexChangeSet(changeSet: ChangeSet | undefined): ChangeIndex {
+/** What an index reads of a ChangeSet (a scan worker is handed only this). */
+export type IndexedChanges = Pick<ChangeSet, 'changed' | 'removed' | 'leftGeneration' | 'storeDir'>;
+
+export function indexChangeSet(changeSet: IndexedChanges | undefined): ChangeIndex {
   const byPath = new Map<string, PathChange>();
   if (!changeSet) return { lookup: () => undefined };
   for (const c of changeSet.changed) byPath.set(c.oldPath, { kind: 'changed', newPath: c.newPath });

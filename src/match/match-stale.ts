@@ -1,13 +1,12 @@
-import type { ChangeSet } from '../generation/types.js';
 import { ownerOf } from '../owner/owner-of.js';
 import type { FileRef, ProcessImage } from '../scan/types.js';
-import { indexChangeSet, type ChangeIndex } from './changeset-index.js';
+import { indexChangeSet, type ChangeIndex, type IndexedChanges } from './changeset-index.js';
 import { holdsCurrent, needsDiskFact, type DiskFacts, type MatchPolicy } from './disk-fact.js';
 import { DEFAULT_SCRATCH_DIRS } from './filters.js';
-import type { StaleFile, StaleProcess } from './types.js';
+import type { StaleFile, StaleKind, StaleProcess } from './types.js';
 
 export interface MatchOptions {
-  changeSet?: ChangeSet | undefined;
+  changeSet?: IndexedChanges | undefined;
   /** Disk facts for the refs that need them (see needsDiskFact). */
   disk: DiskFacts;
   scratchDirs?: readonly string[];
@@ -56,23 +55,35 @@ function staleFilesOf(image: ProcessImage, changes: ChangeIndex, policy: MatchPo
 }
 
 function judge(ref: FileRef, changes: ChangeIndex, disk: DiskFacts): StaleFile | undefined {
-  const old = { ...(ref.dev === undefined ? {} : { dev: ref.dev }), ...(ref.ino === undefined ? {} : { ino: ref.ino }) };
-  const base = { path: ref.path, via: ref.via, old };
   const change = changes.lookup(ref.path);
-  if (change?.kind === 'left-generation') return { ...base, kind: 'left-generation', storePath: change.storePath };
-  if (change?.kind === 'removed') return { ...base, kind: 'removed' };
+  if (change?.kind === 'left-generation') return { ...heldFile(ref, 'left-generation'), storePath: change.storePath };
+  if (change?.kind === 'removed') return heldFile(ref, 'removed');
   if (change?.kind === 'changed' && change.newPath !== ref.path) {
-    return { ...base, kind: 'changed', new: { path: change.newPath } };
+    return { ...heldFile(ref, 'changed'), new: { path: change.newPath } };
   }
+  // Most held files are current: decided before any object is made.
   const fact = disk.get(ref);
   if (!fact || holdsCurrent(ref, fact) || fact.sameContent) return undefined;
   const now = fact.current ? { path: ref.path, dev: fact.current.dev, ino: fact.current.ino } : undefined;
-  if (change?.kind === 'changed') return { ...base, kind: 'changed', ...(now ? { new: now } : {}) };
+  if (change?.kind === 'changed') return withNew(heldFile(ref, 'changed'), now);
   if (ref.via === 'cwd') return undefined;
   if (ref.deleted) {
     // A deleted file the process writes, or shares writable, is its own data, not installed software.
     if (fact.writable || (ref.perms?.[1] === 'w' && ref.perms[3] === 's')) return undefined;
-    return { ...base, kind: 'deleted', ...(now ? { new: now } : {}) };
+    return withNew(heldFile(ref, 'deleted'), now);
   }
-  return now ? { ...base, kind: 'replaced', new: now } : undefined;
+  return now ? withNew(heldFile(ref, 'replaced'), now) : undefined;
+}
+
+/** The evidence every stale file starts with: path, how it is held, the held identity, the kind. */
+function heldFile(ref: FileRef, kind: StaleKind): StaleFile {
+  const old: StaleFile['old'] = {};
+  if (ref.dev !== undefined) old.dev = ref.dev;
+  if (ref.ino !== undefined) old.ino = ref.ino;
+  return { path: ref.path, via: ref.via, old, kind };
+}
+
+function withNew(file: StaleFile, now: StaleFile['new'] | undefined): StaleFile {
+  if (now) file.new = now;
+  return file;
 }

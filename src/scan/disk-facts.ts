@@ -1,6 +1,5 @@
 import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import type { ChangeSet } from '../generation/types.js';
-import { indexChangeSet } from '../match/changeset-index.js';
+import { indexChangeSet, type ChangeIndex, type IndexedChanges } from '../match/changeset-index.js';
 import { needsDiskFact, type DiskFact, type DiskFacts, type MatchPolicy } from '../match/disk-fact.js';
 import { DEFAULT_SCRATCH_DIRS } from '../match/filters.js';
 import { fdinfoWritable, formatStatDev } from './parse.js';
@@ -9,7 +8,7 @@ import type { FileRef, ProcessImage, ScanResult } from './types.js';
 
 export interface DiskFactOptions {
   procRoot?: string;
-  changeSet?: ChangeSet | undefined;
+  changeSet?: IndexedChanges | undefined;
   scratchDirs?: readonly string[];
 }
 
@@ -19,20 +18,42 @@ export interface DiskFactOptions {
  * whether a replaced file's bytes are the same as the held ones.
  */
 export function gatherDiskFacts(scan: ScanResult, options: DiskFactOptions = {}): DiskFacts {
-  const reader = new ProcReader(options.procRoot ?? '/proc');
-  const changes = indexChangeSet(options.changeSet);
-  const policy: MatchPolicy = { scratchDirs: options.scratchDirs ?? DEFAULT_SCRATCH_DIRS };
-  const statCache = new Map<string, Stats | null>();
-  const sameCache = new Map<string, boolean | undefined>();
+  const gatherer = new DiskFactGatherer(scan.self.rootId, options);
   const facts: DiskFacts = new Map();
-  for (const image of scan.processes) {
-    const prefix = rootPrefix(reader, image, scan.self.rootId);
+  for (const image of scan.processes) gatherer.factsOf(image, facts);
+  return facts;
+}
+
+/**
+ * gatherDiskFacts one process at a time (what a scan thread does right after reading it), with
+ * the stat and same-bytes caches shared across the processes it is given.
+ */
+export class DiskFactGatherer {
+  private readonly reader: ProcReader;
+  private readonly changes: ChangeIndex;
+  private readonly policy: MatchPolicy;
+  private readonly statCache = new Map<string, Stats | null>();
+  private readonly sameCache = new Map<string, boolean | undefined>();
+
+  /** `selfRootId`: the scanner's root identity (ScanResult.self.rootId). */
+  constructor(
+    private readonly selfRootId: string | undefined,
+    options: DiskFactOptions = {},
+  ) {
+    this.reader = new ProcReader(options.procRoot ?? '/proc');
+    this.changes = indexChangeSet(options.changeSet);
+    this.policy = { scratchDirs: options.scratchDirs ?? DEFAULT_SCRATCH_DIRS };
+  }
+
+  /** Adds the facts of `image`'s held files that need them to `into`. */
+  factsOf(image: ProcessImage, into: DiskFacts): void {
+    let prefix: string | undefined;
     for (const ref of image.files) {
-      if (!needsDiskFact(ref, changes, policy)) continue;
-      facts.set(ref, factFor(reader, image, ref, prefix, statCache, sameCache));
+      if (!needsDiskFact(ref, this.changes, this.policy)) continue;
+      prefix ??= rootPrefix(this.reader, image, this.selfRootId);
+      into.set(ref, factFor(this.reader, image, ref, prefix, this.statCache, this.sameCache));
     }
   }
-  return facts;
 }
 
 /** Where the process's "/" is from here: "" when it is the same directory as ours. */

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { claimPids } from './pid-chunks.js';
 import { ProcReader } from './proc-reader.js';
 import { scanHeldFiles, scanPids, type ScanOptions, type ScanPart } from './scan-processes.js';
+import { scanStalePids, type StaleMatchInput, type StalePart } from './stale-part.js';
 import type { ScanResult } from './types.js';
 
 /** Below this many PIDs a second thread costs more to start than it saves. */
@@ -16,37 +17,101 @@ export interface ParallelScanOptions extends ScanOptions {
 
 const WORKER = new URL('./scan-worker.js', import.meta.url);
 
+/** What a scan worker is given (see scan-worker.ts). */
+export interface ScanWorkerData {
+  procRoot: string;
+  pids: number[];
+  counter: SharedArrayBuffer;
+  skipPid: number;
+  /** Set: match each process too (scanStalePids); unset: scan only (scanPids). */
+  match?: StaleMatchInput;
+}
+
 /**
  * scanHeldFiles on two threads: both take chunks of PIDs from a shared counter, so the split
  * balances itself while the worker is still starting. Same result as the single-threaded scan.
  */
 export async function scanHeldFilesParallel(options: ParallelScanOptions = {}): Promise<ScanResult> {
+  const setup = prepare(options);
+  if (!setup.parallel) return scanHeldFiles({ ...options, pids: setup.pids });
+  const [mine, other] = await bothThreads<ScanPart>(setup, undefined, (claimed) => scanPids(setup.reader, claimed, setup.skipPid));
+  return { ...mergeParts(mine, other), self: setup.self };
+}
+
+/** The scan and the held-file matching of every process (scanStalePids), on two threads when it pays. */
+export interface StaleScan {
+  scan: ScanResult;
+  stale: Omit<StalePart, keyof ScanPart>;
+}
+
+/**
+ * Scans and matches (scanStalePids) every PID: on two threads, each process is matched by the
+ * thread that read it, so disk facts and owners are read in parallel too. Same result on one thread.
+ */
+export async function scanStaleParallel(options: ParallelScanOptions, match: Omit<StaleMatchInput, 'selfRootId'>): Promise<StaleScan> {
+  const setup = prepare(options);
+  const input: StaleMatchInput = { ...match, selfRootId: setup.self.rootId };
+  if (!setup.parallel) {
+    const { processes, unreadable, vanished, ...stale } = scanStalePids(setup.reader, setup.pids, setup.skipPid, input);
+    return { scan: { processes, unreadable, vanished, self: setup.self }, stale };
+  }
+  const [mine, other] = await bothThreads<StalePart>(setup, input, (claimed) => scanStalePids(setup.reader, claimed, setup.skipPid, input));
+  return {
+    scan: { ...mergeParts(mine, other), self: setup.self },
+    stale: {
+      staleFiles: [...mine.staleFiles, ...other.staleFiles],
+      completed: [...mine.completed, ...other.completed],
+      gone: [...mine.gone, ...other.gone],
+      completionUnreadable: [...mine.completionUnreadable, ...other.completionUnreadable].sort((a, b) => a.pid - b.pid),
+    },
+  };
+}
+
+interface Setup {
+  procRoot: string;
+  reader: ProcReader;
+  pids: number[];
+  self: ScanResult['self'];
+  skipPid: number;
+  parallel: boolean;
+}
+
+function prepare(options: ParallelScanOptions): Setup {
   const procRoot = options.procRoot ?? '/proc';
   const reader = new ProcReader(procRoot);
   const pids = options.pids ?? reader.listPids();
   const wanted = options.parallel ?? 'auto';
   const workerBuilt = WORKER.protocol === 'file:' && existsSync(fileURLToPath(WORKER));
-  if (wanted === false || !workerBuilt || (wanted === 'auto' && pids.length < PARALLEL_MIN_PIDS)) {
-    return scanHeldFiles({ ...options, pids });
-  }
+  const parallel = wanted !== false && workerBuilt && !(wanted === 'auto' && pids.length < PARALLEL_MIN_PIDS);
   // The single-threaded scan of no PIDs gives `self` the same way the full scan would.
   const { self } = scanHeldFiles({ ...options, pids: [] });
+  return { procRoot, reader, pids, self, skipPid: options.includeSelf ? -1 : self.pid, parallel };
+}
+
+/** Runs `mine` on this thread and the same work in a scan worker, over PIDs claimed from one counter. */
+async function bothThreads<Part>(setup: Setup, match: StaleMatchInput | undefined, mine: (claimed: Iterable<number>) => Part): Promise<[Part, Part]> {
   const counter = new SharedArrayBuffer(4);
-  const skipPid = options.includeSelf ? -1 : self.pid;
-  const worker = new Worker(WORKER, { workerData: { procRoot, pids, counter, skipPid } });
-  const theirs = new Promise<ScanPart>((resolve, reject) => {
+  const workerData: ScanWorkerData = { procRoot: setup.procRoot, pids: setup.pids, counter, skipPid: setup.skipPid, ...(match ? { match } : {}) };
+  const worker = new Worker(WORKER, { workerData });
+  const theirs = new Promise<Part>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`scan worker exited with code ${code}`)));
   });
-  const mine = scanPids(reader, claimPids(pids, new Int32Array(counter)), skipPid);
-  const other = await theirs;
-  await worker.terminate();
-  const processes = [...mine.processes, ...other.processes].sort((a, b) => a.pid - b.pid);
+  // Settled before this thread's share can throw, so a failing worker never goes unhandled.
+  theirs.catch(() => undefined);
+  try {
+    const part = mine(claimPids(setup.pids, new Int32Array(counter)));
+    return [part, await theirs];
+  } finally {
+    await worker.terminate();
+  }
+}
+
+function mergeParts(mine: ScanPart, other: ScanPart): ScanPart {
   return {
-    processes,
+    processes: [...mine.processes, ...other.processes].sort((a, b) => a.pid - b.pid),
     unreadable: [...mine.unreadable, ...other.unreadable].sort((a, b) => a.pid - b.pid),
     vanished: mine.vanished + other.vanished,
-    self,
   };
 }

@@ -21,12 +21,23 @@ export function parseStat(text: string): ProcStat | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3 (state); field N is rest[N - 3].
-  const state = rest[0];
-  const ppid = Number(rest[1]);
-  const flags = Number(rest[6]);
-  const startTime = Number(rest[19]);
+  // The fields after comm, split on single spaces: field N is number N - 3 (state is field 3).
+  // Only the four used are cut out of the text.
+  let state: string | undefined;
+  let ppid = Number.NaN;
+  let flags = Number.NaN;
+  let startTime = Number.NaN;
+  let from = close + 2;
+  for (let n = 0; n <= 19; n++) {
+    const space = text.indexOf(' ', from);
+    const to = space < 0 ? text.length : space;
+    if (n === 0) state = text.slice(from, to);
+    else if (n === 1) ppid = Number(text.slice(from, to));
+    else if (n === 6) flags = Number(text.slice(from, to));
+    else if (n === 19) startTime = Number(text.slice(from, to));
+    if (space < 0) break;
+    from = space + 1;
+  }
   if (state === undefined || !Number.isFinite(ppid) || !Number.isFinite(startTime)) return undefined;
   return { pid: Number(text.slice(0, open).trim()), comm: text.slice(open + 1, close), state, ppid, flags, startTime };
 }

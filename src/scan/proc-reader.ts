@@ -52,6 +52,16 @@ export class ProcReader {
 
   /** Reads a /proc text file into one reused buffer: no fstat (proc files report size 0), no per-read allocation. */
   read(pid: number | 'self', entry: string): string {
+    return this.buffer.toString('utf8', 0, this.readBytes(pid, entry));
+  }
+
+  /** The buffer readBytes() filled; valid until the next read. */
+  get bytes(): Buffer {
+    return this.buffer;
+  }
+
+  /** Reads a /proc file into `bytes` (no string made); returns its length. */
+  readBytes(pid: number | 'self', entry: string): number {
     let fd: number | undefined;
     try {
       fd = openSync(this.path(pid, entry), 'r');
@@ -62,7 +72,7 @@ export class ProcReader {
         if (n === 0) break;
         length += n;
       }
-      return this.buffer.toString('utf8', 0, length);
+      return length;
     } catch (error) {
       throw new ProcReadError(entry, errnoCode(error) ?? 'EIO');
     } finally {

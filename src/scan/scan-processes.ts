@@ -1,6 +1,7 @@
 import { parseCmdline } from '../interp/cmdline.js';
 import { mayBeInterpreter } from '../interp/interpreter.js';
-import { formatStatDev, isKernelThread, parseCgroup, parseMaps, parseStat, splitDeleted, unescapeMapsPath } from './parse.js';
+import { mappedFilesOf } from './maps-files.js';
+import { formatStatDev, isKernelThread, parseCgroup, parseStat, splitDeleted } from './parse.js';
 import { isGone, ProcReadError, ProcReader } from './proc-reader.js';
 import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from './types.js';
 
@@ -45,15 +46,19 @@ export function scanHeldFiles(options: ScanOptions = {}): ScanResult {
 /** The processes, unreadable entries and vanished count of one batch of PIDs. */
 export type ScanPart = Omit<ScanResult, 'self'>;
 
-/** Scans a batch of PIDs (skipping `skipPid`); the unit of work a scan worker takes. */
-export function scanPids(reader: ProcReader, pids: Iterable<number>, skipPid: number): ScanPart {
+/**
+ * Scans a batch of PIDs (skipping `skipPid`); the unit of work a scan worker takes. `onImage` sees
+ * each image as soon as it is read, so the thread that read a process can also match it.
+ */
+export function scanPids(reader: ProcReader, pids: Iterable<number>, skipPid: number, onImage?: (image: ProcessImage) => void): ScanPart {
   const processes: ProcessImage[] = [];
   const unreadable: UnreadableProcess[] = [];
   let vanished = 0;
   for (const pid of pids) {
     if (pid === skipPid) continue;
+    let image: ProcessImage | undefined;
     try {
-      const image = readProcess(reader, pid, unreadable);
+      image = readProcess(reader, pid, unreadable);
       if (image) processes.push(image);
       else vanished++;
     } catch (error) {
@@ -61,6 +66,7 @@ export function scanPids(reader: ProcReader, pids: Iterable<number>, skipPid: nu
       else if (error instanceof ProcReadError) unreadable.push({ pid, what: error.what, code: error.code });
       else throw error;
     }
+    if (image && onImage) onImage(image);
   }
   return { processes, unreadable, vanished };
 }
@@ -152,29 +158,10 @@ function readArgv(reader: ProcReader, pid: number): string[] | undefined {
   }
 }
 
-/** One FileRef per mapped file (a library maps as several ranges of one inode). */
+/** One FileRef per mapped file (a library maps as several ranges of one inode), parsed from the bytes. */
 function readMappedFiles(reader: ProcReader, pid: number): FileRef[] {
-  const seen = new Map<string, FileRef>();
-  for (const entry of parseMaps(reader.read(pid, 'maps'))) {
-    if (entry.name.charCodeAt(0) !== 47 /* "/" */ || entry.ino === 0) continue;
-    const key = `${entry.dev}:${entry.ino}`;
-    const known = seen.get(key);
-    if (known) {
-      if (entry.perms.includes('x') && !known.perms?.includes('x')) known.perms = entry.perms;
-      continue;
-    }
-    const { path, deleted } = splitDeleted(entry.name);
-    seen.set(key, {
-      path: unescapeMapsPath(path),
-      via: 'map',
-      deleted,
-      dev: entry.dev,
-      ino: entry.ino,
-      range: entry.range,
-      perms: entry.perms,
-    });
-  }
-  return [...seen.values()];
+  const length = reader.readBytes(pid, 'maps');
+  return mappedFilesOf(reader.bytes, length);
 }
 
 /** Paths that are never files of installed software (pseudo filesystems). */

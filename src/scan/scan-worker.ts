@@ -1,16 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import type { ScanWorkerData } from './parallel-scan.js';
 import { claimPids } from './pid-chunks.js';
 import { ProcReader } from './proc-reader.js';
 import { scanPids } from './scan-processes.js';
+import { scanStalePids } from './stale-part.js';
 
 /** The second core's share of a parallel scan (see parallel-scan.ts). */
-interface ScanWorkerData {
-  procRoot: string;
-  pids: number[];
-  counter: SharedArrayBuffer;
-  skipPid: number;
-}
-
 const data = workerData as ScanWorkerData;
-const part = scanPids(new ProcReader(data.procRoot), claimPids(data.pids, new Int32Array(data.counter)), data.skipPid);
+const reader = new ProcReader(data.procRoot);
+const claimed = claimPids(data.pids, new Int32Array(data.counter));
+const part = data.match ? scanStalePids(reader, claimed, data.skipPid, data.match) : scanPids(reader, claimed, data.skipPid);
 parentPort?.postMessage(part);
