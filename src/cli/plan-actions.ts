@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { planStale, type StalePlan } from '../execute/plan-stale.js';
 import type { StaleProcess } from '../match/types.js';
 import { renderPlanText } from '../plan/plan-text.js';
-import { connectSystemd, resolveBusAddress } from '../systemd/adapter.js';
+import { resolveBusAddress } from '../systemd/bus-address.js';
 import type { SystemdManager } from '../systemd/types.js';
 
 /**
@@ -37,6 +37,8 @@ export async function planWithOptionalManager(
       warnings.push(`no unit facts: no system bus at ${address}`);
     } else {
       try {
+        // Loaded only here: dbus-next is not needed when no unit has to be described.
+        const { connectSystemd } = await import('../systemd/adapter.js');
         manager = await connectSystemd({ busAddress: address, callTimeoutMs: 5000 });
       } catch (error) {
         warnings.push(`no unit facts: ${error instanceof Error ? error.message : String(error)}`);

@@ -60,6 +60,9 @@ export function renderStatusText(report: StatusReport, options: StatusTextOption
   // The verdict line carries the colour; every other line is made printable.
   const lines: string[] = [];
   for (const reason of report.reboot.reasons) lines.push(`  - ${describeRebootReason(reason)}`);
+  // The verdict is only as wide as the scan: say so next to it (not root: most processes unreadable).
+  const unread = new Set(report.unreadable.map((u) => u.pid)).size;
+  if (unread > 0) lines.push(`  ! ${unread} process${unread === 1 ? '' : 'es'} could not be read fully (see the warning below): the verdict covers the rest`);
   const k = report.reboot.kernel;
   lines.push(`kernel: ${k.running ?? 'unknown'} running, ${k.newest === undefined ? 'no installed kernel found' : `newest installed ${k.newest}`}`);
   for (const source of report.installed ?? []) lines.push('', ...renderSource(source));

@@ -1,10 +1,13 @@
 // The one file that imports dbus-next: swapping the D-Bus library is a change here alone.
 import { DBusError, Message, MessageType, sessionBus, type MessageBus, type Variant } from 'dbus-next';
 import { RestartdError } from '../errors.js';
+import { resolveBusAddress } from './bus-address.js';
 import { JobTracker } from './job-tracker.js';
 import { findManagerProcess, managerPidOf, type InvocationProbe } from './manager-process.js';
 import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager } from './types.js';
 import { readUnitKeys } from './unit-file-read.js';
+
+export { resolveBusAddress };
 
 const SYSTEMD = 'org.freedesktop.systemd1';
 const MANAGER_PATH = '/org/freedesktop/systemd1';
@@ -12,7 +15,6 @@ const MANAGER = 'org.freedesktop.systemd1.Manager';
 const UNIT = 'org.freedesktop.systemd1.Unit';
 const SERVICE = 'org.freedesktop.systemd1.Service';
 const PROPERTIES = 'org.freedesktop.DBus.Properties';
-const DEFAULT_SYSTEM_BUS = 'unix:path=/run/dbus/system_bus_socket';
 
 export interface ConnectOptions {
   /** D-Bus address; default DBUS_SYSTEM_BUS_ADDRESS, else the standard system bus socket. */
@@ -25,17 +27,6 @@ export interface ConnectOptions {
 
 type Props = Record<string, Variant | undefined>;
 
-/** The bus address connectSystemd uses for these options. */
-export function resolveBusAddress(busAddress?: string): string {
-  const fromEnv = busAddress === undefined ? process.env['DBUS_SYSTEM_BUS_ADDRESS'] : undefined;
-  const address = busAddress ?? fromEnv ?? DEFAULT_SYSTEM_BUS;
-  // Checked here, not by dbus-next: its errors for a bad address are TypeErrors and missing modules.
-  if (!/^unix:path=[^,;]+(,[a-z]+=[^,;]*)*$/.test(address) && !/^tcp:host=[^,;]+,port=\d+(,[a-z]+=[^,;]*)*$/.test(address)) {
-    const source = busAddress !== undefined ? '--bus' : fromEnv !== undefined ? 'DBUS_SYSTEM_BUS_ADDRESS' : 'the default bus';
-    throw new RestartdError('BUS', `${source}: expected unix:path=/path/to/socket or tcp:host=HOST,port=PORT, got "${address}"`, { subject: address });
-  }
-  return address;
-}
 
 /**
  * Connects to systemd over D-Bus and subscribes to its job signals (systemd sends JobRemoved
