@@ -6,7 +6,6 @@ import { EventEmitter } from 'eventemitter3';
 import { loadConfig } from '../config/index.js';
 import { outcomeLine, summaryLine } from '../execute/outcome-text.js';
 import type { ExecuteEvents } from '../execute/types.js';
-import type { SourceKind } from '../generation/types.js';
 import { drainPending, type DrainEvents } from '../hook/drain-pending.js';
 import { readHookEnv } from '../hook/hook-env.js';
 import { hasPending, readPending, recordPending } from '../hook/pending-switch.js';
@@ -17,6 +16,7 @@ import { ensureStateDir } from '../journal/state-dir.js';
 import { installTestPause } from '../journal/test-pause.js';
 import { applyExitCode } from './apply-command.js';
 import type { CliIO } from './io.js';
+import type { SwitchRunArgs } from './switch-run-args.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import { windowVerdict } from '../fleet/window-gate.js';
 import { openFleetSession } from './fleet-cli.js';
@@ -34,15 +34,9 @@ export const DEFAULT_HOOK_MAX_WAIT_SECONDS = 30;
 const HOOK_LOG = 'hook.log';
 const ENTRY = fileURLToPath(new URL('./main.js', import.meta.url));
 
-export interface HookCommandArgs {
+export interface HookCommandArgs extends SwitchRunArgs {
   old?: string | undefined;
   new?: string | undefined;
-  source?: SourceKind | undefined;
-  storeDir?: string | undefined;
-  bus?: string | undefined;
-  config?: string | undefined;
-  procRoot?: string | undefined;
-  stateDir: string;
   /** --max-wait SECONDS: how long the package manager is held (default 30). */
   maxWaitSeconds?: number | undefined;
   /** --foreground: carry the pending switches out in this process, however long it takes. */

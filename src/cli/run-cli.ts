@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { statSync } from 'node:fs';
 import { errnoCode, RestartdError } from '../errors.js';
 import type { SourceKind } from '../generation/types.js';
+import type { SwitchRunArgs } from './switch-run-args.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { runStaleReport, runStatus } from './status-command.js';
@@ -160,6 +161,18 @@ function sourceOf(value: string | undefined): SourceKind | undefined {
   return value as SourceKind;
 }
 
+/** What hook and watch share: where generations, the bus, the config, processes and state are. */
+function switchRunArgs(values: ReturnType<typeof parse>['values'], source: SourceKind | undefined): SwitchRunArgs {
+  return {
+    source,
+    storeDir: values['store-dir'],
+    bus: values.bus,
+    config: values.config,
+    procRoot: values['proc-root'],
+    stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
+  };
+}
+
 /** Parses argv, runs one command, returns its exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(argv);
@@ -255,12 +268,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         {
           old: values.old,
           new: values.new,
-          source,
-          storeDir: values['store-dir'],
-          bus: values.bus,
-          config: values.config,
-          procRoot: values['proc-root'],
-          stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
+          ...switchRunArgs(values, source),
           maxWaitSeconds: secondsOf('--max-wait', values['max-wait']),
           foreground: values.foreground,
           fleet,
@@ -279,12 +287,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         {
           link: values.link,
           debounceMs: debounce === undefined ? undefined : debounce * 1000,
-          source,
-          storeDir: values['store-dir'],
-          bus: values.bus,
-          config: values.config,
-          procRoot: values['proc-root'],
-          stateDir: values['state-dir'] ?? DEFAULT_STATE_DIR,
+          ...switchRunArgs(values, source),
           signal: stop.signal,
           fleet,
         },

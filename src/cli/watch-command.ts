@@ -2,11 +2,11 @@ import { EventEmitter } from 'eventemitter3';
 import { loadConfig } from '../config/index.js';
 import { outcomeLine, summaryLine } from '../execute/outcome-text.js';
 import type { ExecuteEvents } from '../execute/types.js';
-import type { SourceKind } from '../generation/types.js';
 import { applyJournaled, type JournaledApplyResult } from '../journal/journaled-apply.js';
 import { isAlreadyDone } from '../journal/switch-journal.js';
 import { LinkFollower } from '../watch/link-follower.js';
 import type { CliIO } from './io.js';
+import type { SwitchRunArgs } from './switch-run-args.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import { waitForWindow, windowVerdict } from '../fleet/window-gate.js';
 import { openFleetSession } from './fleet-cli.js';
@@ -15,16 +15,10 @@ export const DEFAULT_WATCH_DEBOUNCE_MS = 2000;
 // A settled switch waits this long for another run (a hook, an apply) to let go of the lock.
 const LOCK_WAIT_MS = 10 * 60_000;
 
-export interface WatchCommandArgs {
+export interface WatchCommandArgs extends SwitchRunArgs {
   link: string;
   /** Quiet time before a burst of switches counts as settled (default 2000 ms; the CLI takes --debounce SECONDS). */
   debounceMs?: number | undefined;
-  source?: SourceKind | undefined;
-  storeDir?: string | undefined;
-  bus?: string | undefined;
-  config?: string | undefined;
-  procRoot?: string | undefined;
-  stateDir: string;
   /** Stops watching (the CLI aborts it on SIGINT and SIGTERM). */
   signal: AbortSignal;
   /** --fleet URL[,URL…] and the other --fleet-* flags (issue 7): one etcd connection for the whole watch. */

@@ -114,18 +114,7 @@ export class SwitchJournal {
         ...(still.stillStale === undefined ? {} : { stillStale: still.stillStale }),
       };
     }
-    return {
-      unit: action.unit ?? action.owner.name,
-      owner: action.owner,
-      action: action.action,
-      phase: action.phase,
-      reason: action.reason,
-      detail: ALREADY_DONE,
-      ok: true,
-      jobResult: 'not-run',
-      durationMs: 0,
-      pids: action.pids,
-    };
+    return { ...planned(action), detail: ALREADY_DONE, ok: true, jobResult: 'not-run', durationMs: 0 };
   };
 
   /** Appends an executed outcome (fsync'ed before the next action starts). */
