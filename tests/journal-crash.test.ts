@@ -29,8 +29,25 @@ async function nextSwitch(): Promise<{ args: string[]; version: number; stateDir
   await systemctl(sandbox, 'restart', 'r.service');
   const version = releases.build({ a: 'changed', b: 'changed', s: 'changed', r: 'changed' });
   releases.switchTo(version);
+  // s's unit file changes too: the plan has a daemon-reload phase (after s stops, before it starts).
+  writeCrashUnit('s', version);
   const stateDir = mkdtempSync(join(releases.root, 'state-'));
   return { version, stateDir, args: ['apply', '--old', releases.dir(version - 1), '--new', releases.dir(version), '--bus', sandbox.busAddress, '--config', config, '--state-dir', stateDir] };
+}
+
+/** The test's units; `version` only changes a comment, which is enough for systemd to want a daemon-reload. */
+function writeCrashUnit(name: (typeof NAMES)[number], version: number): void {
+  writeUnit(sandbox, `${name}.service`, {
+    Unit: [`# release v${version}`],
+    Service: [
+      'Type=exec',
+      // r counts its reloads (it is started once, before the count starts: see beforeAll).
+      `${name === 'r' ? 'ExecReload' : 'ExecStartPre'}=/bin/sh -c 'echo x >> ${countFile(name)}'`,
+      `ExecStart=${releases.bin(name)} infinity`,
+      ...(name === 's' ? ['X-Restartd-Action=stop-start'] : []),
+      ...(name === 'r' ? ['X-Restartd-Action=reload'] : []),
+    ],
+  });
 }
 
 function startApply(args: string[], pauseAfter?: string): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
@@ -64,18 +81,7 @@ beforeAll(async () => {
   mkdirSync(join(releases.root, 'counts'));
   config = join(releases.root, 'config.json');
   writeFileSync(config, '{ "version": 1 }\n');
-  for (const name of NAMES) {
-    writeUnit(sandbox, `${name}.service`, {
-      Service: [
-        'Type=exec',
-        // r counts its reloads (it is started once, before the count starts: see beforeAll).
-        `${name === 'r' ? 'ExecReload' : 'ExecStartPre'}=/bin/sh -c 'echo x >> ${countFile(name)}'`,
-        `ExecStart=${releases.bin(name)} infinity`,
-        ...(name === 's' ? ['X-Restartd-Action=stop-start'] : []),
-        ...(name === 'r' ? ['X-Restartd-Action=reload'] : []),
-      ],
-    });
-  }
+  for (const name of NAMES) writeCrashUnit(name, 1);
   await systemctl(sandbox, 'daemon-reload');
   await systemctl(sandbox, 'start', ...NAMES.map((n) => `${n}.service`));
 });
@@ -91,6 +97,7 @@ describe('apply killed with SIGKILL, then run again', () => {
     // done is verified, whichever run did it, and a reload keeps the old program (r: STILL_STALE, 5)
     ['plan', [], 5],
     ['stop', ['stop-start s.service'], 5],
+    ['daemon-reload', ['stop-start s.service'], 5],
     ['reload', ['stop-start s.service', 'reload r.service'], 5],
     ['restart', ['stop-start s.service', 'reload r.service', 'restart a.service', 'restart b.service'], 5],
     ['start', ['stop-start s.service', 'reload r.service', 'restart a.service', 'restart b.service', 'stop-start s.service'], 5],
