@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan } from '../src/execute/execute-plan.js';
-import type { ExecuteEvents, FleetGate, FleetHold } from '../src/execute/types.js';
+import type { ExecuteEvents, FleetGate, FleetHold, Outcome } from '../src/execute/types.js';
 import { EtcdSemaphore } from '../src/fleet/etcd-semaphore.js';
 import { FLEET_RUN_FILE, readFleetStatus } from '../src/fleet/fleet-state.js';
 import type { PlannedAction } from '../src/plan/types.js';
@@ -252,5 +252,19 @@ describe('executePlan with a fleet gate (recording), on the real systemd', () =>
     const dry = await executePlan({ daemonReload: false, actions: [act('cycle.service', 'restart', 'restart')] }, manager, { fleet: gate, dryRun: true });
     expect(dry.outcomes).toMatchObject([{ ok: true, dryRun: true }]);
     expect(log).toEqual([]);
+  });
+  it("an update-aware unit's fallback restart takes a slot like any restart", async () => {
+    const { gate, log } = recordingGate();
+    const before = await mainPidOf(sandbox, 'cycle.service');
+    const notify: PlannedAction = { ...act('cycle.service', 'notify', 'notify'), fallback: 'restart' };
+    // The app asked to be restarted (what createNotifier reports for restart-me or no answer).
+    const notifier = async (action: PlannedAction): Promise<Outcome> => ({
+      unit: action.unit ?? '', owner: action.owner, action: 'notify', phase: 'notify', reason: action.reason, pids: [], ok: false, jobResult: 'not-run', durationMs: 0,
+      code: 'RESTART_NEEDED', cause: 'cycle.service must be restarted: app (pid 1): restart-me',
+    });
+    const report = await executePlan({ daemonReload: false, actions: [notify] }, manager, { fleet: gate, notifier, jobTimeoutMs: 10_000 });
+    expect(log).toEqual(['acquire g:cycle.service restart', 'release g:cycle.service']);
+    expect(report.outcomes).toMatchObject([{ ok: true, action: 'notify', jobResult: 'done', detail: expect.stringContaining('update-aware fallback') }]);
+    expect(await mainPidOf(sandbox, 'cycle.service')).not.toBe(before);
   });
 });

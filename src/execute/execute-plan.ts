@@ -27,7 +27,15 @@ export async function executePlan(
   const started = performance.now();
   const { skipDone, ...rest } = options;
   const opts: ExecuteOptions = { ...DEFAULT_EXECUTE_OPTIONS, ...rest };
-  const ctx: ActionContext = { manager, options: opts, events, mainPidBefore: new Map() };
+  // fleet (issue 7): slots held across hosts; absent (no --fleet, no delay) or dry run: none.
+  const slots = opts.fleet === undefined || opts.dryRun ? undefined : new FleetSlots(opts.fleet, events);
+  const ctx: ActionContext = {
+    manager,
+    options: opts,
+    events,
+    mainPidBefore: new Map(),
+    ...(slots === undefined ? {} : { withSlot: (action: PlannedAction, run: () => Promise<Outcome>) => slots.around(action, run) }),
+  };
   // Outcomes by plan index: events come as jobs finish, the report keeps the plan's order.
   const outcomes = new Map<number, Outcome>();
   const index = new Map(plan.actions.map((action, i) => [action, i]));
@@ -36,8 +44,6 @@ export async function executePlan(
     outcomes.set(index.get(action) ?? outcomes.size, outcome);
     events.emit('action:done', outcome);
   };
-  // fleet (issue 7): slots held across hosts; absent (no --fleet, no delay) or dry run: none.
-  const slots = opts.fleet === undefined || opts.dryRun ? undefined : new FleetSlots(opts.fleet, events);
 
   const run = async (action: PlannedAction): Promise<Outcome> => {
     events.emit('action:start', action);
@@ -81,7 +87,9 @@ function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {
  * the policy had chosen runs after all, and the outcome keeps what each process was told.
  */
 async function fallBack(action: PlannedAction, job: 'restart' | 'reload', told: Outcome, ctx: ActionContext): Promise<Outcome> {
-  const ran = await runUnitAction({ ...action, action: job, phase: job }, ctx);
+  const fallback: PlannedAction = { ...action, action: job, phase: job };
+  // With --fleet, the fallback's job takes a slot of the unit's group like any restart.
+  const ran = ctx.withSlot === undefined ? await runUnitAction(fallback, ctx) : await ctx.withSlot(fallback, () => runUnitAction(fallback, ctx));
   const detail = `update-aware fallback: ${told.cause ?? 'restart needed'}; ${job} ${ran.ok ? 'done' : 'failed'}`;
   return { ...ran, action: 'notify', phase: 'notify', reason: action.reason, detail, ...(told.notified === undefined ? {} : { notified: told.notified }) };
 }

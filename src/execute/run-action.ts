@@ -12,6 +12,8 @@ export interface ActionContext {
   events: EventEmitter<ExecuteEvents>;
   /** MainPID of a stop-start unit when it was stopped, for its start's outcome. */
   mainPidBefore: Map<string, number>;
+  /** fleet (issue 7): holds a slot of the action's group around a job run outside the plan's own actions (an update-aware fallback). */
+  withSlot?: (action: PlannedAction, run: () => Promise<Outcome>) => Promise<Outcome>;
 }
 
 type UnitMethodJob = Extract<UnitJob, { unit: string }>;
