@@ -33,6 +33,8 @@ status options:
   --generations PATH                   a Nix profile, OSTree deployments dir or release dir (repeatable;
                                        default: /nix/var/nix/profiles/system and /ostree/deploy, if present)
   --modules-dir DIR                    where installed kernels are (repeatable; default /lib/modules)
+  --booted-root DIR                    the booted deployment's root, to mark it (default /)
+  --booted-system PATH                 NixOS' booted system link (default /run/booted-system)
   --prometheus                         node_exporter textfile-collector format
 
 systemd options (status, plan, apply):
@@ -106,6 +108,8 @@ const OPTIONS = {
   prometheus: { type: 'boolean', default: false },
   generations: { type: 'string', multiple: true },
   'modules-dir': { type: 'string', multiple: true },
+  'booted-root': { type: 'string' },
+  'booted-system': { type: 'string' },
   'aware-dir': { type: 'string', multiple: true },
   fleet: { type: 'string' },
   'fleet-ca': { type: 'string' },
@@ -218,6 +222,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           config: values.config,
           generations: values.generations,
           modulesDirs: values['modules-dir'],
+          bootedRoot: values['booted-root'],
+          bootedSystem: values['booted-system'],
           storeDir: values['store-dir'],
           bus: values.bus,
           stateDir: values['state-dir'],

@@ -80,7 +80,8 @@ export async function detectSourceKind(path: string): Promise<{ kind: Generation
 }
 
 /**
- * Lists the generations of one source, oldest first (by profile number or name), marking the
+ * Lists the generations of one source by profile number (nix) or name (release dirs; OSTree's are
+ * checksums, so not by age), marking the
  * current one and, when knowable, the booted one. Raises the fs error when the path is unusable.
  */
 export async function listGenerations(path: string, options: FindGenerationOptions = {}): Promise<InstalledSource> {

@@ -54,7 +54,7 @@ export interface InstalledGeneration {
   error?: string;
 }
 
-/** One configured or detected source and its generations, oldest first. */
+/** One configured or detected source and its generations, by profile number or name. */
 export interface InstalledSource {
   kind: GenerationSourceKind;
   path: string;
