@@ -160,6 +160,8 @@ describe('Nix-style profiles (store dirs)', () => {
     chmodSync(join(bin, 'nix-store'), 0o755);
     const savedPath = process.env['PATH'];
     if (withNixStore) process.env['PATH'] = `${bin}:${savedPath ?? ''}`;
+    // nix-store is asked only about a store that has a database beside it (as /nix/var/nix/db is to /nix/store).
+    if (withNixStore) mkdirSync(join(root, 'nix', 'var', 'nix', 'db'), { recursive: true });
 
     const profile = join(profiles, 'system');
     expect(await defaultGenerationPaths({ nixProfile: profile, ostreeDeploy: join(tmp, 'absent') })).toEqual([profile]);

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -38,7 +39,8 @@ async function findOnPath(command: string): Promise<string | undefined> {
 // `nix-store -qR`, or undefined when nix-store is missing or fails (the store scan then decides).
 async function queryRequisites(storePath: string, storeDir: string): Promise<Set<string> | undefined> {
   const nixStore = await findOnPath('nix-store');
-  if (nixStore === undefined) return undefined;
+  // Without Nix's database there is nothing to ask (and nix-store, run as root, would create one).
+  if (nixStore === undefined || !existsSync('/nix/var/nix/db')) return undefined;
   try {
     const { stdout } = await promisify(execFile)(nixStore, ['-qR', storePath], { maxBuffer: 256 * 1024 * 1024 });
     const paths = stdout.split('\n').filter((line) => line !== '');

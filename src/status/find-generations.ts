@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { RestartdError } from '../errors.js';
 import type { GenerationSourceKind, InstalledGeneration, InstalledSource } from './types.js';
 
 /** Looked at when no source is configured: the NixOS system profile and every OSTree stateroot. */
@@ -68,11 +69,31 @@ async function deployments(dir: string, options: FindGenerationOptions): Promise
   );
 }
 
-/** What kind of source a path is: a profile link, a `current` link (or a dir holding one), or a dir of trees. */
+const STORE_PATH = /^(.*\/store)\/[0-9a-z]{32}-[^/]+(?:\/|$)/;
+const MAX_LINK_HOPS = 40;
+
+/**
+ * What kind of source a path is: a profile link, a `current` link (or a dir holding one), or a dir
+ * of trees. A chain of links is followed to the profile it leads to (`~/.nix-profile` →
+ * `/nix/var/nix/profiles/default` → `default-2-link`); a link straight into a Nix store
+ * (`/run/current-system`) is no source of generations: its neighbours are the whole store.
+ */
 export async function detectSourceKind(path: string): Promise<{ kind: GenerationSourceKind; path: string }> {
   const s = await lstat(path);
   if (s.isSymbolicLink()) {
-    return { kind: PROFILE_LINK.test(basename(await readlink(path))) ? 'nix-profile' : 'release-dir', path };
+    let link = path;
+    for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+      const target = await readlink(link);
+      if (PROFILE_LINK.test(basename(target))) return { kind: 'nix-profile', path: link };
+      const next = resolve(dirname(link), target);
+      if (!(await lstat(next).catch(() => undefined))?.isSymbolicLink()) break;
+      link = next;
+    }
+    const real = await realpath(path);
+    if (STORE_PATH.test(real)) {
+      throw new RestartdError('BAD_GENERATION', `${path} leads into a Nix store (${real}), not to a profile: name the profile, e.g. /nix/var/nix/profiles/system`, { subject: path });
+    }
+    return { kind: 'release-dir', path };
   }
   const current = join(path, 'current');
   if ((await lstat(current).catch(() => undefined))?.isSymbolicLink()) return { kind: 'release-dir', path: current };

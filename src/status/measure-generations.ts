@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { RestartdError, errnoCode } from '../errors.js';
 import { DiskTally, type CountedFile } from './disk-usage.js';
 import { listGenerations, type FindGenerationOptions } from './find-generations.js';
-import { findNixStore, queryClosure } from './nix-closures.js';
+import { findNixStore, nixDbOf, queryClosure } from './nix-closures.js';
 import type { InstalledGeneration, InstalledSource } from './types.js';
 
 export interface MeasureOptions extends FindGenerationOptions {
@@ -48,6 +49,8 @@ async function measureNixByStorePath(source: InstalledSource, tally: DiskTally, 
   if (nixStore === undefined) return undefined;
   const current = source.generations.find((g) => g.current) ?? source.generations[0];
   const dir = storeDirOf(current === undefined ? undefined : await realpath(current.path).catch(() => undefined), storeDir);
+  // Only a store with a database is asked (nix-store, run as root, would create one otherwise).
+  if (!existsSync(nixDbOf(dir))) return undefined;
   const closures = await Promise.all(source.generations.map((g) => queryClosure(nixStore, g.path, dir)));
   if (closures.some((c) => c === undefined)) return undefined;
   const holders = new Map<string, number[]>();

@@ -1,7 +1,15 @@
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+
+/**
+ * Where Nix keeps the database of a store dir (`/nix/store` → `/nix/var/nix/db`). Without one there is
+ * nothing to ask, and nix-store, run as root, would create a store and a database on the machine.
+ */
+export function nixDbOf(storeDir: string): string {
+  return join(dirname(storeDir), 'var', 'nix', 'db');
+}
 
 /** nix-store on PATH, or undefined. */
 export async function findNixStore(): Promise<string | undefined> {
