@@ -124,6 +124,20 @@ describe('release dirs (a current link)', () => {
     ]);
     expect(source.reclaimableBytes).toBe(1000);
   });
+
+  it('a link chain is followed to the profile it leads to; a link into a Nix store is refused, naming it', async () => {
+    const base = join(tmp, 'chain');
+    const store = join(base, 'nix', 'store');
+    const sys = `${store}/${'a'.repeat(32)}-nixos-system`;
+    write(join(sys, 'sw'), 10);
+    const profiles = join(base, 'profiles');
+    symlink(sys, join(profiles, 'default-7-link'));
+    symlink('default-7-link', join(profiles, 'default'));
+    symlink(join(profiles, 'default'), join(base, 'home-nix-profile'));
+    expect(await detectSourceKind(join(base, 'home-nix-profile'))).toEqual({ kind: 'nix-profile', path: join(profiles, 'default') });
+    symlink(sys, join(base, 'current-system'));
+    await expect(detectSourceKind(join(base, 'current-system'))).rejects.toThrow(`${join(base, 'current-system')} leads into a Nix store (${sys}), not to a profile`);
+  });
 });
 
 describe('Nix-style profiles (store dirs)', () => {
