@@ -9,7 +9,7 @@ import { applyJournaled, isAlreadyDone } from '../journal/index.js';
 import { installTestPause } from '../journal/test-pause.js';
 import { printable } from '../report/printable.js';
 import { EXIT } from './exit-codes.js';
-import type { CliIO } from './io.js';
+import { printableIO, type CliIO } from './io.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import { windowVerdict, type WindowVerdict } from '../fleet/window-gate.js';
 import { openFleetSession } from './fleet-cli.js';
@@ -104,7 +104,7 @@ export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<numbe
   const events = new EventEmitter<ExecuteEvents>();
   renderEvents(events, io, args);
   // No slots for a dry run; with --fleet, etcd must answer before anything is done.
-  const fleet = args.dryRun ? undefined : await openFleetSession(args.fleet, config, events, io, { json: args.json, stateDir: args.stateDir });
+  const fleet = args.dryRun ? undefined : await openFleetSession(args.fleet, config, events, printableIO(io), { json: args.json, stateDir: args.stateDir });
   try {
     return await applyAndReport(args, config, events, io, fleet?.gate);
   } finally {

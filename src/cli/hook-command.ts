@@ -15,7 +15,7 @@ import { isAlreadyDone } from '../journal/switch-journal.js';
 import { ensureStateDir } from '../journal/state-dir.js';
 import { installTestPause } from '../journal/test-pause.js';
 import { applyExitCode } from './apply-command.js';
-import type { CliIO } from './io.js';
+import { printableIO, type CliIO } from './io.js';
 import type { SwitchRunArgs } from './switch-run-args.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import { windowVerdict } from '../fleet/window-gate.js';
@@ -50,7 +50,8 @@ export interface HookCommandArgs extends SwitchRunArgs {
  * pending, folding repeated invocations into one; then carries the pending switches out under the
  * state lock in a detached child, waiting for it at most --max-wait. Never prompts.
  */
-export async function runHook(args: HookCommandArgs, io: CliIO, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+export async function runHook(args: HookCommandArgs, rawIO: CliIO, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const io = printableIO(rawIO);
   const fromEnv = readHookEnv(env);
   const old = args.old ?? fromEnv.request.old;
   const next = args.new ?? fromEnv.request.new;

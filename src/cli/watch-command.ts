@@ -5,7 +5,7 @@ import type { ExecuteEvents } from '../execute/types.js';
 import { applyJournaled, type JournaledApplyResult } from '../journal/journaled-apply.js';
 import { isAlreadyDone } from '../journal/switch-journal.js';
 import { LinkFollower } from '../watch/link-follower.js';
-import type { CliIO } from './io.js';
+import { printableIO, type CliIO } from './io.js';
 import type { SwitchRunArgs } from './switch-run-args.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import { waitForWindow, windowVerdict } from '../fleet/window-gate.js';
@@ -30,7 +30,8 @@ export interface WatchCommandArgs extends SwitchRunArgs {
  * runs the journaled apply from the previous target to the new one. Runs until `signal` aborts;
  * returns 0 then. A failed run is reported and watching goes on.
  */
-export async function runWatch(args: WatchCommandArgs, io: CliIO): Promise<number> {
+export async function runWatch(args: WatchCommandArgs, rawIO: CliIO): Promise<number> {
+  const io = printableIO(rawIO);
   const config = await loadConfig(args.config);
   const events = new EventEmitter<ExecuteEvents>();
   events.on('warning', (message) => io.err(`restartd: warning: ${message}\n`));
