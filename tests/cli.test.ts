@@ -52,6 +52,7 @@ describe('restartd CLI', () => {
     [['status', '--proc-root', '/etc/passwd'], '--proc-root /etc/passwd: not a directory'],
     [['apply', '--old', '/a', '--new', '/b', '--dry-run', '--bus', 'garbage'], '--bus: expected unix:path=/path/to/socket or tcp:host=HOST,port=PORT, got "garbage"'],
     [['apply', '--old', '/a', '--new', '/b', '--dry-run', '--bus', 'unix:abstract=x'], 'got "unix:abstract=x"'],
+    [['apply', '--old', '/a', '--new', '/b', '--dry-run', '--bus', 'unix:path=/nonexistent-restartd/bus'], 'D-Bus connection to unix:path=/nonexistent-restartd/bus failed (ENOENT)'],
   ])('bad input is named, never a stack trace: %j', async (args, message) => {
     // apply: real generations (the same dir twice), so the bus is what fails.
     const run = await runCli(args.map((a) => (a === '/a' || a === '/b' ? tmpdir() : a)));

@@ -58,7 +58,8 @@ class DbusSystemdManager implements SystemdManager {
     private readonly callTimeoutMs: number,
   ) {
     bus.on('error', (error: unknown) => {
-      this.broken = new RestartdError('BUS', `D-Bus connection to ${busAddress} failed`, { cause: error, subject: busAddress });
+      const why = (error as NodeJS.ErrnoException | undefined)?.code ?? (error instanceof Error ? error.message : undefined);
+      this.broken = new RestartdError('BUS', `D-Bus connection to ${busAddress} failed${why === undefined ? '' : ` (${why})`}`, { cause: error, subject: busAddress });
       this.jobs.failAll(this.broken);
       for (const fail of this.inFlight) fail(this.broken);
     });
