@@ -237,4 +237,20 @@ describe('restartd status with --generations', () => {
     expect(code).toBe(0);
     expect((JSON.parse(out) as StatusReport).installed).toBeUndefined();
   });
+  it("the config's `generations` are measured when --generations is not given, and named when unusable", async () => {
+    const fixtureProc = join(tmp, 'empty-proc');
+    mkdirSync(fixtureProc, { recursive: true });
+    const app = join(tmp, 'config-app');
+    write(join(app, 'releases', 'v1', 'bin', 'app'), 700);
+    write(join(app, 'releases', 'v2', 'bin', 'app'), 900);
+    symlink('releases/v2', join(app, 'current'));
+    const config = join(tmp, 'config-generations.json');
+    writeFileSync(config, JSON.stringify({ version: 1, generations: [app] }));
+    let out = '';
+    await runStatus({ json: true, procRoot: fixtureProc, modulesDirs: [], config }, { out: (t) => (out += t), err: () => {} });
+    const [source] = (JSON.parse(out) as StatusReport).installed ?? [];
+    expect(source?.generations.map((g) => [g.name, g.current, g.uniqueBytes])).toEqual([['v1', false, 700], ['v2', true, 900]]);
+    writeFileSync(config, JSON.stringify({ version: 1, generations: [join(tmp, 'gone')] }));
+    await expect(runStatus({ json: true, procRoot: fixtureProc, modulesDirs: [], config }, { out: () => {}, err: () => {} })).rejects.toThrow(`config generations ${join(tmp, 'gone')}: does not exist`);
+  });
 });

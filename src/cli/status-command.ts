@@ -90,9 +90,11 @@ export async function runStaleReport(args: StaleCommandArgs, io: CliIO): Promise
   return report.stale.length > 0 ? EXIT.STALE : EXIT.OK;
 }
 
-async function installedSources(args: StatusCommandArgs, io: CliIO) {
+async function installedSources(args: StatusCommandArgs, io: CliIO, fromConfig: readonly string[] | undefined) {
   const { defaultGenerationPaths } = await import('../status/find-generations.js');
-  const paths = args.generations ?? (await defaultGenerationPaths());
+  // --generations, else the config's `generations`, else what is found at the usual places.
+  const configured = args.generations ?? fromConfig;
+  const paths = configured ?? (await defaultGenerationPaths());
   if (paths.length === 0) return undefined;
   // Loaded on demand: disk accounting only runs when there are generations.
   const { measureGenerations } = await import('../status/measure-generations.js');
@@ -110,7 +112,7 @@ async function installedSources(args: StatusCommandArgs, io: CliIO) {
       const code = error instanceof RestartdError ? undefined : errnoCode(error);
       const detail = code === 'ENOENT' ? 'does not exist' : code !== undefined ? `cannot be read (${code})` : error instanceof Error ? error.message : String(error);
       // A configured source that is unusable is bad input; a detected one that vanished is not.
-      if (args.generations !== undefined) throw new RestartdError('BAD_GENERATION', `--generations ${path}: ${detail}`, { subject: path, cause: error });
+      if (configured !== undefined) throw new RestartdError('BAD_GENERATION', `${args.generations === undefined ? 'config generations' : '--generations'} ${path}: ${detail}`, { subject: path, cause: error });
       io.err(`restartd: warning: generations at ${path} skipped: ${detail}\n`);
     }
   }
@@ -143,7 +145,7 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
         ...(args.modulesDirs === undefined ? {} : { modulesDirs: args.modulesDirs }),
       }),
     ),
-    installedSources(args, io),
+    installedSources(args, io, config?.generations),
     import('../status/reboot-tier.js'),
     import('../aware/list-registrations.js').then(({ listAllRegistrations }) =>
       listAllRegistrations({

@@ -50,6 +50,11 @@ export const ConfigSchema = z
       .array(absoluteDir)
       .optional()
       .describe('Deleted files under these dirs are scratch, not installed software (default /tmp, /var, /run, /dev/shm).'),
+    generations: z
+      .array(absoluteDir)
+      .max(64)
+      .optional()
+      .describe('Where `restartd status` looks for installed generations: Nix profiles, OSTree deployments dirs, release dirs or their `current` links (default: /nix/var/nix/profiles/system and /ostree/deploy/*/deploy, when present; --generations wins).'),
     fleet: FleetConfigSchema.optional().describe('Fleet rollouts (issue 7): slots per group across hosts (with --fleet), maintenance window, delay with jitter.'),
   })
   .meta({
