@@ -118,7 +118,7 @@ describe('restartd apply on a real systemd', () => {
     expect(pinned).toMatchObject({ action: 'restart', ok: false, jobResult: 'done', code: 'STILL_STALE' });
     expect(after.get('pinned.service')).not.toBe(before.get('pinned.service'));
     expect(pinned?.stillStale).toEqual([{ pid: expect.any(Number), files: [{ path: releases.bin('pinned', 1), kind: 'changed' }] }]);
-    expect(report.summary).toEqual({ ok: 3, failed: 3, skipped: 2, rebootHints: 0 });
+    expect(report.summary).toEqual({ ok: 3, failed: 3, skipped: 2, rebootHints: 0, leftRunning: 0 });
   });
 
   it('renders each step as a line: restarting, restarted with the MainPIDs and the time', async () => {

@@ -26,7 +26,7 @@ describe('execution events as lines', () => {
     [stopped, 'stopped foo.service (MainPID was 41) in 23 ms'],
     [started, 'started foo.service (MainPID 41 -> 57) in 23 ms'],
     [skipped, 'skipped db.service (2 processes): refuse-manual-stop: RefuseManualStop=yes'],
-    [notified, 'FAILED pid:9: telling pid:9 about the update is not implemented yet'],
+    [notified, 'left running pid:9 (1 process): telling pid:9 about the update is not implemented yet'],
     [reexec, 're-executed PID 1 in 23 ms'],
     [hint, 'reboot needed for pid:3 (1 process): kernel'],
     [{ ...restarted, dryRun: true, jobResult: 'not-run', sockets: [{ unit: 'foo.socket', jobResult: 'not-run' }] } as Outcome, 'would restart foo.service and foo.socket (1 process)'],
@@ -46,6 +46,7 @@ describe('execution events as lines', () => {
 
   it('sums up', () => {
     expect(summaryLine([restarted, restarted, failed, skipped], [])).toBe('2 restarted, 1 failed, 1 skipped');
+    expect(summaryLine([restarted, notified], [])).toBe('1 restarted, 1 left running');
     expect(summaryLine([], [])).toBe('nothing to do: no stale processes');
   });
 });
@@ -60,6 +61,8 @@ describe('restartd apply exit codes: nothing to do, all ok and some failed diffe
     ['the daemon-reload failed', [restarted], [{ step: 'daemon-reload' as const, ok: false, durationMs: 1 }], APPLY_EXIT.FAILED],
     ['a reboot hint', [restarted, hint], [], APPLY_EXIT.REBOOT],
     ['a reboot hint and a failure', [hint, failed], [], APPLY_EXIT.FAILED],
+    ['only processes left running (nobody registered to be told)', [notified], [], APPLY_EXIT.NOTHING_TO_DO],
+    ['restarts, and processes left running', [restarted, notified], [], APPLY_EXIT.OK],
   ])('%s -> %i', (_name, outcomes, managerSteps, code) => {
     expect(applyExitCode({ outcomes, managerSteps })).toBe(code);
   });

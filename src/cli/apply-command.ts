@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { loadConfig } from '../config/index.js';
 import { applySwitch } from '../execute/apply-switch.js';
-import { actionStartLine, managerStepLine, outcomeLine, summaryLine, verifyLine } from '../execute/outcome-text.js';
+import { actionStartLine, isLeftRunning, managerStepLine, outcomeLine, summaryLine, verifyLine } from '../execute/outcome-text.js';
 import type { ExecuteEvents, ExecutionReport, FleetGate, Outcome } from '../execute/types.js';
 import type { SourceKind } from '../generation/types.js';
 import type { Plan } from '../plan/types.js';
@@ -22,8 +22,9 @@ import { openFleetSession } from './fleet-cli.js';
  * - 3 ERROR: bad flags, config, generations, or the bus could not be reached: nothing was done;
  * - 4 NOTHING_TO_DO: no stale process belongs to this manager, or every owner was skipped;
  * - 5 FAILED: some job did not end "done" or timed out, a unit still holds old files after its
- *   restart or reload, the daemon-reload failed, or an owner could not be notified; the other
- *   actions still ran.
+ *   restart or reload, the daemon-reload failed, or a registered update-aware app could not be
+ *   told; the other actions still ran. Processes that could only be told and did not register
+ *   (login sessions, bare processes) are reported "left running", like skips: not a failure.
  * - 6 BUSY: another restartd run holds the state dir's lock (and --wait ran out): nothing was done.
  * - 7 DEFERRED: outside the config's maintenance window (fleet.window): nothing was done; the
  *   switch is recorded as pending (STATE/pending.json, which `restartd hook` carries out, and
@@ -64,9 +65,10 @@ export interface ApplyCommandArgs {
 /** The exit code for an execution report (see APPLY_EXIT). */
 export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'managerSteps'>): number {
   const { outcomes, managerSteps } = report;
-  if (outcomes.some((o) => !o.ok) || managerSteps.some((s) => !s.ok)) return APPLY_EXIT.FAILED;
+  // Processes left running (a notify nobody registered for) are reported like skips, not failures.
+  if (outcomes.some((o) => !o.ok && !isLeftRunning(o)) || managerSteps.some((s) => !s.ok)) return APPLY_EXIT.FAILED;
   if (outcomes.some((o) => o.action === 'reboot-hint')) return APPLY_EXIT.REBOOT;
-  const acted = outcomes.some((o) => o.action !== 'skip');
+  const acted = outcomes.some((o) => o.action !== 'skip' && !isLeftRunning(o));
   return acted || managerSteps.length > 0 ? APPLY_EXIT.OK : APPLY_EXIT.NOTHING_TO_DO;
 }
 
@@ -187,8 +189,9 @@ export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean
     actions: plan.actions,
     summary: {
       ok: count((o) => o.ok && o.action !== 'skip' && o.action !== 'reboot-hint'),
-      failed: count((o) => !o.ok),
+      failed: count((o) => !o.ok && !isLeftRunning(o)),
       skipped: count((o) => o.action === 'skip'),
+      leftRunning: count(isLeftRunning),
       rebootHints: count((o) => o.action === 'reboot-hint'),
     },
     outcomes: report.outcomes,

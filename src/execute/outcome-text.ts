@@ -31,12 +31,21 @@ export function actionStartLine(action: PlannedAction): string {
   return `${ING[verbOf(action)] ?? verbOf(action)} ${subject(action)}…`;
 }
 
+/**
+ * A notify whose processes did not register as update-aware: nothing could be told, and by policy
+ * nothing is killed (a login session, a bare process). Like a skip, this is reported, not a failure.
+ */
+export function isLeftRunning(outcome: Outcome): boolean {
+  return outcome.code === 'NOTIFY_UNAVAILABLE';
+}
+
 export function outcomeLine(outcome: Outcome): string {
   const name = subject(outcome);
   const verb = verbOf(outcome);
   const why = outcome.detail === undefined ? outcome.reason : `${outcome.reason}: ${outcome.detail}`;
   if (outcome.action === 'skip') return `${outcome.dryRun ? 'would skip' : 'skipped'} ${name} (${processes(outcome.pids.length)}): ${why}`;
   if (outcome.action === 'reboot-hint') return `reboot needed for ${name} (${processes(outcome.pids.length)}): ${why}`;
+  if (isLeftRunning(outcome)) return `left running ${name} (${processes(outcome.pids.length)}): ${outcome.cause ?? 'not update-aware'}`;
   if (!outcome.ok) return `FAILED ${name}: ${failureText(outcome)}`;
   if (outcome.dryRun) {
     const sockets = outcome.sockets === undefined ? '' : ` and ${outcome.sockets.map((s) => s.unit).join(', ')}`;
@@ -80,6 +89,7 @@ export function summaryLine(outcomes: readonly Outcome[], steps: readonly Manage
   for (const o of outcomes) {
     if (o.action === 'skip') add(o.dryRun ? 'would skip' : 'skipped');
     else if (o.action === 'reboot-hint') add('need a reboot');
+    else if (isLeftRunning(o)) add('left running');
     else if (!o.ok) add(o.dryRun ? 'would fail' : 'failed');
     else add(o.dryRun ? `would ${verbOf(o)}` : (ED[verbOf(o)] ?? verbOf(o)));
   }

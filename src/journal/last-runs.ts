@@ -30,7 +30,7 @@ export interface RunSummary {
   done: RunUnitResult[];
   /** Units whose latest outcome failed (not ok), with code and cause; verify's STILL_STALE included. */
   failed: RunUnitResult[];
-  /** Owners skipped by policy (and reboot hints). */
+  /** Owners skipped by policy (and reboot hints), and processes left running because nobody registered to be told. */
   skipped: RunUnitResult[];
 }
 
@@ -110,7 +110,8 @@ function summarize(dir: string): RunSummary | undefined {
     state: finishedAt === undefined ? 'unfinished' : 'finished',
     attempts,
     done: results.filter((r) => r.ok && r.phase !== 'none').map(strip),
-    failed: results.filter((r) => !r.ok).map(strip),
-    skipped: results.filter((r) => r.ok && r.phase === 'none').map(strip),
+    failed: results.filter((r) => !r.ok && r.code !== 'NOTIFY_UNAVAILABLE').map(strip),
+    // Processes left running (a notify nobody registered for) count with the skips.
+    skipped: results.filter((r) => (r.ok && r.phase === 'none') || r.code === 'NOTIFY_UNAVAILABLE').map(strip),
   };
 }
