@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where root's and system services' registrations live. */
@@ -14,4 +15,13 @@ export function userAwareDir(uid: number, runtimeBase = '/run/user'): string {
 export function awareDirsFor(uids: Iterable<number>): string[] {
   const users = [...new Set(uids)].filter((uid) => uid !== 0).sort((a, b) => a - b);
   return [SYSTEM_AWARE_DIR, ...users.map((uid) => userAwareDir(uid))];
+}
+
+/** The uids with a runtime dir under `runtimeBase` (/run/user/UID), ascending; none when it can't be read. */
+export function userRuntimeUids(runtimeBase = '/run/user'): number[] {
+  try {
+    return readdirSync(runtimeBase).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
+  } catch {
+    return [];
+  }
 }

@@ -1,5 +1,4 @@
-import { readdir } from 'node:fs/promises';
-import { DEFAULT_AWARE_STATE_DIR, SYSTEM_AWARE_DIR, userAwareDir } from './aware-dirs.js';
+import { DEFAULT_AWARE_STATE_DIR, SYSTEM_AWARE_DIR, userAwareDir, userRuntimeUids } from './aware-dirs.js';
 import { readIdentity } from './proc-identity.js';
 import { readRegistrations } from './read-registrations.js';
 import { readRegistrationState } from './registration-state.js';
@@ -47,11 +46,7 @@ export async function listRegistrations(dir: string, options: ListOptions = {}):
  */
 export async function listAllRegistrations(options: ListOptions & { dirs?: string[]; runtimeBase?: string } = {}): Promise<RegistrationStatus[]> {
   const base = options.runtimeBase ?? '/run/user';
-  const users = await readdir(base).then(
-    (names) => names.filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b),
-    () => [],
-  );
-  const dirs = options.dirs ?? [SYSTEM_AWARE_DIR, ...users.map((uid) => userAwareDir(uid, base))];
+  const dirs = options.dirs ?? [SYSTEM_AWARE_DIR, ...userRuntimeUids(base).map((uid) => userAwareDir(uid, base))];
   const listed: RegistrationStatus[] = [];
   for (const dir of dirs) listed.push(...(await listRegistrations(dir, options)));
   return listed;

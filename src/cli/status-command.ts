@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_CONFIG_PATH } from '../config/paths.js';
 import { detectStale } from '../detect.js';
@@ -7,7 +8,10 @@ import type { ChangeSet } from '../generation/types.js';
 import { buildStaleReport, type StaleReport } from '../report/stale-json.js';
 import { renderStaleText } from '../report/stale-text.js';
 import type { RunSummary } from '../journal/last-runs.js';
-import { DEFAULT_STATE_DIR } from '../journal/state-dir.js';
+import { DEFAULT_STATE_DIR, SWITCHES_DIR } from '../journal/state-dir.js';
+import { SYSTEM_AWARE_DIR, userAwareDir, userRuntimeUids } from '../aware/aware-dirs.js';
+import type { RegistrationStatus } from '../aware/types.js';
+import { DEFERRED_FILE, FLEET_RUN_FILE } from '../fleet/fleet-files.js';
 import type { Progress, ProgressStream } from '../status/progress.js';
 import { EXIT } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -135,6 +139,7 @@ export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<num
 }
 
 async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: Progress): Promise<number> {
+  const stateDir = args.stateDir ?? DEFAULT_STATE_DIR;
   const config = await configFor(args.config, false);
   progress.phase('scanning processes');
   const [{ detection, report }, kernel, installed, { decideReboot }, registrations, runs] = await Promise.all([
@@ -147,14 +152,11 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
     ),
     installedSources(args, io, config?.generations),
     import('../status/reboot-tier.js'),
-    import('../aware/list-registrations.js').then(({ listAllRegistrations }) =>
-      listAllRegistrations({
-        ...(args.awareDirs === undefined ? {} : { dirs: args.awareDirs }),
-        ...(args.awareStateDir === undefined ? {} : { stateDir: args.awareStateDir }),
-        ...(args.procRoot === undefined ? {} : { procRoot: args.procRoot }),
-      }),
-    ),
-    import('../journal/last-runs.js').then(({ lastRuns }) => lastRunsOrWarn(lastRuns, args.stateDir ?? DEFAULT_STATE_DIR, io)),
+    registrationsOf(args),
+    // Only a state dir with journals is read (their parser loads zod, tens of milliseconds).
+    existsSync(join(stateDir, SWITCHES_DIR))
+      ? import('../journal/last-runs.js').then(({ lastRuns }) => lastRunsOrWarn(lastRuns, stateDir, io))
+      : ([] as RunSummary[]),
   ]);
   // What the policy would do with each owner: the same plan `restartd plan` and `apply` build.
   let planText = '';
@@ -175,8 +177,9 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
   const { buildStatusReport } = await import('../report/status-json.js');
   const { statusExitCode } = await import('../status/status-exit.js');
   // fleet (issue 7): a deferred switch, and what a live run waits for (files in the state dir; no etcd needed).
-  const { readFleetStatus } = await import('../fleet/fleet-state.js');
-  const fleet = readFleetStatus(args.stateDir ?? DEFAULT_STATE_DIR);
+  const fleet = [DEFERRED_FILE, FLEET_RUN_FILE].some((file) => existsSync(join(stateDir, file)))
+    ? (await import('../fleet/fleet-state.js')).readFleetStatus(stateDir)
+    : { waiting: [], holding: [] };
   const status = buildStatusReport(report satisfies StaleReport, { reboot: decideReboot(report.stale, kernel), installed, registrations, lastRuns: runs, fleet });
   const code = statusExitCode(status.reboot, status.stale.length);
   if (args.prometheus) {
@@ -194,6 +197,21 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
     io.out(renderStatusText(status, { colour: args.colour ?? wantsColour(process.stdout.isTTY, process.env), sections }) + planText);
   }
   return code;
+}
+
+/**
+ * The update-aware registrations, read only when one of their dirs exists: reading them loads zod
+ * (tens of milliseconds), which a machine without any registration should not pay for.
+ */
+async function registrationsOf(args: StatusCommandArgs): Promise<RegistrationStatus[]> {
+  const dirs = (args.awareDirs ?? [SYSTEM_AWARE_DIR, ...userRuntimeUids().map((uid) => userAwareDir(uid))]).filter((dir) => existsSync(dir));
+  if (dirs.length === 0) return [];
+  const { listAllRegistrations } = await import('../aware/list-registrations.js');
+  return listAllRegistrations({
+    dirs,
+    ...(args.awareStateDir === undefined ? {} : { stateDir: args.awareStateDir }),
+    ...(args.procRoot === undefined ? {} : { procRoot: args.procRoot }),
+  });
 }
 
 /** The journal's last runs; an unreadable state dir is a warning, not a failed status. */

@@ -6,9 +6,9 @@ import type { ExecuteEvents } from '../execute/types.js';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { procStartTime } from '../journal/proc-start-time.js';
 
-/** In the state dir: the switch deferred to the next maintenance window, and a running run's slots. */
-export const DEFERRED_FILE = 'fleet-deferred.json';
-export const FLEET_RUN_FILE = 'fleet-run.json';
+import { DEFERRED_FILE, FLEET_RUN_FILE } from './fleet-files.js';
+
+export { DEFERRED_FILE, FLEET_RUN_FILE };
 
 /** A switch `apply` (or `hook`, `watch`) deferred because it came outside the maintenance window. */
 export const DeferredSwitchSchema = z.object({

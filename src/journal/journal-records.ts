@@ -8,7 +8,9 @@ import type { Plan, PlannedAction } from '../plan/types.js';
 /** What the journal of one switch holds on disk: `plan.json` and `journal.jsonl` in `switches/KEY/`. */
 export const JOURNAL_PLAN_FILE = 'plan.json';
 export const JOURNAL_LINES_FILE = 'journal.jsonl';
-export const SWITCHES_DIR = 'switches';
+import { SWITCHES_DIR } from './state-dir.js';
+
+export { SWITCHES_DIR };
 
 /** An outcome as restartd wrote it (the fields the journal relies on are checked, the rest kept). */
 const OutcomeRecord = z.looseObject({ unit: z.string(), action: z.string(), phase: z.string(), ok: z.boolean() });

@@ -1,6 +1,9 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { RestartdError } from '../errors.js';
 
+/** Where the per-switch journals live in the state dir. */
+export const SWITCHES_DIR = 'switches';
+
 /** restartd's state dir when none is given: the lock, the journals, the hook's pending switch. */
 export const DEFAULT_STATE_DIR = '/var/lib/restartd';
 
