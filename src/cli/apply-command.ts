@@ -1,11 +1,11 @@
 import { EventEmitter } from 'eventemitter3';
 import { loadConfig } from '../config/index.js';
 import { applySwitch } from '../execute/apply-switch.js';
-import { actionStartLine, isLeftRunning, managerStepLine, outcomeLine, summaryLine, verifyLine } from '../execute/outcome-text.js';
+import { actionStartLine, doneLine, isLeftRunning, managerStepLine, summaryLine, verifyLine } from '../execute/outcome-text.js';
 import type { ExecuteEvents, ExecutionReport, FleetGate, Outcome } from '../execute/types.js';
 import type { SourceKind } from '../generation/types.js';
 import type { Plan } from '../plan/types.js';
-import { applyJournaled, isAlreadyDone } from '../journal/index.js';
+import { applyJournaled } from '../journal/index.js';
 import { installTestPause } from '../journal/test-pause.js';
 import { printable } from '../report/printable.js';
 import { EXIT } from './exit-codes.js';
@@ -86,7 +86,7 @@ function renderEvents(events: EventEmitter<ExecuteEvents>, io: CliIO, args: Appl
   events.on('aware:fallback', (target, fallback, because) => say(`${target.name} (pid ${target.pid}): ${because}; fallback ${fallback}`));
   if (!args.dryRun) events.on('action:start', (action) => say(actionStartLine(action)));
   events.on('manager:done', (step) => say(managerStepLine(step)));
-  events.on('action:done', (outcome) => say(isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome)));
+  events.on('action:done', (outcome) => say(doneLine(outcome)));
   events.on('verify:done', (outcome) => {
     const line = verifyLine(outcome);
     if (line !== undefined) say(line);

@@ -1,9 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { loadConfig } from '../config/index.js';
-import { outcomeLine, summaryLine } from '../execute/outcome-text.js';
+import { doneLine, summaryLine } from '../execute/outcome-text.js';
 import type { ExecuteEvents } from '../execute/types.js';
 import { applyJournaled, type JournaledApplyResult } from '../journal/journaled-apply.js';
-import { isAlreadyDone } from '../journal/switch-journal.js';
 import { LinkFollower } from '../watch/link-follower.js';
 import { printableIO, type CliIO } from './io.js';
 import type { SwitchRunArgs } from './switch-run-args.js';
@@ -35,7 +34,7 @@ export async function runWatch(args: WatchCommandArgs, rawIO: CliIO): Promise<nu
   const config = await loadConfig(args.config);
   const events = new EventEmitter<ExecuteEvents>();
   events.on('warning', (message) => io.err(`restartd: warning: ${message}\n`));
-  events.on('action:done', (outcome) => io.out(`${isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome)}\n`));
+  events.on('action:done', (outcome) => io.out(`${doneLine(outcome)}\n`));
   const fleet = await openFleetSession(args.fleet, config, events, io, { json: false, stateDir: args.stateDir });
   // fleet (issue 7): a switch that settles outside the maintenance window waits for it.
   const inWindow = async (old: string, next: string): Promise<void> => {

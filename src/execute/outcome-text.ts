@@ -1,4 +1,5 @@
 import type { PlannedAction } from '../plan/types.js';
+import { isAlreadyDone } from './run-action.js';
 import type { ManagerStep, Outcome } from './types.js';
 
 // One line per execution event, for people. Pure. E.g. `restarting foo.service…`,
@@ -37,6 +38,11 @@ export function actionStartLine(action: PlannedAction): string {
  */
 export function isLeftRunning(outcome: Outcome): boolean {
   return outcome.code === 'NOTIFY_UNAVAILABLE';
+}
+
+/** An outcome as its run reports it: "already done: …" for what an interrupted run of the switch did. */
+export function doneLine(outcome: Outcome): string {
+  return isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome);
 }
 
 export function outcomeLine(outcome: Outcome): string {

@@ -18,10 +18,15 @@ export interface ActionContext {
 
 type UnitMethodJob = Extract<UnitJob, { unit: string }>;
 
-/** The outcome fields that come straight from the plan. */
 /** The `detail` of an outcome that an earlier, interrupted run of the same switch already achieved (src/journal). */
 export const ALREADY_DONE = 'already done';
 
+/** Whether an outcome stands for an action skipped because the journal says it was done. */
+export function isAlreadyDone(outcome: Outcome): boolean {
+  return outcome.detail === ALREADY_DONE && outcome.jobResult === 'not-run' && outcome.phase !== 'none';
+}
+
+/** The outcome fields that come straight from the plan. */
 export function planned(action: PlannedAction): Pick<Outcome, 'unit' | 'owner' | 'action' | 'phase' | 'reason' | 'detail' | 'pids'> {
   return {
     unit: action.unit ?? action.owner.name,

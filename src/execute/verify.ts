@@ -8,7 +8,7 @@ import { systemdCgroupPath } from '../owner/owner-of.js';
 import type { ProcessImage } from '../scan/types.js';
 import { scopeToManager } from '../systemd/scope-to-manager.js';
 import type { ManagerProcess } from '../systemd/types.js';
-import { ALREADY_DONE } from './run-action.js';
+import { isAlreadyDone } from './run-action.js';
 import type { ExecuteEvents, Outcome, StillStaleProcess } from './types.js';
 
 export interface VerifyOptions {
@@ -29,7 +29,7 @@ export interface VerifyOptions {
  */
 function needsVerify(outcome: Outcome): boolean {
   if (outcome.dryRun) return false;
-  const doneBefore = outcome.detail === ALREADY_DONE && outcome.jobResult === 'not-run' && outcome.action !== 'notify';
+  const doneBefore = isAlreadyDone(outcome) && outcome.action !== 'notify';
   if (outcome.jobResult !== 'done' && !doneBefore) return false;
   return outcome.action === 'restart' || outcome.action === 'reload' || outcome.action === 'notify' || (outcome.action === 'stop-start' && outcome.phase === 'start');
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALREADY_DONE, planned } from '../execute/run-action.js';
+import { ALREADY_DONE, isAlreadyDone, planned } from '../execute/run-action.js';
 import type { Outcome } from '../execute/types.js';
 import type { Plan, PlannedAction } from '../plan/types.js';
 import { appendJsonLine, readJsonFile, readJsonLines, writeFileDurably } from './durable-file.js';
@@ -17,15 +17,10 @@ import {
   type JournalPlan,
 } from './journal-records.js';
 
-export { ALREADY_DONE };
+export { ALREADY_DONE, isAlreadyDone };
 
 /** The `detail` of an outcome not repeated although an earlier run left its unit still stale. */
 export const STILL_STALE_BEFORE = 'still stale after an earlier run';
-
-/** Whether an outcome stands for an action skipped because the journal says it was done. */
-export function isAlreadyDone(outcome: Outcome): boolean {
-  return outcome.detail === ALREADY_DONE && outcome.jobResult === 'not-run' && outcome.phase !== 'none';
-}
 
 /**
  * The journal of one switch (old → new) in the state dir. Call under the state lock. The plan is
