@@ -5,6 +5,7 @@ import { loadManifest } from './load-manifest.js';
 import { DEFAULT_STORE_DIR, loadNix } from './load-nix.js';
 import { generationError, resolveGenerationPath } from './resolve-path.js';
 import type { Generation, SourceKind } from './types.js';
+import { STORE_LAYOUT } from './store-layout.js';
 
 /** How to read a generation; everything is detected from the path when left out. */
 export interface LoadOptions {
@@ -20,7 +21,6 @@ export interface DetectedSource {
 }
 
 // `<anything>/store/<32 hash chars>-<name>`: a store of its own (tests, chroots, remote roots).
-const STORE_LAYOUT = /^(.*\/store)\/[0-9a-z]{32}-[^/]+(?:\/|$)/;
 
 /**
  * Detects a generation's source: a `.json` file is a manifest; a path resolving into the store dir

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { storePathOf } from '../diff/store-names.js';
 import { RestartdError } from '../errors.js';
 import { forEachBounded } from './bounded.js';
+import { nixDbOf } from './store-layout.js';
 import { readStoreIndex, scanFileReferences, scanLinkReferences, type StoreIndex } from './store-references.js';
 import { turnBudget } from './sync-reads.js';
 import { walkTree, type TreeListing } from './walk-tree.js';
@@ -36,15 +37,18 @@ async function findOnPath(command: string): Promise<string | undefined> {
   return undefined;
 }
 
-// `nix-store -qR`, or undefined when nix-store is missing or fails (the store scan then decides).
-async function queryRequisites(storePath: string, storeDir: string): Promise<Set<string> | undefined> {
+/**
+ * `nix-store -qR PATH`: the store paths of a closure from Nix's database, or undefined when nix-store
+ * is missing, the store has no database (see nixDbOf), it fails, or it names a path that is not a
+ * top-level store path of `storeDir` (the store scan or walk then decides).
+ */
+export async function queryRequisites(storePath: string, storeDir: string): Promise<Set<string> | undefined> {
   const nixStore = await findOnPath('nix-store');
-  // Without Nix's database there is nothing to ask (and nix-store, run as root, would create one).
-  if (nixStore === undefined || !existsSync('/nix/var/nix/db')) return undefined;
+  if (nixStore === undefined || !existsSync(nixDbOf(storeDir))) return undefined;
   try {
     const { stdout } = await promisify(execFile)(nixStore, ['-qR', storePath], { maxBuffer: 256 * 1024 * 1024 });
     const paths = stdout.split('\n').filter((line) => line !== '');
-    return paths.every((p) => storePathOf(p, storeDir) === p) ? new Set(paths) : undefined;
+    return paths.length > 0 && paths.every((p) => storePathOf(p, storeDir) === p) ? new Set(paths) : undefined;
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RestartdError } from '../errors.js';
+import { storeDirOfPath } from '../generation/store-layout.js';
 import type { GenerationSourceKind, InstalledGeneration, InstalledSource } from './types.js';
 
 /** Looked at when no source is configured: the NixOS system profile and every OSTree stateroot. */
@@ -69,7 +70,6 @@ async function deployments(dir: string, options: FindGenerationOptions): Promise
   );
 }
 
-const STORE_PATH = /^(.*\/store)\/[0-9a-z]{32}-[^/]+(?:\/|$)/;
 const MAX_LINK_HOPS = 40;
 
 /**
@@ -90,7 +90,7 @@ export async function detectSourceKind(path: string): Promise<{ kind: Generation
       link = next;
     }
     const real = await realpath(path);
-    if (STORE_PATH.test(real)) {
+    if (storeDirOfPath(real) !== undefined) {
       throw new RestartdError('BAD_GENERATION', `${path} leads into a Nix store (${real}), not to a profile: name the profile, e.g. /nix/var/nix/profiles/system`, { subject: path });
     }
     return { kind: 'release-dir', path };

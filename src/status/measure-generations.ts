@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { RestartdError, errnoCode } from '../errors.js';
 import { DiskTally, type CountedFile } from './disk-usage.js';
 import { listGenerations, type FindGenerationOptions } from './find-generations.js';
-import { findNixStore, nixDbOf, queryClosure } from './nix-closures.js';
+import { storeDirOfPath } from '../generation/store-layout.js';
 import type { InstalledGeneration, InstalledSource } from './types.js';
 
 export interface MeasureOptions extends FindGenerationOptions {
@@ -12,7 +11,6 @@ export interface MeasureOptions extends FindGenerationOptions {
 }
 
 // `<anything>/store/<32 hash chars>-<name>`, as load-generation detects a store of its own.
-const STORE_LAYOUT = /^(.*\/store)\/[0-9a-z]{32}-[^/]+(?:\/|$)/;
 
 interface Loaded {
   files: CountedFile[];
@@ -39,24 +37,22 @@ function describeError(error: unknown): string {
 }
 
 function storeDirOf(real: string | undefined, storeDir: string | undefined): string {
-  return storeDir ?? (real === undefined ? undefined : STORE_LAYOUT.exec(real)?.[1]) ?? '/nix/store';
+  return storeDir ?? (real === undefined ? undefined : storeDirOfPath(real)) ?? '/nix/store';
 }
 
 // With nix-store, closures come from the database and each store path is walked once, however many
 // generations hold it (50 generations share most of their closure); undefined when that fails.
 async function measureNixByStorePath(source: InstalledSource, tally: DiskTally, storeDir: string | undefined): Promise<Array<Set<string>> | undefined> {
-  const nixStore = await findNixStore();
-  if (nixStore === undefined) return undefined;
   const current = source.generations.find((g) => g.current) ?? source.generations[0];
   const dir = storeDirOf(current === undefined ? undefined : await realpath(current.path).catch(() => undefined), storeDir);
-  // Only a store with a database is asked (nix-store, run as root, would create one otherwise).
-  if (!existsSync(nixDbOf(dir))) return undefined;
-  const closures = await Promise.all(source.generations.map((g) => queryClosure(nixStore, g.path, dir)));
-  if (closures.some((c) => c === undefined)) return undefined;
+  const { queryRequisites } = await import('../generation/nix-closure.js');
+  const queried = await Promise.all(source.generations.map((g) => queryRequisites(g.path, dir)));
+  const closures = queried.filter((c): c is Set<string> => c !== undefined);
+  if (closures.length !== queried.length) return undefined;
   const holders = new Map<string, number[]>();
   closures.forEach((closure) => {
     const index = tally.newGeneration();
-    for (const storePath of closure ?? []) {
+    for (const storePath of closure) {
       const list = holders.get(storePath);
       if (list) list.push(index);
       else holders.set(storePath, [index]);
@@ -64,7 +60,7 @@ async function measureNixByStorePath(source: InstalledSource, tally: DiskTally, 
   });
   const { walkTree } = await import('../generation/walk-tree.js');
   for (const [storePath, generations] of holders) tally.addShared((await walkTree(storePath)).entries, generations);
-  return closures.map((c) => new Set(c));
+  return closures;
 }
 
 /**
