@@ -7,8 +7,7 @@ import type { StaleProcess } from '../src/match/types.js';
 import type { OwnerKind } from '../src/owner/types.js';
 import type { StatusReport } from '../src/report/status-json.js';
 import { readKernelFacts } from '../src/status/kernel-facts.js';
-import { compareKernelReleases, decideReboot, describeRebootReason, systemPieceOf } from '../src/status/reboot-tier.js';
-import { statusExitCode } from '../src/status/status-exit.js';
+import { compareKernelReleases, decideReboot, describeRebootReason, statusExitCode, systemPieceOf } from '../src/status/reboot-tier.js';
 import type { KernelFacts } from '../src/status/types.js';
 import { mapsLine, ProcFixture } from './support/proc-fixture.js';
 
@@ -89,10 +88,10 @@ describe('reboot tiers', () => {
   ])('%s is %s', (path, piece) => expect(systemPieceOf(path)).toBe(piece));
 
   it('maps tiers to nagios levels', () => {
-    expect(statusExitCode(decideReboot([], sameKernel), 0)).toBe(0);
-    expect(statusExitCode(decideReboot([stale(1, 'pid1', 'init', '/usr/lib/libc.so.6')], sameKernel), 1)).toBe(1);
-    expect(statusExitCode(decideReboot([stale(9, 'process', 'pid:9', '/usr/lib/libc.so.6')], sameKernel), 1)).toBe(2);
-    expect(statusExitCode(decideReboot([], newerKernel), 0)).toBe(2);
+    expect(statusExitCode(decideReboot([], sameKernel))).toBe(0);
+    expect(statusExitCode(decideReboot([stale(1, 'pid1', 'init', '/usr/lib/libc.so.6')], sameKernel))).toBe(1);
+    expect(statusExitCode(decideReboot([stale(9, 'process', 'pid:9', '/usr/lib/libc.so.6')], sameKernel))).toBe(2);
+    expect(statusExitCode(decideReboot([], newerKernel))).toBe(2);
   });
 });
 

@@ -19,11 +19,11 @@ import type { CliIO } from './io.js';
 export interface StaleCommandArgs {
   json: boolean;
   procRoot?: string | undefined;
-  changeSet?: ChangeSet | undefined;
+  changeSet: ChangeSet;
   /** --config PATH; without it the default file is read when it exists. */
   config?: string | undefined;
-  /** plan: also decide the actions, with unit facts from the manager at this bus when it answers. */
-  plan?: { bus?: string | undefined; awareDirs?: string[] | undefined } | undefined;
+  /** The actions are decided with unit facts from the manager at this bus, when it answers. */
+  plan: { bus?: string | undefined; awareDirs?: string[] | undefined };
 }
 
 /** `restartd status`'s options: the stale report's, plus where generations and kernels are. */
@@ -60,8 +60,8 @@ export interface StatusCommandArgs {
 const LAST_RUNS_SHOWN = 5;
 
 /** The config, loaded only when there is one: zod costs status tens of milliseconds otherwise. */
-async function configFor(path: string | undefined, needed: boolean): Promise<Config | undefined> {
-  if (path === undefined && !needed && !existsSync(DEFAULT_CONFIG_PATH)) return undefined;
+async function configIfAny(path: string | undefined): Promise<Config | undefined> {
+  if (path === undefined && !existsSync(DEFAULT_CONFIG_PATH)) return undefined;
   const { loadConfig } = await import('../config/load-config.js');
   return loadConfig(path);
 }
@@ -75,22 +75,16 @@ async function detectReport(args: { procRoot?: string | undefined; changeSet?: C
   return { detection, report: buildStaleReport({ ...detection, changeSet: args.changeSet }) };
 }
 
-/** `restartd plan` (with a ChangeSet): detect, report, exit 0 or 1. Without one it is `restartd status`. */
+/** `restartd plan`: detect against the switch's ChangeSet, decide the actions, report; exit 0 or 1. */
 export async function runStaleReport(args: StaleCommandArgs, io: CliIO): Promise<number> {
-  if (args.changeSet === undefined && args.plan === undefined) {
-    return runStatus({ json: args.json, procRoot: args.procRoot, config: args.config }, io);
-  }
-  const config = await configFor(args.config, args.plan !== undefined);
+  const { loadConfig } = await import('../config/load-config.js');
+  const config = await loadConfig(args.config);
   const { detection, report } = await detectReport(args, config);
-  let planText = '';
-  if (args.plan && config) {
-    const { planWithOptionalManager } = await import('./plan-actions.js');
-    const planned = await planWithOptionalManager(detection.stale, config, args.plan.bus, { dirs: args.plan.awareDirs, procRoot: args.procRoot });
-    for (const warning of planned.warnings) io.err(`restartd: warning: ${warning}\n`);
-    report.actions = planned.plan.actions;
-    planText = planned.text;
-  }
-  io.out(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStaleText(report) + planText);
+  const { planWithOptionalManager } = await import('./plan-actions.js');
+  const planned = await planWithOptionalManager(detection.stale, config, args.plan.bus, { dirs: args.plan.awareDirs, procRoot: args.procRoot });
+  for (const warning of planned.warnings) io.err(`restartd: warning: ${warning}\n`);
+  report.actions = planned.plan.actions;
+  io.out(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderStaleText(report) + planned.text);
   return report.stale.length > 0 ? EXIT.STALE : EXIT.OK;
 }
 
@@ -140,9 +134,9 @@ export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<num
 
 async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: Progress): Promise<number> {
   const stateDir = args.stateDir ?? DEFAULT_STATE_DIR;
-  const config = await configFor(args.config, false);
+  const config = await configIfAny(args.config);
   progress.phase('scanning processes');
-  const [{ detection, report }, kernel, installed, { decideReboot }, registrations, runs] = await Promise.all([
+  const [{ detection, report }, kernel, installed, { decideReboot, statusExitCode }, registrations, runs] = await Promise.all([
     detectReport(args, config).finally(() => progress.phase('measuring generations')),
     import('../status/kernel-facts.js').then(({ readKernelFacts }) =>
       readKernelFacts({
@@ -175,13 +169,12 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
   }
   progress.done();
   const { buildStatusReport } = await import('../report/status-json.js');
-  const { statusExitCode } = await import('../status/status-exit.js');
   // fleet (issue 7): a deferred switch, and what a live run waits for (files in the state dir; no etcd needed).
   const fleet = [DEFERRED_FILE, FLEET_RUN_FILE].some((file) => existsSync(join(stateDir, file)))
     ? (await import('../fleet/fleet-state.js')).readFleetStatus(stateDir)
     : { waiting: [], holding: [] };
   const status = buildStatusReport(report satisfies StaleReport, { reboot: decideReboot(report.stale, kernel), installed, registrations, lastRuns: runs, fleet });
-  const code = statusExitCode(status.reboot, status.stale.length);
+  const code = statusExitCode(status.reboot);
   if (args.prometheus) {
     const { renderPrometheus } = await import('../report/prometheus.js');
     io.out(renderPrometheus(status, code));

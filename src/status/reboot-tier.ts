@@ -121,3 +121,12 @@ export function describeRebootReason(reason: RebootReason): string {
       return `${reason.processes} stale process${reason.processes === 1 ? '' : 'es'} in ${reason.owners} owner${reason.owners === 1 ? '' : 's'}`;
   }
 }
+
+/**
+ * Nagios levels for `restartd status`: 0 OK, 1 restarts or a daemon-reexec needed (WARNING), 2 a
+ * reboot or soft-reboot needed (CRITICAL). The tier says it all: any stale process raises it. Pure.
+ */
+export function statusExitCode(reboot: RebootDecision): 0 | 1 | 2 {
+  if (reboot.tier === 'reboot' || reboot.tier === 'soft-reboot') return 2;
+  return reboot.tier === 'none' ? 0 : 1;
+}
