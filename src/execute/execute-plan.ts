@@ -34,7 +34,7 @@ export async function executePlan(
     options: opts,
     events,
     mainPidBefore: new Map(),
-    ...(slots === undefined ? {} : { withSlot: (action: PlannedAction, run: () => Promise<Outcome>) => slots.around(action, run) }),
+    gated: (action, job) => (slots !== undefined && holdsFleetSlot(action) ? slots.around(action, job) : job()),
   };
   // Outcomes by plan index: events come as jobs finish, the report keeps the plan's order.
   const outcomes = new Map<number, Outcome>();
@@ -63,7 +63,7 @@ export async function executePlan(
         // journal: an action recorded ok by an interrupted run of this switch is not run again.
         const prior = skipDone?.(action);
         if (prior !== undefined) return done(action, prior);
-        done(action, slots !== undefined && holdsFleetSlot(action) ? await slots.around(action, () => run(action)) : await run(action));
+        done(action, await ctx.gated(action, () => run(action)));
       });
     }
   } finally {
@@ -89,7 +89,7 @@ function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {
 async function fallBack(action: PlannedAction, job: 'restart' | 'reload', told: Outcome, ctx: ActionContext): Promise<Outcome> {
   const fallback: PlannedAction = { ...action, action: job, phase: job };
   // With --fleet, the fallback's job takes a slot of the unit's group like any restart.
-  const ran = ctx.withSlot === undefined ? await runUnitAction(fallback, ctx) : await ctx.withSlot(fallback, () => runUnitAction(fallback, ctx));
+  const ran = await ctx.gated(fallback, () => runUnitAction(fallback, ctx));
   const detail = `update-aware fallback: ${told.cause ?? 'restart needed'}; ${job} ${ran.ok ? 'done' : 'failed'}`;
   return { ...ran, action: 'notify', phase: 'notify', reason: action.reason, detail, ...(told.notified === undefined ? {} : { notified: told.notified }) };
 }

@@ -12,8 +12,8 @@ export interface ActionContext {
   events: EventEmitter<ExecuteEvents>;
   /** MainPID of a stop-start unit when it was stopped, for its start's outcome. */
   mainPidBefore: Map<string, number>;
-  /** fleet (issue 7): holds a slot of the action's group around a job run outside the plan's own actions (an update-aware fallback). */
-  withSlot?: (action: PlannedAction, run: () => Promise<Outcome>) => Promise<Outcome>;
+  /** Runs a unit job, holding a fleet slot of its group when the action needs one (issue 7; else it just runs). */
+  gated: (action: PlannedAction, job: () => Promise<Outcome>) => Promise<Outcome>;
 }
 
 type UnitMethodJob = Extract<UnitJob, { unit: string }>;
