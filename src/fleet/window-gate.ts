@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FleetConfig } from '../config/fleet-schema.js';
 import { describeWindow, nextWindowStart, windowContains } from './window.js';
 
@@ -20,12 +21,7 @@ export async function waitForWindow(fleet: FleetConfig | undefined, signal: Abor
     const verdict = windowVerdict(fleet);
     if (verdict.open) return true;
     const ms = Math.min(60_000, Math.max(1000, verdict.nextStart.getTime() - Date.now()));
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
+    // Aborted: the loop sees it (no listener is left behind on the signal, however long the wait).
+    await sleep(ms, undefined, { signal }).catch(() => {});
   }
 }

@@ -46,9 +46,16 @@ export async function acquireStateLock(stateDir: string, options: { waitMs: numb
 }
 
 /** One try at the lock, without waiting. */
+/** This process's start time, read once: it does not change while the process runs (waiting polls the lock). */
+let ownStart: number | undefined;
+function ownStartTime(): number | undefined {
+  ownStart ??= procStartTime(process.pid);
+  return ownStart;
+}
+
 export function tryStateLock(stateDir: string, command: string): LockAttempt {
   const path = lockPathOf(stateDir);
-  const startTime = procStartTime(process.pid);
+  const startTime = ownStartTime();
   if (startTime === undefined) throw new Error(`cannot read /proc/${process.pid}/stat: the lock needs the start time of this process`);
   const holder: LockHolder = { pid: process.pid, startTime, since: new Date().toISOString(), command };
   // Bounded: each round either creates the lock, finds it live, or removes one stale lock.
