@@ -54,6 +54,8 @@ beforeAll(async () => {
   register('hup-app', await programPid('hup.service', 'hup'), { kind: 'signal', signal: 'SIGHUP' }, 'none');
   // A socket nobody serves: no answer can come, so the fallback (restart) applies.
   register('mute-app', await programPid('mute.service', 'mute'), { kind: 'socket', path: join(releases.root, 'nobody.sock') }, 'restart');
+  // A malformed registration: skipped, and said once (the plan and the notify phase both read the dir).
+  writeFileSync(join(awareDir, 'broken.json'), '{"version": 1', { mode: 0o644 });
   releases.build({ hup: 'changed', mute: 'changed', plain: 'changed' });
   releases.switchTo(2);
   for (const unit of UNITS) before.set(unit, await mainPidOf(sandbox, unit));
@@ -72,7 +74,7 @@ describe('restartd apply with update-aware units', () => {
       { old: releases.dir(1), new: releases.dir(2), dryRun: false, json: false, bus: sandbox.busAddress, awareDirs: [awareDir], awareStateDir: join(releases.root, 'aware-state') },
       { out: (t) => (out += t), err: (t) => (err += t) },
     );
-    expect(err).toBe('');
+    expect(err.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^restartd: warning: update-aware registration .*\/broken\.json ignored: /)]);
     expect(code).toBe(APPLY_EXIT.OK);
     expect(out).toContain('told hup-app (pid ');
     expect(out).toMatch(/mute-app \(pid \d+\): .*; fallback restart\n/);

@@ -1,7 +1,7 @@
 import type { StaleProcess } from '../match/types.js';
 import { awareDirsFor } from './aware-dirs.js';
 import { readIdentity } from './proc-identity.js';
-import { readRegistrations } from './read-registrations.js';
+import { indexRegistrations } from './notifier.js';
 import { judgeTarget } from './trust.js';
 
 export interface FindAwareOptions {
@@ -24,16 +24,13 @@ export async function findUpdateAware(
 ): Promise<Map<number, string>> {
   const aware = new Map<number, string>();
   if (stale.length === 0) return aware;
-  const byPid = new Map(stale.map((p) => [p.pid, p]));
-  for (const dir of options.dirs ?? awareDirsFor(stale.map((p) => p.uid))) {
-    const scan = await readRegistrations(dir);
-    for (const { file, reason } of scan.skipped) onSkipped(file, reason);
-    for (const { registration, fileUid } of scan.registrations) {
-      const proc = byPid.get(registration.pid);
-      if (proc === undefined || proc.startTime !== registration.startTime) continue;
-      const verdict = judgeTarget(registration, fileUid, await readIdentity(registration.pid, options.procRoot));
-      if (verdict.trusted) aware.set(proc.pid, registration.name);
-    }
+  const index = await indexRegistrations(options.dirs ?? awareDirsFor(stale.map((p) => p.uid)), onSkipped);
+  for (const proc of stale) {
+    const mine = (index.get(proc.pid) ?? []).filter((r) => r.registration.startTime === proc.startTime);
+    if (mine.length === 0) continue;
+    const identity = await readIdentity(proc.pid, options.procRoot);
+    const trusted = mine.find((r) => judgeTarget(r.registration, r.fileUid, identity).trusted);
+    if (trusted !== undefined) aware.set(proc.pid, trusted.registration.name);
   }
   return aware;
 }

@@ -21,6 +21,8 @@ export interface NotifierOptions {
   dirs?: string[];
   /** Where to keep each registration's last notification and answer (default /run/restartd/aware-state). */
   stateDir?: string;
+  /** The skipped registration files were already reported (by findUpdateAware for the plan). */
+  skippedReported?: boolean;
   procRoot?: string;
 }
 
@@ -38,7 +40,9 @@ export function createNotifier(options: NotifierOptions, events: AwareEmitter = 
   const stateDir = options.stateDir ?? DEFAULT_AWARE_STATE_DIR;
 
   return async (action) => {
-    index ??= indexRegistrations(options.dirs ?? awareDirsFor(options.stale.map((p) => p.uid)), events);
+    // Read again right before telling (a registration may have changed since the plan); skipped files
+    // are reported once per run: not again when the plan's findUpdateAware already did.
+    index ??= indexRegistrations(options.dirs ?? awareDirsFor(options.stale.map((p) => p.uid)), options.skippedReported ? () => {} : (file, reason) => events.emit('aware:skipped', file, reason));
     const registrations = await index;
     const told: Promise<NotifyResult>[] = [];
     const unregistered: number[] = [];
@@ -70,11 +74,12 @@ export function createNotifier(options: NotifierOptions, events: AwareEmitter = 
   };
 }
 
-async function indexRegistrations(dirs: string[], events: AwareEmitter): Promise<Map<number, LoadedRegistration[]>> {
+/** The registrations of `dirs` that passed the file checks and the schema, by pid; skipped files go to `onSkipped`. */
+export async function indexRegistrations(dirs: readonly string[], onSkipped: (file: string, reason: string) => void): Promise<Map<number, LoadedRegistration[]>> {
   const index = new Map<number, LoadedRegistration[]>();
   for (const dir of dirs) {
     const scan = await readRegistrations(dir);
-    for (const { file, reason } of scan.skipped) events.emit('aware:skipped', file, reason);
+    for (const { file, reason } of scan.skipped) onSkipped(file, reason);
     for (const loaded of scan.registrations) {
       const list = index.get(loaded.registration.pid) ?? [];
       list.push(loaded);

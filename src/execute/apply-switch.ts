@@ -90,6 +90,7 @@ export async function applySwitch(
           newGeneration: options.new,
           ...(options.awareDirs === undefined ? {} : { dirs: options.awareDirs }),
           ...(options.awareStateDir === undefined ? {} : { stateDir: options.awareStateDir }),
+          skippedReported: true,
         },
         events,
       ),
