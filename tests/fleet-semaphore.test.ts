@@ -138,12 +138,10 @@ describe('fleet semaphore on a real etcd cluster, hosts as separate processes', 
 
   it('no etcd reachable: a FLEET error naming every endpoint', async () => {
     const endpoints = ['http://127.0.0.1:9', 'http://127.0.0.1:11'];
-    const started = Date.now();
     const error = await EtcdSemaphore.connect({ endpoints }, TTL).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RestartdError);
     expect((error as RestartdError).code).toBe('FLEET');
     expect((error as Error).message).toContain('etcd unreachable at http://127.0.0.1:9, http://127.0.0.1:11');
-    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('holders read back from etcd are parsed: a foreign value is left out', async () => {

@@ -131,7 +131,12 @@ describe('kernel facts from a fake kernel layout', () => {
       mkdirSync(join(fixture.proc, 'sys', 'kernel'), { recursive: true });
       writeFileSync(join(fixture.proc, 'sys', 'kernel', 'osrelease'), '6.1.0-18-amd64\n');
       let out = '';
-      const code = await runStatus({ json: true, procRoot: fixture.proc, modulesDirs: [modules], generations: [] }, { out: (t) => (out += t), err: () => {} });
+      // Nothing of this machine's: no state dir, no registrations, no system bus.
+      const none = join(fixture.proc, 'none');
+      const code = await runStatus(
+        { json: true, procRoot: fixture.proc, modulesDirs: [modules], generations: [], stateDir: none, awareDirs: [], bus: `unix:path=${none}` },
+        { out: (t) => (out += t), err: () => {} },
+      );
       const report = JSON.parse(out) as StatusReport;
       expect(code).toBe(2);
       expect(report.reboot.tier).toBe('reboot');

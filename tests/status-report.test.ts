@@ -43,7 +43,11 @@ beforeAll(() => {
   mkdirSync(join(deploy, 'aaaa.1', 'usr', 'lib'), { recursive: true });
   linkSync(join(deploy, 'aaaa.0', 'usr', 'lib', 'libc.so.6'), join(deploy, 'aaaa.1', 'usr', 'lib', 'libc.so.6'));
   write(join(deploy, 'aaaa.1', 'usr', 'bin', 'new'), 3 * 1024 * 1024);
-  base = { json: true, procRoot: fixture.proc, modulesDirs: [modules], generations: [deploy], bootedRoot: join(deploy, 'aaaa.0'), colour: false };
+  // Nothing of this machine's: no state dir, no registrations, no system bus (units stay unit-unknown).
+  base = {
+    json: true, procRoot: fixture.proc, modulesDirs: [modules], generations: [deploy], bootedRoot: join(deploy, 'aaaa.0'), colour: false,
+    stateDir: join(tmp, 'state'), awareDirs: [], bus: `unix:path=${join(tmp, 'no-bus')}`,
+  };
 });
 afterAll(() => {
   fixture.remove();
