@@ -167,7 +167,7 @@ async function deferApply(args: ApplyCommandArgs, verdict: Extract<WindowVerdict
     const { recordDeferred } = await import('../fleet/fleet-state.js');
     ensureStateDir(args.stateDir);
     recordPending(args.stateDir, { old: args.old, new: args.new, ...(args.source === undefined ? {} : { source: args.source }), ...(args.storeDir === undefined ? {} : { storeDir: args.storeDir }) });
-    recordDeferred(args.stateDir, { old: args.old, new: args.new, command: 'apply', deferredAt: new Date().toISOString(), nextWindowStart: nextStart, window: verdict.window });
+    recordDeferred(args.stateDir, { old: args.old, new: args.new, command: 'apply' }, verdict);
   }
   if (args.json) {
     io.out(`${JSON.stringify({ dryRun: false, exitCode: APPLY_EXIT.DEFERRED, deferred: { window: verdict.window, nextWindowStart: nextStart }, actions: [], outcomes: [] }, null, 2)}

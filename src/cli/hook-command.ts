@@ -77,7 +77,7 @@ export async function runHook(args: HookCommandArgs, rawIO: CliIO, env: Readonly
   if (!verdict.open) {
     const pending = readPending(args.stateDir);
     if (pending !== undefined) {
-      recordDeferred(args.stateDir, { old: pending.old, new: pending.new, command: 'hook', deferredAt: new Date().toISOString(), nextWindowStart: verdict.nextStart.toISOString(), window: verdict.window });
+      recordDeferred(args.stateDir, { old: pending.old, new: pending.new, command: 'hook' }, verdict);
     }
     io.out(`restartd hook: outside the maintenance window (${verdict.window}): nothing restarted; pending until it opens at ${verdict.nextStart.toISOString()}\n`);
     return HOOK_EXIT.OK;

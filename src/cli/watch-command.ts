@@ -44,7 +44,7 @@ export async function runWatch(args: WatchCommandArgs, rawIO: CliIO): Promise<nu
     const { ensureStateDir } = await import('../journal/state-dir.js');
     const { recordDeferred, clearDeferred } = await import('../fleet/fleet-state.js');
     ensureStateDir(args.stateDir);
-    recordDeferred(args.stateDir, { old, new: next, command: 'watch', deferredAt: new Date().toISOString(), nextWindowStart: verdict.nextStart.toISOString(), window: verdict.window });
+    recordDeferred(args.stateDir, { old, new: next, command: 'watch' }, verdict);
     if (!(await waitForWindow(config.fleet, args.signal))) throw new Error('stopped while waiting for the maintenance window; the switch was not applied');
     clearDeferred(args.stateDir, old, next);
   };

@@ -5,10 +5,12 @@ import { z } from 'zod';
 import type { ExecuteEvents } from '../execute/types.js';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { procStartTime } from '../journal/proc-start-time.js';
-
 import { DEFERRED_FILE, FLEET_RUN_FILE } from './fleet-files.js';
+import type { WindowVerdict } from './window-gate.js';
 
 export { DEFERRED_FILE, FLEET_RUN_FILE };
+
+type ClosedWindow = Extract<WindowVerdict, { open: false }>;
 
 /** A switch `apply` (or `hook`, `watch`) deferred because it came outside the maintenance window. */
 export const DeferredSwitchSchema = z.object({
@@ -44,8 +46,8 @@ export interface FleetStatus {
   holding: FleetRun['holding'];
 }
 
-export function recordDeferred(stateDir: string, deferred: Omit<DeferredSwitch, 'version'>): DeferredSwitch {
-  const record: DeferredSwitch = { version: 1, ...deferred };
+export function recordDeferred(stateDir: string, deferred: Pick<DeferredSwitch, 'old' | 'new' | 'command'>, verdict: ClosedWindow): DeferredSwitch {
+  const record: DeferredSwitch = { version: 1, ...deferred, deferredAt: new Date().toISOString(), nextWindowStart: verdict.nextStart.toISOString(), window: verdict.window };
   writeFileDurably(join(stateDir, DEFERRED_FILE), `${JSON.stringify(record)}\n`);
   return record;
 }
