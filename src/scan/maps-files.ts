@@ -47,12 +47,12 @@ export function mappedFilesOf(buf: Buffer, length: number): FileRef[] {
     if (nameStart >= end || buf[nameStart] !== SLASH) continue;
     const ino = inodeOf(buf, s4 + 1, s5);
     if (ino === 0) continue;
-    const dev = devOf(buf, s3 + 1, s4);
+    const dev = interned(devStrings, buf, s3 + 1, s4);
     let known: FileRef | undefined;
     if (last !== undefined && last.ino === ino && last.dev === dev) known = last;
     else known = seen?.get(`${dev}:${ino}`);
     if (known) {
-      if (hasX(buf, s1 + 1, s2) && !known.perms?.includes('x')) known.perms = permsOf(buf, s1 + 1, s2);
+      if (hasX(buf, s1 + 1, s2) && !known.perms?.includes('x')) known.perms = interned(permStrings, buf, s1 + 1, s2);
       last = known;
       continue;
     }
@@ -65,7 +65,7 @@ export function mappedFilesOf(buf: Buffer, length: number): FileRef[] {
       dev,
       ino,
       range: buf.toString('utf8', lineStart, s1),
-      perms: permsOf(buf, s1 + 1, s2),
+      perms: interned(permStrings, buf, s1 + 1, s2),
     };
     if (last !== undefined) {
       // Most files' ranges are adjacent: the index is built at the second file, not the first.
@@ -110,26 +110,14 @@ function shortKey(buf: Buffer, from: number, to: number): number {
   return key;
 }
 
-/** The device column ("fd:01"), one string per distinct device. */
-function devOf(buf: Buffer, from: number, to: number): string {
+/** A short column (the device "fd:01", the perms "r-xp") as one shared string per distinct value. */
+function interned(cache: Map<number, string>, buf: Buffer, from: number, to: number): string {
   const key = shortKey(buf, from, to);
   if (key < 0) return buf.toString('utf8', from, to);
-  let text = devStrings.get(key);
+  let text = cache.get(key);
   if (text === undefined) {
     text = buf.toString('latin1', from, to);
-    devStrings.set(key, text);
-  }
-  return text;
-}
-
-/** The perms column ("r-xp"), one string per distinct value. */
-function permsOf(buf: Buffer, from: number, to: number): string {
-  const key = shortKey(buf, from, to);
-  if (key < 0) return buf.toString('utf8', from, to);
-  let text = permStrings.get(key);
-  if (text === undefined) {
-    text = buf.toString('latin1', from, to);
-    permStrings.set(key, text);
+    cache.set(key, text);
   }
   return text;
 }
