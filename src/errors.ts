@@ -39,3 +39,11 @@ export function errnoCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** An fs error for a message: "does not exist", "cannot be read (EACCES)", else the error's own words. */
+export function describeFsError(error: unknown): string {
+  const code = error instanceof RestartdError ? undefined : errnoCode(error);
+  if (code === 'ENOENT') return 'does not exist';
+  if (code !== undefined) return `cannot be read (${code})`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { statSync } from 'node:fs';
-import { errnoCode, RestartdError } from '../errors.js';
+import { describeFsError, RestartdError } from '../errors.js';
 import type { SourceKind } from '../generation/types.js';
 import type { SwitchRunArgs } from './switch-run-args.js';
 import { EXIT } from './exit-codes.js';
@@ -152,7 +152,7 @@ function checkProcRoot(procRoot: string | undefined): void {
   try {
     isDir = statSync(procRoot).isDirectory();
   } catch (error) {
-    throw usageError(`--proc-root ${procRoot}: ${errnoCode(error) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoCode(error) ?? String(error)})`}`);
+    throw usageError(`--proc-root ${procRoot}: ${describeFsError(error)}`);
   }
   if (!isDir) throw usageError(`--proc-root ${procRoot}: not a directory`);
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_CONFIG_PATH } from '../config/paths.js';
 import { detectStale } from '../detect.js';
-import { RestartdError, errnoCode } from '../errors.js';
+import { describeFsError, RestartdError } from '../errors.js';
 import type { ChangeSet } from '../generation/types.js';
 import { buildStaleReport, type StaleReport } from '../report/stale-json.js';
 import { renderStaleText } from '../report/stale-text.js';
@@ -107,8 +107,7 @@ async function installedSources(args: StatusCommandArgs, io: CliIO, fromConfig: 
         }),
       );
     } catch (error) {
-      const code = error instanceof RestartdError ? undefined : errnoCode(error);
-      const detail = code === 'ENOENT' ? 'does not exist' : code !== undefined ? `cannot be read (${code})` : error instanceof Error ? error.message : String(error);
+      const detail = describeFsError(error);
       // A configured source that is unusable is bad input; a detected one that vanished is not.
       if (configured !== undefined) throw new RestartdError('BAD_GENERATION', `${args.generations === undefined ? 'config generations' : '--generations'} ${path}: ${detail}`, { subject: path, cause: error });
       io.err(`restartd: warning: generations at ${path} skipped: ${detail}\n`);

@@ -1,5 +1,5 @@
 import { realpath } from 'node:fs/promises';
-import { RestartdError, errnoCode } from '../errors.js';
+import { describeFsError, errnoCode } from '../errors.js';
 import { DiskTally, type CountedFile } from './disk-usage.js';
 import { listGenerations, type FindGenerationOptions } from './find-generations.js';
 import { storeDirOfPath } from '../generation/store-layout.js';
@@ -30,10 +30,7 @@ async function loadFiles(kind: InstalledSource['kind'], path: string, storeDir: 
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof RestartdError) return error.message;
-  const code = errnoCode(error);
-  if (code === 'ENOENT') return 'does not exist (a dangling link?)';
-  return code === undefined ? (error instanceof Error ? error.message : String(error)) : `cannot be read (${code})`;
+  return errnoCode(error) === 'ENOENT' ? 'does not exist (a dangling link?)' : describeFsError(error);
 }
 
 function storeDirOf(real: string | undefined, storeDir: string | undefined): string {
