@@ -15,8 +15,10 @@ export type RestartdErrorCode =
   | 'JOB_TIMEOUT'
   /** Another restartd run holds the state dir's lock: nothing was done. */
   | 'BUSY'
-  /** fleet (issue 7): etcd could not be reached, or no slot came free in time. */
-  | 'FLEET';
+  /** etcd could not be reached, or no slot came free in time. */
+  | 'FLEET'
+  /** The run was stopped (a signal) before it could do its work. */
+  | 'ABORTED';
 
 export class RestartdError extends Error {
   override name = 'RestartdError';

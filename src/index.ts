@@ -1,56 +1,43 @@
+// restartd's public surface: the runs, the pipeline's steps, the schemas of what crosses a trust
+// boundary, and the vocabulary's types. Everything else is internal.
+
+// The runs (what the CLI's commands are) and their results.
+export { createRestartd, Restartd, type ApplyRequest, type PlanRequest, type RestartdEvents, type RestartdOptions } from './restartd.js';
+export type { RunRequest } from './run/request.js';
+export type { ApplyResult } from './run/switch-run.js';
+export type { HookRequest, HookResult } from './run/hook-run.js';
+export type { StatusRequest } from './run/status-run.js';
+export type { RunEvents } from './run/events.js';
 export { RestartdError, type RestartdErrorCode } from './errors.js';
-export { createRestartd, Restartd, type PlanRequest, type RestartdEvents, type RestartdOptions } from './restartd.js';
+export { EXIT, type ExitCode } from './types/exit-codes.js';
+
+// The pipeline's steps, for a caller that composes its own run.
+export { diffGenerations, loadGeneration, type DiffOptions, type LoadOptions } from './generation/index.js';
 export { detectStale, type Detection, type DetectOptions } from './detect.js';
-export { diffGenerations, loadGeneration, ManifestSchema, manifestJsonSchema, type DiffOptions, type LoadOptions, type Manifest } from './generation/index.js';
 export { scanProcesses, type ScanOptions } from './scan/scan-processes.js';
-export { gatherDiskFacts } from './scan/disk-facts.js';
 export { matchStale, type MatchOptions } from './match/match-stale.js';
-export { ownerOf } from './owner/owner-of.js';
-export { buildStaleReport, groupByOwner, type StaleReport } from './report/stale-json.js';
-export { renderStaleText } from './report/stale-text.js';
+export { buildPlan, decide, type PolicyConfig } from './plan/index.js';
+export { planStale, type StalePlan } from './execute/plan-stale.js';
+export { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from './execute/apply-switch.js';
+export { applyJournaled, type JournalOptions, type JournaledApplyResult } from './run/journaled-switch.js';
+export { lastRuns, type RunSummary, type RunUnitResult } from './journal/last-runs.js';
+export { decideReboot } from './status/reboot-tier.js';
+export { measureGenerations } from './status/measure-generations.js';
+export { renderPrometheus } from './report/prometheus.js';
+
+// Schemas of every input that crosses a trust boundary.
+export { ConfigSchema, DEFAULT_CONFIG, DEFAULT_CONFIG_PATH, loadConfig, parseConfig, type Config } from './config/index.js';
+export { ManifestSchema, manifestJsonSchema, type Manifest } from './generation/index.js';
+export { RegistrationSchema, registrationJsonSchema, AnswerSchema, type Answer, type Registration, type RegistrationInput, type RegistrationStatus, type UpdateMessage } from './aware/index.js';
+
+// The vocabulary.
 export type * from './generation/types.js';
 export type * from './scan/types.js';
 export type * from './owner/types.js';
 export type * from './match/types.js';
-export { buildPlan, decide, renderPlanText, type PolicyConfig } from './plan/index.js';
 export type * from './plan/types.js';
-export { ConfigSchema, DEFAULT_CONFIG, DEFAULT_CONFIG_PATH, loadConfig, parseConfig, type Config } from './config/index.js';
-export { applySwitch, executePlan, planStale, verifyOutcomes, type ApplySwitchOptions, type ApplySwitchResult, type StalePlan, type VerifyOptions } from './execute/index.js';
 export type * from './execute/types.js';
-export { connectSystemd, type ConnectOptions } from './systemd/adapter.js';
-export type { Job, JobCompletion, JobResult, LiveUnitFacts, ManagerProcess, SystemdManager } from './systemd/types.js';
-export { findStaleScripts } from './interp/find-stale-scripts.js';
-export type { InterpLimits, InterpSummary } from './interp/types.js';
-export { applyJournaled, applyUnderLock, DEFAULT_STATE_DIR, lastRuns, type JournalOptions, type JournaledApplyResult, type RunSummary, type RunUnitResult } from './journal/index.js';
-export {
-  AnswerSchema,
-  createNotifier,
-  findUpdateAware,
-  listAllRegistrations,
-  listRegistrations,
-  readRegistrations,
-  RegistrationSchema,
-  registrationJsonSchema,
-  SYSTEM_AWARE_DIR,
-  userAwareDir,
-  type Answer,
-  type Notifier,
-  type NotifierOptions,
-  type Registration,
-  type RegistrationInput,
-  type RegistrationStatus,
-  type UpdateMessage,
-} from './aware/index.js';
-export { decideReboot, describeRebootReason } from './status/reboot-tier.js';
-export { readKernelFacts } from './status/kernel-facts.js';
-export { defaultGenerationPaths, listGenerations } from './status/find-generations.js';
-export { measureGenerations } from './status/measure-generations.js';
-export { buildStatusReport, type StatusReport } from './report/status-json.js';
-export { renderStatusText } from './report/status-text.js';
-export { renderPrometheus } from './report/prometheus.js';
 export type * from './status/types.js';
-// fleet (issue 7): maintenance windows and the gate apply takes as `fleet` (openFleetGate loads etcd3 on demand).
-export { describeWindow, nextWindowStart, windowContains } from './fleet/window.js';
-export { FleetConfigSchema, MaintenanceWindowSchema, type FleetConfig, type MaintenanceWindow } from './config/fleet-schema.js';
-export { openFleetGate, type FleetArgs } from './fleet/open-fleet.js';
-export type { FleetGate, FleetHold, FleetHolder } from './execute/types.js';
+export type { StaleReport } from './report/stale-json.js';
+export type { StatusReport } from './report/status-json.js';
+export type { FleetArgs } from './fleet/open-fleet.js';

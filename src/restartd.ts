@@ -1,110 +1,89 @@
 import { EventEmitter } from 'eventemitter3';
-import type { Config } from './config/schema.js';
-import { detectStale } from './detect.js';
-import type { ApplySwitchResult } from './execute/apply-switch.js';
-import type { ExecuteEvents } from './execute/types.js';
-import type { ChangeSet, SourceKind } from './generation/types.js';
-import { buildStaleReport, type StaleReport } from './report/stale-json.js';
+import type { ChangeSet } from './generation/types.js';
+import type { StaleReport } from './report/stale-json.js';
+import type { StatusReport } from './report/status-json.js';
+import type { RunEvents } from './run/events.js';
+import type { HookRequest, HookResult } from './run/hook-run.js';
+import type { RunRequest } from './run/request.js';
+import type { StatusRequest } from './run/status-run.js';
+import type { ApplyResult } from './run/switch-run.js';
 
-/** Typed events, one per pipeline step; `apply` adds the executor's (plan:built, action:done, verify:done, aware:*, ...). */
-export interface RestartdEvents extends ExecuteEvents {
+/** Typed events: the run's (warning, plan:built, action:done, verify:done, aware:*, fleet:*, switch:*, ...) and the detection's. */
+export interface RestartdEvents extends RunEvents {
   diffed: [changeSet: ChangeSet];
   scanned: [summary: StaleReport['scanned']];
   detected: [report: StaleReport];
 }
 
-export interface RestartdOptions {
-  procRoot?: string;
-  /** Deleted files under these dirs are scratch, not installed software (default /tmp, /var, /run, /dev/shm). */
-  scratchDirs?: readonly string[];
-  storeDir?: string;
+/** Defaults for every call; a request's own fields win. */
+export type RestartdOptions = Pick<RunRequest, 'procRoot' | 'scratchDirs' | 'storeDir' | 'config' | 'busAddress' | 'stateDir' | 'awareDirs' | 'awareStateDir'>;
+
+/** The options, then the request's fields that are set. */
+function merged<T extends object>(options: RestartdOptions, request: T): RestartdOptions & T {
+  const set = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined));
+  return { ...options, ...set } as RestartdOptions & T;
 }
 
-export interface PlanRequest {
-  old: string;
-  new: string;
-  source?: SourceKind;
-}
+/** Request shapes (the same names as the CLI's flags). */
+export type PlanRequest = Pick<RunRequest, 'old' | 'new' | 'source' | 'storeDir' | 'config' | 'busAddress' | 'awareDirs' | 'procRoot'>;
+export type ApplyRequest = RunRequest;
 
-export interface ApplyRequest extends PlanRequest {
-  /** Print-only: every outcome says what would be done. */
-  dryRun?: boolean;
-  /** A parsed config, or the path of one (default /etc/restartd/config.json if present). */
-  config?: Config | string;
-  /** systemd's bus (default DBUS_SYSTEM_BUS_ADDRESS, then the system bus). */
-  busAddress?: string;
-  /** Journal and lock in this state dir (crash-safe, resumable); unset: no journal. */
-  stateDir?: string;
-  /** How long to wait for another run's lock (with stateDir). */
-  waitMs?: number;
-  /** Update-aware registration dirs (default the system dir and each stale user's). */
-  awareDirs?: string[];
-}
-
-/** The library's entry: the pipeline with typed events. */
+/**
+ * The library's entry: the same runs the CLI's commands are, with typed events. Expected outcomes
+ * (busy, deferred, suspended, ...) are results with a `kind` and the CLI's `exitCode`; a
+ * RestartdError (with a literal `code`) is thrown for bad input and for failures before anything ran.
+ */
 export class Restartd extends EventEmitter<RestartdEvents> {
   constructor(private readonly options: RestartdOptions = {}) {
     super();
   }
 
-  /** Stale processes on the live system, from deleted and replaced files alone. */
-  async status(): Promise<StaleReport> {
-    return this.detect(undefined);
-  }
-
-  /** Stale processes after a switch from `old` to `new`. */
-  async plan(request: PlanRequest): Promise<StaleReport> {
-    const { diffGenerations } = await import('./generation/index.js');
-    const changeSet = await diffGenerations(request.old, request.new, {
-      ...(request.source === undefined ? {} : { source: request.source }),
-      ...(this.options.storeDir === undefined ? {} : { storeDir: this.options.storeDir }),
-    });
-    this.emit('diffed', changeSet);
-    return this.detect(changeSet);
-  }
-
-  /**
-   * Carries a switch out through systemd: diff, detect, plan by policy, execute, verify (see
-   * applySwitch); with `stateDir`, journaled under the state dir's lock, and an interrupted run is
-   * finished by the same call. Throws RestartdError `BUSY` when another run holds the lock.
-   */
-  async apply(request: ApplyRequest): Promise<ApplySwitchResult> {
-    const [{ loadConfig }, { applySwitch }] = await Promise.all([import('./config/load-config.js'), import('./execute/apply-switch.js')]);
-    const config = typeof request.config === 'object' ? request.config : await loadConfig(request.config);
-    const options = {
-      old: request.old,
-      new: request.new,
-      source: request.source,
-      storeDir: this.options.storeDir,
-      config,
-      busAddress: request.busAddress,
-      dryRun: request.dryRun ?? false,
-      procRoot: this.options.procRoot,
-      awareDirs: request.awareDirs,
-    };
-    // This emitter's events include every ExecuteEvents event: it is passed on as it is.
-    const events = this as unknown as EventEmitter<ExecuteEvents>;
-    if (request.stateDir === undefined || request.dryRun === true) return applySwitch(options, events);
-    const { applyJournaled } = await import('./journal/journaled-apply.js');
-    const run = await applyJournaled(options, { stateDir: request.stateDir, waitMs: request.waitMs ?? 0, command: 'library' }, events);
-    if (run.kind === 'busy') {
-      const { RestartdError } = await import('./errors.js');
-      const who = run.holder === undefined ? 'another restartd run' : `restartd ${run.holder.command} (pid ${run.holder.pid})`;
-      throw new RestartdError('BUSY', `${who} holds ${run.lockPath}: nothing done`, { subject: run.lockPath });
-    }
-    return run.result;
-  }
-
-  private async detect(changeSet: ChangeSet | undefined): Promise<StaleReport> {
-    const detection = await detectStale({
-      changeSet,
-      ...(this.options.procRoot === undefined ? {} : { procRoot: this.options.procRoot }),
-      ...(this.options.scratchDirs === undefined ? {} : { scratchDirs: this.options.scratchDirs }),
-    });
-    const report = buildStaleReport({ ...detection, changeSet });
+  /** The whole picture of this machine: the object `restartd status --json` prints. */
+  async status(request: Omit<StatusRequest, 'onPhase'> = {}): Promise<StatusReport> {
+    const { runStatus } = await import('./run/status-run.js');
+    const { report } = await runStatus(merged(this.options, request), this.events);
     this.emit('scanned', report.scanned);
     this.emit('detected', report);
     return report;
+  }
+
+  /**
+   * The object `restartd plan --json` prints, `actions` included: the stale processes after a
+   * switch from `old` to `new`, or on the live system without them, and what would be done.
+   */
+  async plan(request: PlanRequest = {}): Promise<StaleReport> {
+    const { runPlan } = await import('./run/plan-run.js');
+    const { report } = await runPlan(merged(this.options, request), this.events);
+    this.emit('scanned', report.scanned);
+    this.emit('detected', report);
+    return report;
+  }
+
+  /**
+   * The switch run `restartd apply` is: window and delay, pending and deferred records, lock,
+   * journal, fleet, diff, detect, plan, execute, verify. Resolves to `{ kind, exitCode, ... }`:
+   * `done` (with the plan, the outcomes and the warnings), `deferred` (outside the maintenance
+   * window, exit 7), `busy` (another run holds the state dir's lock, exit 6). With `stateDir`,
+   * journaled: an interrupted run is finished by the same call.
+   */
+  async apply(request: ApplyRequest = {}): Promise<ApplyResult> {
+    const { runSwitch } = await import('./run/switch-run.js');
+    return runSwitch(merged({ command: 'library', ...this.options } as RestartdOptions, request), this.events);
+  }
+
+  /**
+   * The package manager's entry, as `restartd hook`: records the switch (repeated calls of one
+   * transaction fold into one), then carries the pending switches out under the lock, holding the
+   * caller at most `maxWaitMs` (or all of it with `foreground`). `suspend: true` records only.
+   */
+  async hook(request: HookRequest = {}): Promise<HookResult> {
+    const { runHook } = await import('./run/hook-run.js');
+    return runHook(merged({ command: 'hook', ...this.options } as RestartdOptions, request), this.events);
+  }
+
+  // This emitter's events include every RunEvents event: the runs take it as it is.
+  private get events(): EventEmitter<RunEvents> {
+    return this as unknown as EventEmitter<RunEvents>;
   }
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireStateLock } from '../src/journal/state-lock.js';
-import { createRestartd, DEFAULT_CONFIG, RestartdError, type Outcome } from '../src/index.js';
+import { createRestartd, DEFAULT_CONFIG, type Outcome } from '../src/index.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { Releases } from './support/systemd/releases.js';
 import { mainPidOf, systemctl, writeUnit } from './support/systemd/units.js';
@@ -31,13 +31,12 @@ afterAll(async () => {
 });
 
 describe('createRestartd().apply()', () => {
-  it('refuses with BUSY while another run holds the lock, then restarts the stale unit with typed events', async () => {
+  it('resolves to kind busy (exit 6) while another run holds the lock, then restarts the stale unit with typed events', async () => {
     const restartd = createRestartd();
     const request = { old: releases.dir(1), new: releases.dir(2), busAddress: sandbox.busAddress, config: DEFAULT_CONFIG, stateDir };
     const held = await acquireStateLock(stateDir, { waitMs: 0, command: 'test' });
     expect(held.acquired).toBe(true);
-    await expect(restartd.apply(request)).rejects.toThrow(RestartdError);
-    await expect(restartd.apply(request)).rejects.toMatchObject({ code: 'BUSY' });
+    await expect(restartd.apply(request)).resolves.toMatchObject({ kind: 'busy', exitCode: 6, holder: { command: 'test' } });
     if (held.acquired) held.lock.release();
 
     const before = await mainPidOf(sandbox, 'app.service');
@@ -47,6 +46,8 @@ describe('createRestartd().apply()', () => {
     restartd.on('action:done', (outcome) => done.push(outcome));
     restartd.on('verify:done', (outcome) => seen.push(`verified:${outcome.unit}:${outcome.ok}`));
     const result = await restartd.apply(request);
+    if (result.kind !== 'done') throw new Error(`expected a done run, got ${result.kind}`);
+    expect(result.exitCode).toBe(0);
     expect(seen).toEqual(['plan:1', 'verified:app.service:true']);
     expect(done.filter((o) => o.unit === 'app.service')).toEqual([expect.objectContaining({ action: 'restart', ok: true, jobResult: 'done' })]);
     expect(result.report.outcomes.filter((o) => o.unit === 'app.service')).toEqual([expect.objectContaining({ ok: true })]);

@@ -42,7 +42,8 @@ if (isMain()) {
   }
   const code = await main(process.argv.slice(2));
   // A finished command ends here, whatever is left open: a bus that accepted the connection but
-  // never answered would otherwise keep its socket, and the process, alive. (Output to pipes, files
-  // and terminals is written synchronously on Linux: nothing is lost.)
+  // never answered would otherwise keep its socket, and the process, alive. A pipe whose reader is
+  // slower than us holds the rest of the output in our buffer: it is flushed first.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())))));
   process.exit(code);
 }

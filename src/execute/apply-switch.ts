@@ -7,14 +7,18 @@ import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../generation/types.js';
 import type { Plan } from '../plan/types.js';
 import { connectSystemd } from '../systemd/adapter.js';
+import type { SystemdManager } from '../systemd/types.js';
+import type { StaleProcess } from '../match/types.js';
+import { RestartdError } from '../errors.js';
 import { executePlan, type SkipDone } from './execute-plan.js';
 import { planStale } from './plan-stale.js';
 import type { ExecuteEvents, ExecutionReport, FleetGate } from './types.js';
 import { verifyOutcomes } from './verify.js';
 
 export interface ApplySwitchOptions {
-  old: string;
-  new: string;
+  /** The generations switched between; both absent: the live scan (deleted and replaced files, scripts). */
+  old?: string | undefined;
+  new?: string | undefined;
   source?: SourceKind | undefined;
   storeDir?: string | undefined;
   config: Config;
@@ -35,12 +39,20 @@ export interface ApplySwitchOptions {
   awareDirs?: string[] | undefined;
   /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
   awareStateDir?: string | undefined;
-  /** fleet (issue 7): slots across hosts around each restart (src/fleet openFleetGate); absent: a single host. */
+  /** Slots across hosts around each restart (src/fleet openFleetGate); absent: a single host. */
   fleet?: FleetGate | undefined;
+  /**
+   * The manager to use (the caller closes it). Absent: connected at `busAddress` and closed at the
+   * end. `null` with `dryRun`: no bus, no unit facts (units are planned unit-unknown).
+   */
+  manager?: SystemdManager | null | undefined;
+  /** Called with the detection before planning: a live run keys its journal by it. */
+  onDetected?: ((stale: readonly StaleProcess[]) => void) | undefined;
 }
 
 export interface ApplySwitchResult {
-  changeSet: ChangeSet;
+  /** What the switch changed; absent for a run on the live scan. */
+  changeSet?: ChangeSet | undefined;
   plan: Plan;
   /** Outcomes after verify (with --dry-run: as planned, nothing verified). */
   report: ExecutionReport;
@@ -59,11 +71,19 @@ export async function applySwitch(
   events: EventEmitter<ExecuteEvents> = new EventEmitter<ExecuteEvents>(),
 ): Promise<ApplySwitchResult> {
   const { config } = options;
-  const changeSet = await diffGenerations(options.old, options.new, {
-    ...(options.source === undefined ? {} : { source: options.source }),
-    ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
-  });
-  const manager = await connectSystemd({ busAddress: options.busAddress });
+  if ((options.old === undefined) !== (options.new === undefined)) {
+    throw new RestartdError('USAGE', `a switch needs both the old and the new generation, got only ${options.old === undefined ? 'the new' : 'the old'} one`);
+  }
+  const changeSet =
+    options.old === undefined || options.new === undefined
+      ? undefined
+      : await diffGenerations(options.old, options.new, {
+          ...(options.source === undefined ? {} : { source: options.source }),
+          ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
+        });
+  if (options.manager === null && !options.dryRun) throw new RestartdError('BUS', 'no manager: only a dry run can go without the bus');
+  const owned = options.manager === undefined ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
+  const manager = owned ?? options.manager ?? undefined;
   try {
     // Shared by detection and the verify re-scan, so both judge files the same way.
     const scan = {
@@ -71,13 +91,14 @@ export async function applySwitch(
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
     };
     const detection = await detectStale({ changeSet, ...scan });
+    options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
     const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware);
     const plan = options.journal?.begin(built) ?? built;
     for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
 
-    const executed = await executePlan(plan, manager, {
+    const executed = await executePlan(plan, manager ?? NO_MANAGER, {
       dryRun: options.dryRun,
       concurrency: options.concurrency ?? config.concurrency,
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
@@ -86,8 +107,8 @@ export async function applySwitch(
       notifier: createNotifier(
         {
           stale: detection.stale,
-          oldGeneration: options.old,
-          newGeneration: options.new,
+          oldGeneration: options.old ?? null,
+          newGeneration: options.new ?? null,
           ...(options.awareDirs === undefined ? {} : { dirs: options.awareDirs }),
           ...(options.awareStateDir === undefined ? {} : { stateDir: options.awareStateDir }),
           skippedReported: true,
@@ -95,9 +116,17 @@ export async function applySwitch(
         events,
       ),
     }, events);
-    const outcomes = options.dryRun ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
-    return { changeSet, plan, report: { ...executed, outcomes }, warnings };
+    const outcomes =
+      options.dryRun || manager === undefined ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
+    return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings };
   } finally {
-    manager.close();
+    owned?.close();
   }
 }
+
+// A dry run without a bus executes nothing, so it never asks the manager anything.
+const NO_MANAGER = new Proxy({} as SystemdManager, {
+  get: () => {
+    throw new RestartdError('BUS', 'no manager: a dry run without the bus asked it something');
+  },
+});

@@ -1,4 +1,4 @@
-export { applyJournaled, applyUnderLock, DEFAULT_STATE_DIR, type JournalOptions, type JournaledApplyResult } from './journaled-apply.js';
+export { DEFAULT_STATE_DIR } from './state-dir.js';
 export { lastRuns, type RunSummary, type RunUnitResult } from './last-runs.js';
 export { ALREADY_DONE, isAlreadyDone, SwitchJournal } from './switch-journal.js';
 export { acquireStateLock, liveLockHolder, type LockAttempt, type LockHolder, type StateLock } from './state-lock.js';

@@ -43,8 +43,9 @@ export class SwitchJournal {
    * Without it they are reported failed, not repeated: a unit pinned to old files must not be
    * restarted on every call of a hook (needrestart's restart storms).
    */
-  constructor(stateDir: string, readonly oldPath: string, readonly newPath: string, private readonly retry = false) {
-    this.key = switchKey(oldPath, newPath);
+  constructor(stateDir: string, readonly oldPath: string, readonly newPath: string, private readonly retry = false, key?: string) {
+    // A run on the live scan has no generations to key it: its caller names it (see src/run/live-journal.ts).
+    this.key = key ?? switchKey(oldPath, newPath);
     this.dir = join(stateDir, SWITCHES_DIR, this.key);
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
     let open = false;

@@ -14,7 +14,9 @@ export interface StatusReport extends StaleReport {
   registrations?: unknown[];
   /** The last runs from the journal (src/journal); absent until that section is wired in. */
   lastRuns?: unknown[];
-  /** fleet (issue 7): a switch deferred to the maintenance window, and the slots a live run waits for or holds. */
+  /** What the plan could not know (no unit facts and why, ignored registrations). */
+  warnings?: string[];
+  /** A switch deferred to the maintenance window, and the slots a live run waits for or holds. */
   fleet?: unknown;
 }
 

@@ -2,10 +2,11 @@ import { EventEmitter } from 'eventemitter3';
 import type { ApplySwitchOptions, ApplySwitchResult } from '../execute/apply-switch.js';
 import { RestartdError } from '../errors.js';
 import type { ExecuteEvents } from '../execute/types.js';
-import { applyUnderLock } from '../journal/journaled-apply.js';
+import type { RunEvents } from './events.js';
+import { applyUnderLock } from './journaled-switch.js';
 import { tryStateLock, type LockHolder } from '../journal/state-lock.js';
 import { SwitchJournal } from '../journal/switch-journal.js';
-import { finishTaken, hasPending, takePending, type PendingSwitch } from './pending-switch.js';
+import { finishTaken, hasPending, takePending, type PendingSwitch } from '../hook/pending-switch.js';
 
 /** One pending switch carried out by a drain. */
 export interface DrainedSwitch {
@@ -17,13 +18,6 @@ export interface DrainedSwitch {
 /** A drain carried out the queue (`drained`, maybe empty), or left it to the run holding the lock (`queued`). */
 export type DrainResult = { kind: 'drained'; switches: DrainedSwitch[] } | { kind: 'queued'; holder: LockHolder | undefined };
 
-export interface DrainEvents {
-  /** The switch was carried out before (its journal is finished): a repeated hook call restarts nothing. */
-  'switch:finished-before': [pending: PendingSwitch, finishedAt: string];
-  'switch:start': [pending: PendingSwitch];
-  'switch:done': [drained: DrainedSwitch];
-}
-
 /**
  * Carries out the pending switches, one at a time, under the state dir's lock, each through the
  * journal (so a drain killed mid-way is finished by the next one). If another run holds the lock,
@@ -33,7 +27,7 @@ export async function drainPending(
   stateDir: string,
   base: Omit<ApplySwitchOptions, 'old' | 'new' | 'source' | 'storeDir' | 'journal' | 'dryRun'>,
   events: EventEmitter<ExecuteEvents> = new EventEmitter<ExecuteEvents>(),
-  drainEvents: EventEmitter<DrainEvents> = new EventEmitter<DrainEvents>(),
+  drainEvents: EventEmitter<RunEvents> = new EventEmitter<RunEvents>(),
 ): Promise<DrainResult> {
   const switches: DrainedSwitch[] = [];
   // A switch recorded just after the last take but before the release would wait for the next

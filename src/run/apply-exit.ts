@@ -1,0 +1,21 @@
+import { isLeftRunning } from '../execute/outcome-text.js';
+import type { ExecutionReport } from '../execute/types.js';
+import { EXIT, type ExitCode } from '../types/exit-codes.js';
+
+/**
+ * The exit code of a finished switch run:
+ * - 0 every action ran (or, with a dry run, would run) and verified clean; skips are reported;
+ * - 2 as 0, and some owner can only be updated by a reboot (a reboot-hint action);
+ * - 4 no stale process belongs to this manager, or every owner was skipped;
+ * - 5 some job did not end "done" or timed out, a unit still holds old files after its restart or
+ *   reload, the daemon-reload failed, or a registered update-aware app could not be told; the
+ *   other actions still ran. Processes that could only be told and did not register (login
+ *   sessions, bare processes) are "left running", like skips: not a failure.
+ */
+export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'managerSteps'>): ExitCode {
+  const { outcomes, managerSteps } = report;
+  if (outcomes.some((o) => !o.ok && !isLeftRunning(o)) || managerSteps.some((s) => !s.ok)) return EXIT.FAILED;
+  if (outcomes.some((o) => o.action === 'reboot-hint')) return EXIT.REBOOT;
+  const acted = outcomes.some((o) => o.action !== 'skip' && !isLeftRunning(o));
+  return acted || managerSteps.length > 0 ? EXIT.OK : EXIT.NOTHING_TO_DO;
+}

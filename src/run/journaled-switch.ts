@@ -1,0 +1,96 @@
+import { EventEmitter } from 'eventemitter3';
+import { ensureStateDir } from '../journal/state-dir.js';
+import { acquireStateLock, type LockHolder } from '../journal/state-lock.js';
+import { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from '../execute/apply-switch.js';
+import type { ExecuteEvents, Outcome } from '../execute/types.js';
+import type { Plan, PlannedAction } from '../plan/types.js';
+import { SwitchJournal } from '../journal/switch-journal.js';
+import { openLiveJournal } from './live-journal.js';
+
+export interface JournaledSwitch {
+  result: ApplySwitchResult;
+  journalDir: string;
+  /** An interrupted run of the same switch was finished by this one. */
+  resumed: boolean;
+}
+
+/**
+ * applySwitch with the switch's journal, for a caller that holds the state dir's lock: the plan is
+ * written before acting, each outcome appended as it comes; after a crash, the same call finishes
+ * the job without running again what was done. A switch is keyed by its generations; a run on the
+ * live scan by what was stale (see openLiveJournal).
+ */
+export async function applyUnderLock(
+  options: Omit<ApplySwitchOptions, 'journal' | 'onDetected'>,
+  stateDir: string,
+  events: EventEmitter<ExecuteEvents>,
+  retry = false,
+): Promise<JournaledSwitch> {
+  let journal: SwitchJournal | undefined =
+    options.old === undefined || options.new === undefined ? undefined : new SwitchJournal(stateDir, options.old, options.new, retry);
+  let resumed = journal?.resuming ?? false;
+  const onDetected = (stale: Parameters<NonNullable<ApplySwitchOptions['onDetected']>>[0]): void => {
+    if (journal !== undefined) return;
+    journal = openLiveJournal(stateDir, stale, retry);
+    resumed = journal.resuming;
+  };
+  const current = (): SwitchJournal => {
+    if (journal === undefined) throw new Error('journal used before the scan');
+    return journal;
+  };
+  // Synchronous appends: an outcome is on disk before the next action starts.
+  const onDone = (outcome: Outcome): void => current().record(outcome);
+  const onVerified = (outcome: Outcome): void => current().recordVerified(outcome);
+  events.on('action:done', onDone);
+  events.on('verify:done', onVerified);
+  try {
+    const result = await applySwitch(
+      {
+        ...options,
+        onDetected,
+        journal: { begin: (plan: Plan) => current().begin(plan), skipDone: (action: PlannedAction) => current().skipDone(action) },
+      },
+      events,
+    );
+    current().finish(result.report.outcomes);
+    return { result, journalDir: current().dir, resumed };
+  } finally {
+    events.off('action:done', onDone);
+    events.off('verify:done', onVerified);
+  }
+}
+
+export interface JournalOptions {
+  /** Where the lock and the journals live (default /var/lib/restartd). */
+  stateDir: string;
+  /** How long to wait for another run to let go of the lock; 0: do not wait. */
+  waitMs: number;
+  /** Names the run in the lock file ("apply", "hook", "watch"). */
+  command: string;
+  /** Run again the actions an earlier run did whose unit stayed stale. */
+  retry?: boolean;
+}
+
+/** A journaled apply either ran (`done`), or found another run holding the lock (`busy`). */
+export type JournaledApplyResult =
+  | ({ kind: 'done' } & JournaledSwitch)
+  | { kind: 'busy'; lockPath: string; holder: LockHolder | undefined };
+
+/**
+ * applySwitch under the state dir's lock, with the switch's journal (see applyUnderLock), and
+ * nothing else of a run: no maintenance window, no fleet. `runSwitch` is the whole run.
+ */
+export async function applyJournaled(
+  options: Omit<ApplySwitchOptions, 'journal' | 'onDetected'>,
+  journalOptions: JournalOptions,
+  events: EventEmitter<ExecuteEvents> = new EventEmitter<ExecuteEvents>(),
+): Promise<JournaledApplyResult> {
+  ensureStateDir(journalOptions.stateDir);
+  const attempt = await acquireStateLock(journalOptions.stateDir, { waitMs: journalOptions.waitMs, command: journalOptions.command });
+  if (!attempt.acquired) return { kind: 'busy', lockPath: attempt.path, holder: attempt.holder };
+  try {
+    return { kind: 'done', ...(await applyUnderLock(options, journalOptions.stateDir, events, journalOptions.retry)) };
+  } finally {
+    attempt.lock.release();
+  }
+}
