@@ -33,7 +33,9 @@ function units(results: readonly RunUnitResult[], withCause: boolean): string {
 function runLines(run: RunSummary): string[] {
   const when = run.finishedAt ?? run.startedAt;
   const state = run.state === 'finished' ? 'finished' : 'unfinished (run it again to finish)';
-  const lines = [`${when} ${state}${run.attempts > 1 ? ` (${run.attempts} runs of this switch)` : ''}: ${run.old} -> ${run.new}`];
+  // A run without generations acted on the live scan (src/run/request.ts LIVE).
+  const what = run.old === 'live' && run.new === 'live' ? 'the live system (no generations)' : `${run.old} -> ${run.new}`;
+  const lines = [`${when} ${state}${run.attempts > 1 ? ` (${run.attempts} runs of this switch)` : ''}: ${what}`];
   if (run.done.length > 0) lines.push(`  done: ${units(run.done, false)}`);
   if (run.failed.length > 0) lines.push(`  failed: ${units(run.failed, true)}`);
   if (run.skipped.length > 0) lines.push(`  skipped: ${units(run.skipped, false)}`);
@@ -46,12 +48,13 @@ export function lastRunsSection(runs: readonly RunSummary[]): StatusSection {
   return { title: `last runs: ${runs.length}`, lines: runs.length === 0 ? ['none recorded'] : runs.flatMap(runLines) };
 }
 
-/** fleet (issue 7): the switch deferred to the maintenance window, the slots a run waits for and holds. Pure. */
+/** The switch deferred to the maintenance window, the slots a run waits for and holds. Pure. */
 export function fleetSection(fleet: FleetStatus): StatusSection {
   const lines: string[] = [];
   if (fleet.deferred !== undefined) {
     const d = fleet.deferred;
-    lines.push(`deferred by ${d.command} at ${d.deferredAt}: ${d.old} -> ${d.new}, outside the maintenance window (${d.window}); it opens at ${d.nextWindowStart}`);
+    const what = d.old === 'live' && d.new === 'live' ? 'the live system' : `${d.old} -> ${d.new}`;
+    lines.push(`deferred by ${d.command} at ${d.deferredAt}: ${what}, outside the maintenance window (${d.window}); it opens at ${d.nextWindowStart}`);
   }
   for (const w of fleet.waiting) {
     const held = w.holders.length === 0 ? 'all slots taken' : `held by ${w.holders.map((h) => `${h.host} (${h.unit})`).join(', ')}`;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -48,7 +48,7 @@ export function openLiveJournal(stateDir: string, stale: readonly StaleProcess[]
   for (const run of unfinished) if (run !== covering) run.journal.finish([]);
   if (covering !== undefined) return covering.journal;
   const createdAt = new Date().toISOString();
-  const key = `${LIVE_PREFIX}${createHash('sha256').update(`${createdAt}\0${now.join('\n')}`).digest('hex').slice(0, 27)}`;
+  const key = `${LIVE_PREFIX}${createHash('sha256').update(`${createdAt}\0${randomUUID()}\0${now.join('\n')}`).digest('hex').slice(0, 27)}`;
   const journal = new SwitchJournal(stateDir, LIVE, LIVE, retry, key);
   writeFileDurably(join(journal.dir, EVIDENCE_FILE), `${JSON.stringify({ version: 1, createdAt, files: now })}\n`);
   return journal;
