@@ -190,7 +190,8 @@ interface StaleJson {
 describe('restartd plan after a real profile switch', () => {
   it('reports exactly the process running generation 1, with left-generation evidence for its exe and its library', async () => {
     const { code, stdout, stderr } = await root.restartd(['plan', '--old', LINK1, '--new', LINK2, '--json']);
-    expect(stderr).toBe('');
+    // Other processes of this machine may be stale (no unit facts for them without a bus): warnings only.
+    expect(stderr.split('\n').filter((line) => line !== '' && !line.startsWith('restartd: warning: '))).toEqual([]);
     expect(code).toBe(1); // stale processes found
     const plan = JSON.parse(stdout) as { stale: StaleJson[]; actions: Array<{ action: string; pids: number[] }>; generations: { counts: Record<string, number> } };
     expect(plan.generations.counts['leftGeneration']).toBe(closure1.filter((p) => !closure2.includes(p)).length);

@@ -12,7 +12,7 @@ import { forwardedArgv } from '../types/flags.js';
 import { applyExitCode } from './apply-exit.js';
 import type { DrainedSwitch } from './drain-pending.js';
 import { asExecuteEvents, type RunEvents } from './events.js';
-import type { RunRequest } from './request.js';
+import { awareStateDirOf, type RunRequest } from './request.js';
 import { resolveConfig } from './switch-run.js';
 
 export const DEFAULT_HOOK_MAX_WAIT_MS = 30_000;
@@ -95,7 +95,7 @@ async function drainHere(request: HookRequest & { stateDir: string }, runEvents:
   const fleet = await openFleetSession(request.fleet, config, events, request.stateDir);
   let drained;
   try {
-    drained = await drainPending(request.stateDir, { config, busAddress: request.busAddress, procRoot: request.procRoot, awareDirs: request.awareDirs, awareStateDir: request.awareStateDir, fleet: fleet.gate }, events, runEvents);
+    drained = await drainPending(request.stateDir, { config, busAddress: request.busAddress, procRoot: request.procRoot, awareDirs: request.awareDirs, awareStateDir: awareStateDirOf(request), fleet: fleet.gate }, events, runEvents);
   } finally {
     await fleet.close();
   }

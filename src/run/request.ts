@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import type { SourceKind } from '../generation/types.js';
@@ -21,7 +22,7 @@ export interface RunRequest {
   stateDir?: string | undefined;
   /** Update-aware registration dirs (default the system dir and each user's). */
   awareDirs?: string[] | undefined;
-  /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
+  /** Where what each registration was last told is kept (default STATE/aware-state, without a state dir /run/restartd/aware-state). */
   awareStateDir?: string | undefined;
   /** Read processes from this dir instead of /proc. */
   procRoot?: string | undefined;
@@ -40,6 +41,11 @@ export interface RunRequest {
   jobTimeoutMs?: number | undefined;
   /** Who runs (named in the lock file and the deferred record). */
   command?: 'apply' | 'hook' | 'watch' | 'library' | undefined;
+}
+
+/** Where a run keeps what it told each update-aware registration: beside its journal, so a test's or a second instance's state dir holds all of its state. */
+export function awareStateDirOf(request: Pick<RunRequest, 'awareStateDir' | 'stateDir'>): string | undefined {
+  return request.awareStateDir ?? (request.stateDir === undefined ? undefined : join(request.stateDir, 'aware-state'));
 }
 
 /** The one word for "no generations given: the live scan" in journals, records and reports. */

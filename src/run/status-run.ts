@@ -15,7 +15,7 @@ import type { StatusReport } from '../report/status-json.js';
 import { EXIT, type ExitCode } from '../types/exit-codes.js';
 import type { RunEvents } from './events.js';
 import { detectReport } from './plan-run.js';
-import type { RunRequest } from './request.js';
+import { awareStateDirOf, type RunRequest } from './request.js';
 
 /** What `status` takes beyond a run's request: where generations and kernels are. */
 export interface StatusRequest extends Pick<RunRequest, 'procRoot' | 'scratchDirs' | 'config' | 'storeDir' | 'busAddress' | 'stateDir' | 'awareDirs' | 'awareStateDir'> {
@@ -73,7 +73,7 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
     ),
     installedSources(request, warn, config?.generations),
     import('../status/reboot-tier.js'),
-    registrationsOf(request),
+    registrationsOf({ ...request, awareStateDir: awareStateDirOf({ ...request, stateDir }) }),
     // Only a state dir with journals is read (their parser loads zod, tens of milliseconds).
     existsSync(join(stateDir, SWITCHES_DIR)) ? import('../journal/last-runs.js').then(({ lastRuns }) => lastRunsOrWarn(lastRuns, stateDir, warn)) : ([] as RunSummary[]),
   ]);

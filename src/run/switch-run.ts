@@ -9,7 +9,7 @@ import { EXIT, type ExitCode } from '../types/exit-codes.js';
 import { applyExitCode } from './apply-exit.js';
 import { openFleetSession } from './fleet-session.js';
 import { connectOptionalManager } from './optional-manager.js';
-import { LIVE, type RunRequest } from './request.js';
+import { awareStateDirOf, LIVE, type RunRequest } from './request.js';
 
 /** How a switch run ended; `exitCode` is exactly the CLI's for that run. */
 export type ApplyResult =
@@ -84,7 +84,7 @@ export async function runSwitch(request: RunRequest, runEvents: EventEmitter<Run
     jobTimeoutMs: request.jobTimeoutMs,
     procRoot: request.procRoot,
     awareDirs: request.awareDirs,
-    awareStateDir: request.awareStateDir,
+    awareStateDir: awareStateDirOf(request),
   };
   if (dryRun) {
     // No slots, no lock, no journal, and the bus only for unit facts: a dry run works without one.
