@@ -55,7 +55,7 @@ export const ConfigSchema = z
       .max(64)
       .optional()
       .describe('Where `restartd status` looks for installed generations: Nix profiles, OSTree deployments dirs, release dirs or their `current` links (default: /nix/var/nix/profiles/system and /ostree/deploy/*/deploy, when present; --generations wins).'),
-    fleet: FleetConfigSchema.optional().describe('Fleet rollouts (issue 7): slots per group across hosts (with --fleet), maintenance window, delay with jitter.'),
+    fleet: FleetConfigSchema.optional().describe('Fleet rollouts: slots per group across hosts (with --fleet), maintenance window, delay with jitter.'),
   })
   .meta({
     $id: 'https://restartd.dev/schemas/config.schema.json',
