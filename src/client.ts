@@ -6,4 +6,4 @@ export {
   type UpdateAwareOptions,
   type UpdateInfo,
 } from './aware/register-update-aware.js';
-export { AnswerSchema, RegistrationSchema, type AnswerKind, type Registration } from './aware/registration-schema.js';
+export { AnswerSchema, RegistrationSchema, type AnswerKind, type Registration } from './types/registration-schema.js';

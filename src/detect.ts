@@ -1,13 +1,13 @@
-import type { ChangeSet } from './generation/types.js';
+import type { ChangeSet } from './types/generation.js';
 import { findStaleScripts } from './interp/find-stale-scripts.js';
 import { withScriptFiles } from './interp/merge-stale.js';
-import type { InterpLimits } from './interp/types.js';
+import type { InterpLimits } from './types/interp.js';
 import { toStaleProcess } from './match/match-stale.js';
-import type { StaleProcess } from './match/types.js';
+import type { StaleProcess } from './types/stale.js';
 import { ProcReader } from './scan/proc-reader.js';
 import { scanStaleParallel } from './scan/parallel-scan.js';
 import { completeImage } from './scan/scan-processes.js';
-import type { ScanResult, UnreadableProcess } from './scan/types.js';
+import type { ScanResult, UnreadableProcess } from './types/process.js';
 
 export interface DetectOptions {
   /** What the switch changed; without it only deleted and replaced files are found. */

@@ -18,7 +18,7 @@ export { scanProcesses, type ScanOptions } from './scan/scan-processes.js';
 export { matchStale, type MatchOptions } from './match/match-stale.js';
 export { buildPlan, decide, type PolicyConfig } from './plan/index.js';
 export { planStale, type StalePlan } from './execute/plan-stale.js';
-export { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from './execute/apply-switch.js';
+export { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from './run/apply-switch.js';
 export { applyJournaled, type JournalOptions, type JournaledApplyResult } from './run/journaled-switch.js';
 export { lastRuns, type RunSummary, type RunUnitResult } from './journal/last-runs.js';
 export { decideReboot } from './status/reboot-tier.js';
@@ -31,13 +31,13 @@ export { ManifestSchema, manifestJsonSchema, type Manifest } from './generation/
 export { RegistrationSchema, registrationJsonSchema, AnswerSchema, type Answer, type Registration, type RegistrationInput, type RegistrationStatus, type UpdateMessage } from './aware/index.js';
 
 // The vocabulary.
-export type * from './generation/types.js';
-export type * from './scan/types.js';
-export type * from './owner/types.js';
-export type * from './match/types.js';
-export type * from './plan/types.js';
-export type * from './execute/types.js';
-export type * from './status/types.js';
+export type * from './types/generation.js';
+export type * from './types/process.js';
+export type * from './types/owner.js';
+export type * from './types/stale.js';
+export type * from './types/plan.js';
+export type * from './types/outcome.js';
+export type * from './types/status.js';
 export type { StaleReport } from './report/stale-json.js';
 export type { StatusReport } from './report/status-json.js';
 export type { FleetArgs } from './fleet/open-fleet.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import type { ChangeSet } from './generation/types.js';
+import type { ChangeSet } from './types/generation.js';
 import type { StaleReport } from './report/stale-json.js';
 import type { StatusReport } from './report/status-json.js';
 import type { RunEvents } from './run/events.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLY_EXIT, runApply, type ApplyCommandArgs } from '../src/cli/apply-command.js';
 import { RestartdError } from '../src/errors.js';
-import type { Outcome } from '../src/execute/types.js';
+import type { Outcome } from '../src/types/outcome.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { pollUntil } from './support/systemd/proc-identity.js';
 import { Releases } from './support/systemd/releases.js';

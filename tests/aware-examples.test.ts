@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifier } from '../src/aware/index.js';
-import type { StaleProcess } from '../src/match/types.js';
-import type { PlannedAction } from '../src/plan/types.js';
+import type { StaleProcess } from '../src/types/stale.js';
+import type { PlannedAction } from '../src/types/plan.js';
 import { parseStat } from '../src/scan/parse.js';
 
 // The examples run as shipped: the app imports `restartd/client` (the built package, npm run build first).

@@ -7,11 +7,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifier, listRegistrations } from '../src/aware/index.js';
 import { registerUpdateAware, type UpdateAwareHandle, type UpdateInfo } from '../src/client.js';
 import { executePlan } from '../src/execute/index.js';
-import type { ExecuteEvents } from '../src/execute/types.js';
-import type { StaleProcess } from '../src/match/types.js';
-import type { Plan, PlannedAction } from '../src/plan/types.js';
+import type { ExecuteEvents } from '../src/types/outcome.js';
+import type { StaleProcess } from '../src/types/stale.js';
+import type { Plan, PlannedAction } from '../src/types/plan.js';
 import { parseStat } from '../src/scan/parse.js';
-import type { SystemdManager } from '../src/systemd/types.js';
+import type { SystemdManager } from '../src/types/systemd.js';
 
 // The test process itself is the update-aware app: root, registering in a root-owned 0755 dir.
 const me = process.pid;

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNotifier, judgeTarget, RegistrationSchema, type AwareEvents } from '../src/aware/index.js';
-import type { StaleProcess } from '../src/match/types.js';
-import type { PlannedAction } from '../src/plan/types.js';
+import type { StaleProcess } from '../src/types/stale.js';
+import type { PlannedAction } from '../src/types/plan.js';
 import { parseStat } from '../src/scan/parse.js';
 
 // Two real unprivileged users: A tries to get restartd (root) to signal root's and B's processes.

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlannedAction } from '../src/plan/types.js';
+import type { PlannedAction } from '../src/types/plan.js';
 import type { StaleReport } from '../src/report/stale-json.js';
 import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';

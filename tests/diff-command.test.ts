@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDiffText, runDiff } from '../src/cli/diff-command.js';
-import type { ChangeSet } from '../src/generation/types.js';
+import type { ChangeSet } from '../src/types/generation.js';
 
 let tmp: string;
 

@@ -4,7 +4,7 @@ import { compareFiles, type FileVerdict } from '../src/diff/compare-files.js';
 import { completeChangeSet, draftChangeSet } from '../src/diff/draft-changeset.js';
 import { parseStoreName, storeKeys } from '../src/diff/store-names.js';
 import { alignStoreFiles, pairStorePaths } from '../src/diff/store-pairing.js';
-import type { Generation, GenerationFile } from '../src/generation/types.js';
+import type { Generation, GenerationFile } from '../src/types/generation.js';
 
 const file = (rel: string, extra: Partial<GenerationFile> = {}, root = '/old'): GenerationFile => ({ path: `${root}/${rel}`, rel, size: 10, ...extra });
 

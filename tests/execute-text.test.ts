@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { APPLY_EXIT, applyExitCode } from '../src/cli/apply-command.js';
-import { actionStartLine, managerStepLine, outcomeLine, summaryLine } from '../src/execute/outcome-text.js';
-import type { Outcome } from '../src/execute/types.js';
+import { actionStartLine, managerStepLine, outcomeLine, summaryLine } from '../src/report/outcome-text.js';
+import type { Outcome } from '../src/types/outcome.js';
 
 const unit = (name: string): Outcome['owner'] => ({ kind: 'system-unit', name });
 const base = { reason: 'default', pids: [7], durationMs: 23.4 };

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { EventEmitter } from 'eventemitter3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executePlan } from '../src/execute/execute-plan.js';
-import type { ExecuteEvents } from '../src/execute/types.js';
-import type { ActionKind, Phase, Plan, PlannedAction } from '../src/plan/types.js';
+import type { ExecuteEvents } from '../src/types/outcome.js';
+import type { ActionKind, Phase, Plan, PlannedAction } from '../src/types/plan.js';
 import { connectSystemd } from '../src/systemd/adapter.js';
-import type { SystemdManager } from '../src/systemd/types.js';
+import type { SystemdManager } from '../src/types/systemd.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { mainPidOf, systemctl, unitProperty, writeUnit } from './support/systemd/units.js';
 

@@ -5,7 +5,7 @@ import { createFleetGate, delayMsOf, groupOfUnit } from '../src/fleet/fleet-gate
 import { parseEndpoints } from '../src/fleet/open-fleet.js';
 import { describeWindow, nextWindowStart, windowContains } from '../src/fleet/window.js';
 import { FleetConfigSchema } from '../src/config/fleet-schema.js';
-import type { PlannedAction } from '../src/plan/types.js';
+import type { PlannedAction } from '../src/types/plan.js';
 import { fleetSection } from '../src/report/status-sections.js';
 
 // 2026-11-28 is a Saturday, 2026-11-30 a Monday.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { interpreterOf, mayBeInterpreter } from '../src/interp/interpreter.js';
+import { interpreterOf, mayBeInterpreter } from '../src/scan/interpreter.js';
 import { programOf } from '../src/interp/program-of.js';
-import type { InterpreterFamily, Program } from '../src/interp/types.js';
+import type { InterpreterFamily, Program } from '../src/types/interp.js';
 
 describe('interpreterOf: from the exe, never from comm or argv[0]', () => {
   it.each([

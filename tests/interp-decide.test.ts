@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeSet } from '../src/generation/types.js';
+import type { ChangeSet } from '../src/types/generation.js';
 import { indexChangesByDir } from '../src/interp/changeset-dirs.js';
-import { parseCmdline } from '../src/interp/cmdline.js';
+import { parseCmdline } from '../src/scan/cmdline.js';
 import { judgeScriptFiles } from '../src/interp/judge-script.js';
 import { withScriptFiles } from '../src/interp/merge-stale.js';
 import { perlLibDirs } from '../src/interp/perl-lib-dirs.js';
@@ -9,7 +9,7 @@ import { parseBootTime, parseClockTicks } from '../src/interp/process-clock.js';
 import { distinctTrees, isSharedDir, isSourceFile, programTreeOf } from '../src/interp/program-tree.js';
 import { pythonSearchDirs, resolvePythonModule, type PathView } from '../src/interp/python-module.js';
 import { indexChangeSet } from '../src/match/changeset-index.js';
-import type { StaleFile } from '../src/match/types.js';
+import type { StaleFile } from '../src/types/stale.js';
 
 /** A PathView over a list of files (their parent dirs exist too). */
 function viewOf(files: string[]): PathView {

@@ -2,7 +2,7 @@ import { cpSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectStale } from '../src/detect.js';
 import { diffGenerations } from '../src/generation/index.js';
-import type { StaleProcess } from '../src/match/types.js';
+import type { StaleProcess } from '../src/types/stale.js';
 import { APPS, LAYOUT, UNRELATED, replaceByRename, rewriteInPlace, sleep, startApp, stopApps, writeApps, type AppName, type RunningApp } from './support/interp-apps.js';
 import { scratchRoot } from './support/scratch.js';
 

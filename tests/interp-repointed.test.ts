@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectStale } from '../src/detect.js';
 import { diffGenerations } from '../src/generation/index.js';
-import type { StaleProcess } from '../src/match/types.js';
+import type { StaleProcess } from '../src/types/stale.js';
 import { LAYOUT, sleep, startApp, stopApps, writeApps, type RunningApp } from './support/interp-apps.js';
 
 // Capistrano-style: apps started through `ROOT/current/...`, then `current` flipped to the next

@@ -3,13 +3,13 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Outcome } from '../src/execute/types.js';
+import type { Outcome } from '../src/types/outcome.js';
 import { readJsonLines } from '../src/journal/durable-file.js';
 import { lastRuns } from '../src/journal/last-runs.js';
 import { procStartTime } from '../src/journal/proc-start-time.js';
 import { acquireStateLock, liveLockHolder, lockPathOf, tryStateLock } from '../src/journal/state-lock.js';
 import { SwitchJournal } from '../src/journal/switch-journal.js';
-import type { Plan, PlannedAction } from '../src/plan/types.js';
+import type { Plan, PlannedAction } from '../src/types/plan.js';
 
 let dir: string;
 beforeEach(() => {

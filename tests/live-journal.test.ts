@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StaleProcess } from '../src/match/types.js';
+import type { StaleProcess } from '../src/types/stale.js';
 import { lastRuns } from '../src/journal/last-runs.js';
 import { evidenceOf, openLiveJournal } from '../src/run/live-journal.js';
 

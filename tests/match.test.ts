@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeSet } from '../src/generation/types.js';
+import type { ChangeSet } from '../src/types/generation.js';
 import type { DiskFact } from '../src/match/disk-fact.js';
 import { matchStale } from '../src/match/match-stale.js';
-import type { FileRef, ProcessImage } from '../src/scan/types.js';
+import type { FileRef, ProcessImage } from '../src/types/process.js';
 
 function proc(pid: number, files: FileRef[]): ProcessImage {
   return {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLY_EXIT, runApply } from '../src/cli/apply-command.js';
 import { runStatus } from '../src/cli/status-command.js';
-import type { Outcome } from '../src/execute/types.js';
+import type { Outcome } from '../src/types/outcome.js';
 import type { StaleReport } from '../src/report/stale-json.js';
 import type { StatusReport } from '../src/report/status-json.js';
 import { CLI, runCli } from './support/cli.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ownerOf } from '../src/owner/owner-of.js';
 import { parseCgroup } from '../src/scan/parse.js';
-import type { Owner } from '../src/owner/types.js';
+import type { Owner } from '../src/types/owner.js';
 
 const image = (cgroup: string, pid = 100, kernelThread = false) => ({ pid, kernelThread, cgroup: parseCgroup(cgroup) });
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/config/index.js';
-import type { StaleFile, StaleProcess } from '../src/match/types.js';
-import type { Owner } from '../src/owner/types.js';
-import { buildPlan, renderPlanText, unitFactsKey, unitJobOf, type PlanInput, type UnitFacts } from '../src/plan/index.js';
+import type { StaleFile, StaleProcess } from '../src/types/stale.js';
+import type { Owner } from '../src/types/owner.js';
+import { buildPlan, unitFactsKey, unitJobOf, type PlanInput, type UnitFacts } from '../src/plan/index.js';
+import { renderPlanText } from '../src/report/plan-text.js';
 
 const libssl: StaleFile = { path: '/usr/lib/libssl.so.3', kind: 'deleted', via: 'map' };
 const exe = (path: string): StaleFile => ({ path, kind: 'replaced', via: 'exe' });

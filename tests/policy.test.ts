@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/config/index.js';
-import type { Owner } from '../src/owner/types.js';
+import type { Owner } from '../src/types/owner.js';
 import { decide, PROTECTED_UNITS, type Decision, type PolicyConfig, type UnitFacts } from '../src/plan/index.js';
 
 const system = (name: string): Owner => ({ kind: 'system-unit', name });

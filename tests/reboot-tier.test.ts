@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runStatus } from '../src/cli/status-command.js';
-import type { StaleProcess } from '../src/match/types.js';
-import type { OwnerKind } from '../src/owner/types.js';
+import type { StaleProcess } from '../src/types/stale.js';
+import type { OwnerKind } from '../src/types/owner.js';
 import type { StatusReport } from '../src/report/status-json.js';
 import { readKernelFacts } from '../src/status/kernel-facts.js';
 import { compareKernelReleases, decideReboot, describeRebootReason, statusExitCode, systemPieceOf } from '../src/status/reboot-tier.js';
-import type { KernelFacts } from '../src/status/types.js';
+import type { KernelFacts } from '../src/types/status.js';
 import { mapsLine, ProcFixture } from './support/proc-fixture.js';
 
 function stale(pid: number, kind: OwnerKind, name: string, ...paths: string[]): StaleProcess {

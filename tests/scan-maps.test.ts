@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mappedFilesOf } from '../src/scan/maps-files.js';
 import { parseMaps, splitDeleted, unescapeMapsPath } from '../src/scan/parse.js';
-import type { FileRef } from '../src/scan/types.js';
+import type { FileRef } from '../src/types/process.js';
 
 /** The text-based reading mappedFilesOf replaces: parseMaps, then one ref per dev:inode. */
 function mappedFilesOfText(text: string): FileRef[] {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestartdError } from '../src/errors.js';
 import { connectSystemd } from '../src/systemd/adapter.js';
-import type { SystemdManager } from '../src/systemd/types.js';
+import type { SystemdManager } from '../src/types/systemd.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { cgroup2Root } from './support/systemd/tree.js';
 import { hostPidsOfUnit, mainPidOf, systemctl, unitProperty, writeUnit } from './support/systemd/units.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RestartdError } from '../src/errors.js';
 import { JobTracker } from '../src/systemd/job-tracker.js';
-import type { Job } from '../src/systemd/types.js';
+import type { Job } from '../src/types/systemd.js';
 
 function job(n: number, repliedAt = 10): Job {
   return { path: `/org/freedesktop/systemd1/job/${n}`, unit: `u${n}.service`, method: 'RestartUnit', queuedAt: 0, repliedAt };

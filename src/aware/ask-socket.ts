@@ -1,6 +1,6 @@
 import { createConnection } from 'node:net';
 import { describeIssues } from '../config/describe-issues.js';
-import { AnswerSchema, MAX_ANSWER_BYTES, type Answer, type UpdateMessage } from './registration-schema.js';
+import { AnswerSchema, MAX_ANSWER_BYTES, type Answer, type UpdateMessage } from '../types/registration-schema.js';
 
 /** What came back from an app's socket. */
 export type SocketReply = { kind: 'answer'; answer: Answer } | { kind: 'timeout' } | { kind: 'failed'; reason: string };

@@ -1,4 +1,4 @@
-import type { StaleProcess } from '../match/types.js';
+import type { StaleProcess } from '../types/stale.js';
 import { awareDirsFor } from './aware-dirs.js';
 import { readIdentity } from './proc-identity.js';
 import { indexRegistrations } from './notifier.js';

@@ -11,12 +11,12 @@ export {
   type Registration,
   type RegistrationInput,
   type UpdateMessage,
-} from './registration-schema.js';
+} from '../types/registration-schema.js';
 export { awareDirsFor, DEFAULT_AWARE_STATE_DIR, SYSTEM_AWARE_DIR, userAwareDir } from './aware-dirs.js';
 export { readRegistrations, type RegistrationScan } from './read-registrations.js';
 export { listAllRegistrations, listRegistrations, type ListOptions } from './list-registrations.js';
 export { createNotifier, foldResults, type Notifier, type NotifierOptions } from './notifier.js';
 export { tellProcess, type TellOptions } from './tell-process.js';
 export { concerns, judgeSocket, judgeTarget } from './trust.js';
-export type * from './types.js';
+export type * from '../types/aware.js';
 export { findUpdateAware, type FindAwareOptions } from './find-update-aware.js';

@@ -3,7 +3,7 @@ import { readIdentity } from './proc-identity.js';
 import { readRegistrations } from './read-registrations.js';
 import { readRegistrationState } from './registration-state.js';
 import { judgeTarget } from './trust.js';
-import type { RegistrationStatus } from './types.js';
+import type { RegistrationStatus } from '../types/aware.js';
 
 export interface ListOptions {
   /** Where restartd keeps the last notification and answer per registration (default /run/restartd/aware-state). */

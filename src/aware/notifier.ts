@@ -1,16 +1,16 @@
 import { EventEmitter } from 'eventemitter3';
-import { planned } from '../execute/run-action.js';
-import type { Outcome } from '../execute/types.js';
-import type { StaleProcess } from '../match/types.js';
-import type { PlannedAction } from '../plan/types.js';
+import { planned, type Notifier, type Outcome } from '../types/outcome.js';
+
+export type { Notifier };
+import type { StaleProcess } from '../types/stale.js';
+import type { PlannedAction } from '../types/plan.js';
 import { awareDirsFor, DEFAULT_AWARE_STATE_DIR } from './aware-dirs.js';
 import { readRegistrations } from './read-registrations.js';
 import { writeRegistrationState } from './registration-state.js';
 import { tellProcess } from './tell-process.js';
-import type { AwareEmitter, AwareEvents, LoadedRegistration, NotifyResult } from './types.js';
+import type { AwareEmitter, AwareEvents, LoadedRegistration, NotifyResult } from '../types/aware.js';
 
 /** Tells the update-aware processes of a notify action; undefined when none of them registered. */
-export type Notifier = (action: PlannedAction) => Promise<Outcome | undefined>;
 
 export interface NotifierOptions {
   /** The stale processes of the run (the notify actions' pids are looked up here). */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isKernelThread, parseStat } from '../scan/parse.js';
-import type { ProcIdentity } from './types.js';
+import type { ProcIdentity } from '../types/aware.js';
 
 /** Who runs at pid now (stat + status), or undefined when it is gone or unreadable. */
 export async function readIdentity(pid: number, procRoot = '/proc'): Promise<ProcIdentity | undefined> {

@@ -3,8 +3,8 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeIssues } from '../config/describe-issues.js';
 import { errnoCode } from '../errors.js';
-import { MAX_REGISTRATION_BYTES, RegistrationSchema } from './registration-schema.js';
-import type { LoadedRegistration } from './types.js';
+import { MAX_REGISTRATION_BYTES, RegistrationSchema } from '../types/registration-schema.js';
+import type { LoadedRegistration } from '../types/aware.js';
 
 /** The registrations of one dir that passed the file checks and the schema, and the files skipped. */
 export interface RegistrationScan {

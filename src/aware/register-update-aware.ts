@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { parseStat } from '../scan/parse.js';
 import { SYSTEM_AWARE_DIR } from './aware-dirs.js';
-import { MAX_UPDATE_BYTES, RegistrationSchema, UpdateMessageSchema, type AnswerKind, type AwareSignal, type RegistrationInput } from './registration-schema.js';
+import { MAX_UPDATE_BYTES, RegistrationSchema, UpdateMessageSchema, type AnswerKind, type AwareSignal, type RegistrationInput } from '../types/registration-schema.js';
 
 /** What an update-aware app is told: the switch and the files it holds that changed. */
 export interface UpdateInfo {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { RegistrationState } from './types.js';
+import type { RegistrationState } from '../types/aware.js';
 
 const StateSchema = z.object({
   file: z.string(),

@@ -1,9 +1,9 @@
 import { lstat } from 'node:fs/promises';
 import { askSocket } from './ask-socket.js';
 import { readIdentity } from './proc-identity.js';
-import type { UpdateMessage } from './registration-schema.js';
+import type { UpdateMessage } from '../types/registration-schema.js';
 import { concerns, judgeSocket, judgeTarget } from './trust.js';
-import type { AwareEmitter, LoadedRegistration, NotifyResult, NotifyResultKind, NotifyTarget } from './types.js';
+import type { AwareEmitter, LoadedRegistration, NotifyResult, NotifyResultKind, NotifyTarget } from '../types/aware.js';
 
 export interface TellOptions {
   message: UpdateMessage;

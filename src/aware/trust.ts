@@ -1,5 +1,5 @@
-import type { Registration } from './registration-schema.js';
-import type { ProcIdentity, TrustVerdict } from './types.js';
+import type { Registration } from '../types/registration-schema.js';
+import type { ProcIdentity, TrustVerdict } from '../types/aware.js';
 
 /**
  * Whether a registration may be acted on for the process now at its pid: not PID 1, not a kernel

@@ -1,5 +1,5 @@
 import { diffGenerations } from '../generation/index.js';
-import type { ChangeSet, SourceKind } from '../generation/types.js';
+import type { ChangeSet, SourceKind } from '../types/generation.js';
 import { printableLines } from '../report/printable.js';
 import { EXIT } from './exit-codes.js';
 

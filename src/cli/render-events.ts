@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'eventemitter3';
-import { actionStartLine, doneLine, managerStepLine, verifyLine } from '../execute/outcome-text.js';
+import { actionStartLine, doneLine, managerStepLine, verifyLine } from '../report/outcome-text.js';
 import { fleetAcquiredLine, fleetDelayLine, fleetReleasedLine, fleetWaitingLine } from '../fleet/fleet-text.js';
 import { printable } from '../report/printable.js';
 import type { RunEvents } from '../run/events.js';

@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { statSync } from 'node:fs';
 import { describeFsError, RestartdError } from '../errors.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
-import type { SourceKind } from '../generation/types.js';
+import type { SourceKind } from '../types/generation.js';
 import { DEFAULT_STATE_DIR } from '../journal/state-dir.js';
 import { EXIT } from '../types/exit-codes.js';
 import { appliesTo, COMMANDS, FLAGS, nearestFlag } from '../types/flags.js';

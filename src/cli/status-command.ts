@@ -1,9 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import type { RegistrationStatus } from '../aware/types.js';
 import { RestartdError } from '../errors.js';
-import type { FleetStatus } from '../fleet/fleet-state.js';
-import type { RunSummary } from '../journal/last-runs.js';
-import { renderPlanText } from '../plan/plan-text.js';
+import { renderPlanText } from '../report/plan-text.js';
 import { renderStaleText } from '../report/stale-text.js';
 import type { RunEvents } from '../run/events.js';
 import type { RunRequest } from '../run/request.js';
@@ -88,9 +85,9 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
     import('../report/printable.js'),
   ]);
   const sections = [
-    registrationsSection((report.registrations ?? []) as RegistrationStatus[]),
-    lastRunsSection((report.lastRuns ?? []) as RunSummary[]),
-    fleetSection((report.fleet ?? { waiting: [], holding: [] }) as FleetStatus),
+    registrationsSection(report.registrations ?? []),
+    lastRunsSection(report.lastRuns ?? []),
+    fleetSection(report.fleet ?? { waiting: [], holding: [] }),
   ];
   const notes: string[] = [];
   if (blind) notes.push(`not run as root: ${report.unreadable.length} of ${report.scanned.processes} processes could not be read fully, so "nothing to do" cannot be told: run as root`);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
-import { summaryLine } from '../execute/outcome-text.js';
+import { summaryLine } from '../report/outcome-text.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
-import type { SourceKind } from '../generation/types.js';
+import type { SourceKind } from '../types/generation.js';
 import type { RunEvents } from '../run/events.js';
 import { resolveConfig, runSwitch, type ApplyResult } from '../run/switch-run.js';
 import { LinkFollower } from '../watch/link-follower.js';

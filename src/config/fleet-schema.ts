@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { globProblem } from '../plan/glob.js';
+import { globProblem } from './glob.js';
 
 /** Days as kured names them: the window opens on these days (a window crossing midnight ends the next day). */
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;

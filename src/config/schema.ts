@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { globProblem } from '../plan/glob.js';
-import { UNIT_ACTIONS } from '../plan/types.js';
+import { globProblem } from './glob.js';
+import { UNIT_ACTIONS } from '../types/plan.js';
 import { FleetConfigSchema } from './fleet-schema.js';
 
 const unitGlob = z

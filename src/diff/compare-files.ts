@@ -1,4 +1,4 @@
-import type { GenerationFile } from '../generation/types.js';
+import type { GenerationFile } from '../types/generation.js';
 
 /** Marks a size that is not known (a manifest entry without `size`). */
 export const UNKNOWN_SIZE = -1;

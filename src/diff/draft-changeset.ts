@@ -1,4 +1,4 @@
-import type { ChangeSet, FileChangeChanged, Generation, GenerationFile } from '../generation/types.js';
+import type { ChangeSet, FileChangeChanged, Generation, GenerationFile } from '../types/generation.js';
 import { compareFiles, compareHashes } from './compare-files.js';
 import { alignStoreFiles } from './store-pairing.js';
 

@@ -1,4 +1,4 @@
-import type { GenerationFile } from '../generation/types.js';
+import type { GenerationFile } from '../types/generation.js';
 import { parseStoreName, storeKeys, storePathOf, type StoreName } from './store-names.js';
 
 interface StorePathName {

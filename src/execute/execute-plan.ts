@@ -1,10 +1,10 @@
 import { EventEmitter } from 'eventemitter3';
-import { PHASES, type Phase, type Plan, type PlannedAction } from '../plan/types.js';
-import type { SystemdManager } from '../systemd/types.js';
+import { PHASES, type Phase, type Plan, type PlannedAction } from '../types/plan.js';
+import type { SystemdManager } from '../types/systemd.js';
 import { holdsFleetSlot, FleetSlots } from './fleet-slots.js';
 import { runPool } from './pool.js';
 import { describeError, failure, planned, runUnitAction, since, type ActionContext } from './run-action.js';
-import type { ExecuteEvents, ExecuteOptions, ExecutionReport, ManagerStep, Outcome } from './types.js';
+import type { ExecuteEvents, ExecuteOptions, ExecutionReport, ManagerStep, Outcome } from '../types/outcome.js';
 
 export const DEFAULT_EXECUTE_OPTIONS: ExecuteOptions = { dryRun: false, concurrency: 4, jobTimeoutMs: 90_000 };
 

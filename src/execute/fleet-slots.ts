@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
-import type { PlannedAction } from '../plan/types.js';
+import type { PlannedAction } from '../types/plan.js';
 import { failure } from './run-action.js';
-import type { ExecuteEvents, FleetGate, FleetHold, Outcome } from './types.js';
+import type { ExecuteEvents, FleetGate, FleetHold, Outcome } from '../types/outcome.js';
 
 /**
  * Whether an action takes a fleet slot: the unit jobs that take a service down or make it re-read

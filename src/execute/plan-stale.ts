@@ -1,10 +1,10 @@
 import type { Config } from '../config/schema.js';
-import type { StaleProcess } from '../match/types.js';
+import type { StaleProcess } from '../types/stale.js';
 import { buildPlan } from '../plan/build-plan.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan } from '../types/plan.js';
 import { gatherUnitFacts } from '../systemd/gather-unit-facts.js';
 import { crossCheckOwners, scopeToManager } from '../systemd/scope-to-manager.js';
-import type { SystemdManager } from '../systemd/types.js';
+import type { SystemdManager } from '../types/systemd.js';
 
 export interface StalePlan {
   /** The stale processes the plan covers: with a manager, those it owns, named as it names them. */

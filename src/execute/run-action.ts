@@ -1,9 +1,9 @@
 import type { EventEmitter } from 'eventemitter3';
 import { RestartdError } from '../errors.js';
 import { unitJobOf, type UnitJob } from '../plan/unit-job.js';
-import type { PlannedAction } from '../plan/types.js';
-import type { JobMethod, JobResult, SystemdManager } from '../systemd/types.js';
-import type { ExecuteEvents, ExecuteOptions, NoJobResult, Outcome, OutcomeCode } from './types.js';
+import type { PlannedAction } from '../types/plan.js';
+import type { JobMethod, JobResult, SystemdManager } from '../types/systemd.js';
+import { ALREADY_DONE, isAlreadyDone, planned, type ExecuteEvents, type ExecuteOptions, type NoJobResult, type Outcome, type OutcomeCode } from '../types/outcome.js';
 
 /** What the actions of one run share. */
 export interface ActionContext {
@@ -18,26 +18,7 @@ export interface ActionContext {
 
 type UnitMethodJob = Extract<UnitJob, { unit: string }>;
 
-/** The `detail` of an outcome that an earlier, interrupted run of the same switch already achieved (src/journal). */
-export const ALREADY_DONE = 'already done';
-
-/** Whether an outcome stands for an action skipped because the journal says it was done. */
-export function isAlreadyDone(outcome: Outcome): boolean {
-  return outcome.detail === ALREADY_DONE && outcome.jobResult === 'not-run' && outcome.phase !== 'none';
-}
-
-/** The outcome fields that come straight from the plan. */
-export function planned(action: PlannedAction): Pick<Outcome, 'unit' | 'owner' | 'action' | 'phase' | 'reason' | 'detail' | 'pids'> {
-  return {
-    unit: action.unit ?? action.owner.name,
-    owner: action.owner,
-    action: action.action,
-    phase: action.phase,
-    reason: action.reason,
-    ...(action.detail === undefined ? {} : { detail: action.detail }),
-    pids: action.pids,
-  };
-}
+export { ALREADY_DONE, isAlreadyDone, planned };
 
 export function failure(action: PlannedAction, code: OutcomeCode, cause: string, extra: Partial<Outcome> = {}): Outcome {
   return { ...planned(action), ok: false, jobResult: 'not-run', durationMs: 0, ...extra, code, cause };

@@ -2,14 +2,14 @@ import { ProcReader } from '../scan/proc-reader.js';
 import { completeImage } from '../scan/scan-processes.js';
 import { EventEmitter } from 'eventemitter3';
 import { detectStale } from '../detect.js';
-import type { ChangeSet } from '../generation/types.js';
-import type { StaleProcess } from '../match/types.js';
+import type { ChangeSet } from '../types/generation.js';
+import type { StaleProcess } from '../types/stale.js';
 import { systemdCgroupPath } from '../owner/owner-of.js';
-import type { ProcessImage } from '../scan/types.js';
+import type { ProcessImage } from '../types/process.js';
 import { scopeToManager } from '../systemd/scope-to-manager.js';
-import type { ManagerProcess } from '../systemd/types.js';
+import type { ManagerProcess } from '../types/systemd.js';
 import { isAlreadyDone } from './run-action.js';
-import type { ExecuteEvents, Outcome, StillStaleProcess } from './types.js';
+import type { ExecuteEvents, Outcome, StillStaleProcess } from '../types/outcome.js';
 
 export interface VerifyOptions {
   /** The switch's ChangeSet: the same one the plan was made from. */

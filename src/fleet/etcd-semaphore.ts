@@ -1,7 +1,7 @@
 import { Etcd3, type IOptions, type Lease, type Watcher } from 'etcd3';
 import { z } from 'zod';
 import { RestartdError } from '../errors.js';
-import type { FleetHolder } from '../execute/types.js';
+import type { FleetHolder } from '../types/outcome.js';
 
 /** How to reach etcd: endpoints, TLS material, auth (read from files by the caller). */
 export interface FleetConnection {

@@ -1,7 +1,7 @@
 import type { FleetConfig } from '../config/fleet-schema.js';
-import type { FleetGate, FleetHold, FleetHolder } from '../execute/types.js';
-import { matchesGlob } from '../plan/glob.js';
-import type { PlannedAction } from '../plan/types.js';
+import type { FleetGate, FleetHold, FleetHolder } from '../types/outcome.js';
+import { matchesGlob } from '../config/glob.js';
+import type { PlannedAction } from '../types/plan.js';
 
 /** The etcd semaphore as the gate uses it (src/fleet/etcd-semaphore.ts), so the gate needs no etcd. */
 export interface Semaphore {

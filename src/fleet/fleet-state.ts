@@ -2,10 +2,13 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { EventEmitter } from 'eventemitter3';
 import { z } from 'zod';
-import type { ExecuteEvents } from '../execute/types.js';
+import type { ExecuteEvents } from '../types/outcome.js';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { procStartTime } from '../journal/proc-start-time.js';
 import { DEFERRED_FILE, FLEET_RUN_FILE } from './fleet-files.js';
+import type { DeferredSwitch, FleetRun, FleetStatus } from '../types/fleet.js';
+
+export type { DeferredSwitch, FleetRun, FleetStatus };
 import type { WindowVerdict } from './window-gate.js';
 
 export { DEFERRED_FILE, FLEET_RUN_FILE };
@@ -24,7 +27,8 @@ export const DeferredSwitchSchema = z.object({
   /** The window, in words: "sat,sun 02:00-05:00 Europe/Berlin". */
   window: z.string(),
 });
-export type DeferredSwitch = z.infer<typeof DeferredSwitchSchema>;
+// The schema parses exactly the vocabulary's type.
+DeferredSwitchSchema satisfies z.ZodType<DeferredSwitch>;
 
 const HolderSchema = z.object({ host: z.string(), slot: z.number().int(), unit: z.string(), since: z.string() });
 
@@ -37,14 +41,8 @@ export const FleetRunSchema = z.object({
   waiting: z.array(z.object({ group: z.string(), unit: z.string(), since: z.string(), holders: z.array(HolderSchema) })),
   holding: z.array(z.object({ group: z.string(), unit: z.string(), slot: z.number().int(), since: z.string() })),
 });
-export type FleetRun = z.infer<typeof FleetRunSchema>;
+FleetRunSchema satisfies z.ZodType<FleetRun>;
 
-/** `restartd status`'s fleet part: a deferred switch, and what a live run waits for and holds. */
-export interface FleetStatus {
-  deferred?: DeferredSwitch;
-  waiting: FleetRun['waiting'];
-  holding: FleetRun['holding'];
-}
 
 export function recordDeferred(stateDir: string, deferred: Pick<DeferredSwitch, 'old' | 'new' | 'command'>, verdict: ClosedWindow): DeferredSwitch {
   const record: DeferredSwitch = { version: 1, ...deferred, deferredAt: new Date().toISOString(), nextWindowStart: verdict.nextStart.toISOString(), window: verdict.window };

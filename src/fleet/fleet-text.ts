@@ -1,5 +1,5 @@
-import type { FleetHold, FleetHolder } from '../execute/types.js';
-import type { PlannedAction } from '../plan/types.js';
+import type { FleetHold, FleetHolder } from '../types/outcome.js';
+import type { PlannedAction } from '../types/plan.js';
 
 const unitOf = (action: PlannedAction): string => action.unit ?? action.owner.name;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { FleetConfigSchema, type FleetConfig } from '../config/fleet-schema.js';
 import type { Config } from '../config/schema.js';
 import { RestartdError } from '../errors.js';
-import type { FleetGate } from '../execute/types.js';
+import type { FleetGate } from '../types/outcome.js';
 import { createFleetGate, type Semaphore } from './fleet-gate.js';
 import { fleetHostName } from './host-identity.js';
 

@@ -1,7 +1,7 @@
 import { completeChangeSet, draftChangeSet } from '../diff/draft-changeset.js';
 import { hashFiles } from './hash-files.js';
 import { loadGeneration, type LoadOptions } from './load-generation.js';
-import type { ChangeSet, Generation } from './types.js';
+import type { ChangeSet, Generation } from '../types/generation.js';
 
 export type DiffOptions = LoadOptions;
 

@@ -6,4 +6,4 @@ export { compareFiles, UNKNOWN_SIZE, type FileVerdict } from '../diff/compare-fi
 export { completeChangeSet, draftChangeSet, type DraftChangeSet, type FilePair, type HashOf } from '../diff/draft-changeset.js';
 export { pairStorePaths } from '../diff/store-pairing.js';
 export { parseStoreName, type StoreName } from '../diff/store-names.js';
-export type * from './types.js';
+export type * from '../types/generation.js';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { errnoCode } from '../errors.js';
 import { generationError, resolveGenerationPath } from './resolve-path.js';
-import type { Generation, GenerationFile } from './types.js';
+import type { Generation, GenerationFile } from '../types/generation.js';
 import { walkTree, type TreeListing } from './walk-tree.js';
 
 /**

@@ -4,7 +4,7 @@ import { loadDir } from './load-dir.js';
 import { loadManifest } from './load-manifest.js';
 import { DEFAULT_STORE_DIR, loadNix } from './load-nix.js';
 import { generationError, resolveGenerationPath } from './resolve-path.js';
-import type { Generation, SourceKind } from './types.js';
+import type { Generation, SourceKind } from '../types/generation.js';
 import { STORE_LAYOUT } from './store-layout.js';
 
 /** How to read a generation; everything is detected from the path when left out. */

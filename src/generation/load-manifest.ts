@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { UNKNOWN_SIZE } from '../diff/compare-files.js';
 import { RestartdError, errnoCode } from '../errors.js';
 import { ManifestSchema } from './manifest-schema.js';
-import type { Generation, GenerationFile } from './types.js';
+import type { Generation, GenerationFile } from '../types/generation.js';
 
 function manifestError(path: string, detail: string, cause?: unknown): RestartdError {
   return new RestartdError('BAD_MANIFEST', `manifest ${path}: ${detail}`, { subject: path, cause });

@@ -3,7 +3,7 @@ import { storeKeys, storePathOf } from '../diff/store-names.js';
 import { RestartdError, errnoCode } from '../errors.js';
 import { resolveGenerationPath } from './resolve-path.js';
 import { readClosure, type ClosureListing } from './nix-closure.js';
-import type { Generation, GenerationFile } from './types.js';
+import type { Generation, GenerationFile } from '../types/generation.js';
 
 /** The default Nix store dir. */
 export const DEFAULT_STORE_DIR = '/nix/store';

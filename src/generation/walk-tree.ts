@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { errnoCode } from '../errors.js';
 import { turnBudget } from './sync-reads.js';
-import type { GenerationFile } from './types.js';
+import type { GenerationFile } from '../types/generation.js';
 
 export interface TreeListing {
   /** Regular files and symlinks; `rel` is `keyPrefix/<path under root>` (the prefix alone for a root that is a file). */

@@ -1,5 +1,5 @@
 import { NO_PROGRAM, script } from './program.js';
-import type { Program } from './types.js';
+import type { Program } from '../types/interp.js';
 
 const SHORT: Record<string, string> = { '-r': '--require', '-e': '--eval', '-p': '--print', '-pe': '--eval', '-ep': '--eval', '-C': '--conditions', '-i': '--interactive' };
 

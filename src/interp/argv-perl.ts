@@ -1,5 +1,5 @@
 import { NO_PROGRAM, script } from './program.js';
-import type { Program } from './types.js';
+import type { Program } from '../types/interp.js';
 
 /** Switches whose value is the rest of the argument (possibly empty): -i.bak, -x/dir, -d:Trace, -Dflags, -C7, -F/:/, -V:name. */
 const REST_OF_ARG = new Set(['i', 'x', 'd', 'D', 'C', 'F', 'V']);

@@ -1,5 +1,5 @@
 import { NO_PROGRAM, script } from './program.js';
-import type { Program } from './types.js';
+import type { Program } from '../types/interp.js';
 
 /** Short options that take a value: attached (`-Wignore`) or the next argument (`-W ignore`). */
 const VALUED = new Set(['W', 'X', 'Q']);

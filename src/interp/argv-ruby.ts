@@ -1,5 +1,5 @@
 import { NO_PROGRAM, script } from './program.js';
-import type { Program } from './types.js';
+import type { Program } from '../types/interp.js';
 
 /** Short switches whose value is the rest of the argument or, when empty, the next one. */
 const VALUED = new Set(['e', 'I', 'r', 'C', 'E']);

@@ -1,5 +1,5 @@
 import { NO_PROGRAM, script } from './program.js';
-import type { Program } from './types.js';
+import type { Program } from '../types/interp.js';
 
 /** bash's long options that take the next argument. */
 const VALUED_LONG = new Set(['--rcfile', '--init-file']);

@@ -1,4 +1,4 @@
-import type { ChangeSet } from '../generation/types.js';
+import type { ChangeSet } from '../types/generation.js';
 
 /** The old paths a ChangeSet names as changed or removed, queried by directory. */
 export interface ChangesByDir {

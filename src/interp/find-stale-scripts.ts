@@ -1,18 +1,18 @@
-import type { ChangeSet } from '../generation/types.js';
+import type { ChangeSet } from '../types/generation.js';
 import { indexChangeSet, type ChangeIndex } from '../match/changeset-index.js';
 import { DEFAULT_SCRATCH_DIRS, isUnder } from '../match/filters.js';
-import type { StaleFile } from '../match/types.js';
+import type { StaleFile } from '../types/stale.js';
 import { splitDeleted } from '../scan/parse.js';
 import { ProcReader } from '../scan/proc-reader.js';
-import type { ProcessImage, ScanResult } from '../scan/types.js';
+import type { ProcessImage, ScanResult } from '../types/process.js';
 import { indexChangesByDir, type ChangesByDir } from './changeset-dirs.js';
-import { interpreterOf } from './interpreter.js';
+import { interpreterOf } from '../scan/interpreter.js';
 import { judgeScriptFiles } from './judge-script.js';
 import { locateProgram, type LocatedProgram } from './locate-program.js';
 import { readProcessClock, type ProcessClock } from './process-clock.js';
 import { programOf } from './program-of.js';
 import { RootView } from './root-view.js';
-import { DEFAULT_INTERP_LIMITS, type InterpLimits, type InterpreterFamily, type InterpSummary } from './types.js';
+import { DEFAULT_INTERP_LIMITS, type InterpLimits, type InterpreterFamily, type InterpSummary } from '../types/interp.js';
 import { changedSources, walkSources, type TreeFiles } from './walk-sources.js';
 
 export interface ScriptScanOptions {

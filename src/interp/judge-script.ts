@@ -1,5 +1,5 @@
 import type { ChangeIndex } from '../match/changeset-index.js';
-import type { StaleFile } from '../match/types.js';
+import type { StaleFile } from '../types/stale.js';
 import { dirname } from './program-tree.js';
 
 export interface ScriptJudgeInput {

@@ -4,7 +4,7 @@ import { perlLibDirs } from './perl-lib-dirs.js';
 import { distinctTrees, dirname, programTreeOf } from './program-tree.js';
 import { pythonSearchDirs, resolvePythonModule } from './python-module.js';
 import type { RootView } from './root-view.js';
-import type { InterpreterFamily, Program } from './types.js';
+import type { InterpreterFamily, Program } from '../types/interp.js';
 
 /** An interpreted program found on disk: its file, and where else its sources are. */
 export interface LocatedProgram {

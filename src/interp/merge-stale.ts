@@ -1,4 +1,4 @@
-import type { StaleFile } from '../match/types.js';
+import type { StaleFile } from '../types/stale.js';
 
 /**
  * A process's stale files with its interpreted-program evidence added: only files not listed yet

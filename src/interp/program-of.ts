@@ -4,7 +4,7 @@ import { pythonProgram } from './argv-python.js';
 import { rubyProgram } from './argv-ruby.js';
 import { shellProgram } from './argv-shell.js';
 import { NO_PROGRAM } from './program.js';
-import type { InterpreterFamily, Program } from './types.js';
+import type { InterpreterFamily, Program } from '../types/interp.js';
 
 const PARSERS: Record<InterpreterFamily, (args: readonly string[]) => Program> = {
   python: pythonProgram,

@@ -1,4 +1,4 @@
-import type { InterpreterFamily } from './types.js';
+import type { InterpreterFamily } from '../types/interp.js';
 
 /** File name endings of source an interpreter loads. The program file itself counts whatever its name. */
 const SOURCE_ENDINGS: Record<InterpreterFamily, readonly string[]> = {

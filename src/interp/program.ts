@@ -1,4 +1,4 @@
-import type { Program } from './types.js';
+import type { Program } from '../types/interp.js';
 
 type ScriptProgram = Extract<Program, { kind: 'script' }>;
 

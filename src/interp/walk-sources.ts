@@ -1,7 +1,7 @@
 import type { ChangesByDir } from './changeset-dirs.js';
 import { isSkippedDir, isSourceFile } from './program-tree.js';
 import type { RootView } from './root-view.js';
-import type { InterpreterFamily } from './types.js';
+import type { InterpreterFamily } from '../types/interp.js';
 
 /** Files of a program tree, and whether listing them was cut short. */
 export interface TreeFiles {

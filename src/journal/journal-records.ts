@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { Outcome } from '../execute/types.js';
-import type { Plan, PlannedAction } from '../plan/types.js';
+import type { Outcome } from '../types/outcome.js';
+import type { Plan, PlannedAction } from '../types/plan.js';
 
 /** What the journal of one switch holds on disk: `plan.json` and `journal.jsonl` in `switches/KEY/`. */
 export const JOURNAL_PLAN_FILE = 'plan.json';

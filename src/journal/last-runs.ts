@@ -1,38 +1,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
-import type { Outcome } from '../execute/types.js';
+import type { Outcome } from '../types/outcome.js';
+import type { RunSummary, RunUnitResult } from '../types/runs.js';
 import { readJsonFile, readJsonLines } from './durable-file.js';
 import { asOutcome, JOURNAL_LINES_FILE, JOURNAL_PLAN_FILE, journalLines, JournalPlanSchema, SWITCHES_DIR } from './journal-records.js';
 
-/** One unit's result in a run, as `restartd status` shows it. */
-export interface RunUnitResult {
-  unit: string;
-  action: Outcome['action'];
-  at: string;
-  /** For a failure: its code and cause. */
-  code?: string;
-  cause?: string;
-}
-
-/** What the journal says about one switch (old → new): every attempt of it taken together. */
-export interface RunSummary {
-  key: string;
-  old: string;
-  new: string;
-  /** When the latest attempt began, and when it finished (absent: interrupted, or running now). */
-  startedAt: string;
-  finishedAt?: string;
-  state: 'finished' | 'unfinished';
-  /** Attempts: more than 1 when an interrupted run was resumed. */
-  attempts: number;
-  /** Units restarted, reloaded, stopped, started (ok outcomes with a job). */
-  done: RunUnitResult[];
-  /** Units whose latest outcome failed (not ok), with code and cause; verify's STILL_STALE included. */
-  failed: RunUnitResult[];
-  /** Owners skipped by policy (and reboot hints), and processes left running because nobody registered to be told. */
-  skipped: RunUnitResult[];
-}
+export type { RunSummary, RunUnitResult };
 
 /**
  * The `n` most recent runs journaled in `stateDir`, newest first: what was restarted, what failed,

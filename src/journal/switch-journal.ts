@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALREADY_DONE, isAlreadyDone, planned } from '../execute/run-action.js';
-import type { Outcome } from '../execute/types.js';
-import type { Plan, PlannedAction } from '../plan/types.js';
+import { ALREADY_DONE, isAlreadyDone, planned, type Outcome } from '../types/outcome.js';
+import type { Plan, PlannedAction } from '../types/plan.js';
 import { appendJsonLine, readJsonFile, readJsonLines, writeFileDurably } from './durable-file.js';
 import {
   actionKey,

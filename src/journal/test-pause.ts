@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventEmitter } from 'eventemitter3';
-import type { ExecuteEvents } from '../execute/types.js';
-import type { Phase } from '../plan/types.js';
+import type { ExecuteEvents } from '../types/outcome.js';
+import type { Phase } from '../types/plan.js';
 
 /** Where a paused run says so: `STATE/test-paused` holds the pause point and the pid. */
 export const TEST_PAUSED_FILE = 'test-paused';

@@ -1,4 +1,4 @@
-import type { ChangeSet } from '../generation/types.js';
+import type { ChangeSet } from '../types/generation.js';
 
 export type PathChange = { kind: 'changed'; newPath: string } | { kind: 'removed' } | { kind: 'left-generation'; storePath: string };
 

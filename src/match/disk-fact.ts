@@ -1,4 +1,4 @@
-import type { FileRef } from '../scan/types.js';
+import type { FileRef } from '../types/process.js';
 import type { ChangeIndex } from './changeset-index.js';
 import { isNeverSoftware, isUnder } from './filters.js';
 

@@ -1,9 +1,9 @@
 import { ownerOf } from '../owner/owner-of.js';
-import type { FileRef, ProcessImage } from '../scan/types.js';
+import type { FileRef, ProcessImage } from '../types/process.js';
 import { indexChangeSet, type ChangeIndex, type IndexedChanges } from './changeset-index.js';
 import { holdsCurrent, needsDiskFact, type DiskFacts, type MatchPolicy } from './disk-fact.js';
 import { DEFAULT_SCRATCH_DIRS } from './filters.js';
-import type { StaleFile, StaleKind, StaleProcess } from './types.js';
+import type { StaleFile, StaleKind, StaleProcess } from '../types/stale.js';
 
 export interface MatchOptions {
   changeSet?: IndexedChanges | undefined;

@@ -1,5 +1,5 @@
-import type { CgroupEntry, ProcessImage } from '../scan/types.js';
-import type { Owner } from './types.js';
+import type { CgroupEntry, ProcessImage } from '../types/process.js';
+import type { Owner } from '../types/owner.js';
 
 const UNIT_SUFFIX = /\.(?:service|scope|socket|mount|swap|slice|target|timer|path)$/;
 const USER_MANAGER = /^user@(\d+)\.service$/;

@@ -1,8 +1,8 @@
-import type { StaleProcess } from '../match/types.js';
-import type { Owner, OwnerKind } from '../owner/types.js';
+import type { StaleProcess } from '../types/stale.js';
+import type { Owner, OwnerKind } from '../types/owner.js';
 import { compare, summarizeEvidence } from './evidence.js';
 import { decide, userManagerUid, type PolicyConfig } from './policy.js';
-import { PHASES, type Decision, type Phase, type Plan, type PlannedAction, type UnitFacts } from './types.js';
+import { PHASES, type Decision, type Phase, type Plan, type PlannedAction, type UnitFacts } from '../types/plan.js';
 
 export interface PlanInput {
   /** Facts per unit, keyed by `unitFactsKey(owner)`: the name for system units, "user/UID/NAME" for user units. */

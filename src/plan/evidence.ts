@@ -1,4 +1,4 @@
-import type { StaleFile, StaleProcess } from '../match/types.js';
+import type { StaleFile, StaleProcess } from '../types/stale.js';
 
 // The most telling evidence first: the executable, program source, mapped libraries, open files.
 const VIA_ORDER: Readonly<Record<string, number>> = { exe: 0, script: 1, map: 2, fd: 3, cwd: 4 };

@@ -1,8 +1,8 @@
 import type { Config, UnitOverride } from '../config/schema.js';
-import type { Owner } from '../owner/types.js';
-import { matchesGlob } from './glob.js';
+import type { Owner } from '../types/owner.js';
+import { matchesGlob } from '../config/glob.js';
 import { findProtected, type ManagerScope } from './protected-units.js';
-import type { Decision, SkipReason, UnitAction, UnitFacts } from './types.js';
+import type { Decision, SkipReason, UnitAction, UnitFacts } from '../types/plan.js';
 
 /** The parts of the config the policy reads. */
 export type PolicyConfig = Pick<Config, 'units' | 'protect' | 'unprotect'>;

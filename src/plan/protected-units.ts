@@ -1,4 +1,4 @@
-import { matchesGlob } from './glob.js';
+import { matchesGlob } from '../config/glob.js';
 
 /** Which manager's units an entry is about. */
 export type ManagerScope = 'system' | 'user';

@@ -1,4 +1,4 @@
-import type { PlannedAction } from './types.js';
+import type { PlannedAction } from '../types/plan.js';
 
 /** The manager that runs a job: the system manager, or a user's (user@UID.service). */
 export type JobManager = { kind: 'system' } | { kind: 'user'; uid: number };

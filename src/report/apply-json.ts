@@ -1,6 +1,6 @@
-import { isLeftRunning } from '../execute/outcome-text.js';
-import type { ExecutionReport, Outcome } from '../execute/types.js';
-import type { Plan } from '../plan/types.js';
+import { isLeftRunning } from './outcome-text.js';
+import type { ExecutionReport, Outcome } from '../types/outcome.js';
+import type { Plan } from '../types/plan.js';
 
 /** The `restartd apply --json` object of a run that was carried out (or dry-run). */
 export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean, exitCode: number, warnings: readonly string[]): Record<string, unknown> {

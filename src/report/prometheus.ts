@@ -1,4 +1,4 @@
-import type { RebootTier } from '../status/types.js';
+import type { RebootTier } from '../types/status.js';
 import type { StatusReport } from './status-json.js';
 
 type Labels = Record<string, string>;

@@ -1,8 +1,8 @@
-import type { ChangeSet } from '../generation/types.js';
-import type { InterpSummary } from '../interp/types.js';
-import type { PlannedAction } from '../plan/types.js';
-import type { StaleProcess } from '../match/types.js';
-import type { ScanResult, UnreadableProcess } from '../scan/types.js';
+import type { ChangeSet } from '../types/generation.js';
+import type { InterpSummary } from '../types/interp.js';
+import type { PlannedAction } from '../types/plan.js';
+import type { StaleProcess } from '../types/stale.js';
+import type { ScanResult, UnreadableProcess } from '../types/process.js';
 
 /** The JSON document `restartd status --json` and `restartd plan --json` print. Field names are a contract. */
 export interface StaleReport {

@@ -1,4 +1,7 @@
-import type { InstalledSource, RebootDecision } from '../status/types.js';
+import type { RegistrationStatus } from '../types/aware.js';
+import type { FleetStatus } from '../types/fleet.js';
+import type { RunSummary } from '../types/runs.js';
+import type { InstalledSource, RebootDecision } from '../types/status.js';
 import type { StaleReport } from './stale-json.js';
 
 /**
@@ -10,20 +13,20 @@ export interface StatusReport extends StaleReport {
   reboot: RebootDecision;
   /** One entry per generation source (configured or detected); absent when there is none. */
   installed?: InstalledSource[];
-  /** Update-aware registrations (src/aware); absent until that section is wired in. */
-  registrations?: unknown[];
-  /** The last runs from the journal (src/journal); absent until that section is wired in. */
-  lastRuns?: unknown[];
+  /** Update-aware registrations: valid or why not, alive or dead, last told and answer. */
+  registrations?: RegistrationStatus[];
+  /** The last runs from the journal, newest first. */
+  lastRuns?: RunSummary[];
   /** What the plan could not know (no unit facts and why, ignored registrations). */
   warnings?: string[];
   /** A switch deferred to the maintenance window, and the slots a live run waits for or holds. */
-  fleet?: unknown;
+  fleet?: FleetStatus;
 }
 
 /** The StaleReport plus the status sections; empty optional sections are left out. Pure. */
 export function buildStatusReport(
   stale: StaleReport,
-  sections: { reboot: RebootDecision; installed?: InstalledSource[] | undefined; registrations?: unknown[] | undefined; lastRuns?: unknown[] | undefined; fleet?: unknown },
+  sections: { reboot: RebootDecision; installed?: InstalledSource[] | undefined; registrations?: RegistrationStatus[] | undefined; lastRuns?: RunSummary[] | undefined; fleet?: FleetStatus | undefined },
 ): StatusReport {
   return {
     ...stale,

@@ -1,6 +1,6 @@
-import type { RegistrationStatus } from '../aware/types.js';
-import type { RunSummary, RunUnitResult } from '../journal/last-runs.js';
-import type { FleetStatus } from '../fleet/fleet-state.js';
+import type { RegistrationStatus } from '../types/aware.js';
+import type { FleetStatus } from '../types/fleet.js';
+import type { RunSummary, RunUnitResult } from '../types/runs.js';
 
 /** A titled block of the human status report (see renderStatusText's `sections`). */
 export interface StatusSection {

@@ -1,5 +1,5 @@
 import { describeRebootReason } from '../status/reboot-tier.js';
-import type { InstalledSource, RebootTier } from '../status/types.js';
+import type { InstalledSource, RebootTier } from '../types/status.js';
 import { printableLines } from './printable.js';
 import type { StatusReport } from './status-json.js';
 import { renderStaleText } from './stale-text.js';

@@ -1,5 +1,5 @@
-import { isLeftRunning } from '../execute/outcome-text.js';
-import type { ExecutionReport } from '../execute/types.js';
+import { isLeftRunning } from '../report/outcome-text.js';
+import type { ExecutionReport } from '../types/outcome.js';
 import { EXIT, type ExitCode } from '../types/exit-codes.js';
 
 /**

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
-import type { ApplySwitchOptions, ApplySwitchResult } from '../execute/apply-switch.js';
+import type { ApplySwitchOptions, ApplySwitchResult } from './apply-switch.js';
 import { RestartdError } from '../errors.js';
-import type { ExecuteEvents } from '../execute/types.js';
+import type { ExecuteEvents } from '../types/outcome.js';
 import type { RunEvents } from './events.js';
 import { applyUnderLock } from './journaled-switch.js';
 import { tryStateLock, type LockHolder } from '../journal/state-lock.js';

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'eventemitter3';
-import type { ExecuteEvents } from '../execute/types.js';
+import type { ExecuteEvents } from '../types/outcome.js';
 import type { PendingSwitch } from '../hook/pending-switch.js';
 import type { DrainedSwitch } from './drain-pending.js';
 

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Config } from '../config/schema.js';
-import type { ExecuteEvents, FleetGate } from '../execute/types.js';
+import type { ExecuteEvents, FleetGate } from '../types/outcome.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 
 /** A run's fleet gate and what closes it. */

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
 import { ensureStateDir } from '../journal/state-dir.js';
 import { acquireStateLock, type LockHolder } from '../journal/state-lock.js';
-import { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from '../execute/apply-switch.js';
-import type { ExecuteEvents, Outcome } from '../execute/types.js';
-import type { Plan, PlannedAction } from '../plan/types.js';
+import { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from './apply-switch.js';
+import type { ExecuteEvents, Outcome } from '../types/outcome.js';
+import type { Plan, PlannedAction } from '../types/plan.js';
 import { SwitchJournal } from '../journal/switch-journal.js';
 import { openLiveJournal } from './live-journal.js';
 

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { StaleProcess } from '../match/types.js';
+import type { StaleProcess } from '../types/stale.js';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { SWITCHES_DIR } from '../journal/state-dir.js';
 import { SwitchJournal } from '../journal/switch-journal.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolveBusAddress } from '../systemd/bus-address.js';
-import type { SystemdManager } from '../systemd/types.js';
+import type { SystemdManager } from '../types/systemd.js';
 
 /**
  * The manager for unit facts when its bus answers. A machine without a system bus (a container, a

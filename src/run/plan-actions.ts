@@ -1,7 +1,7 @@
 import { findUpdateAware, type FindAwareOptions } from '../aware/find-update-aware.js';
 import type { Config } from '../config/schema.js';
 import { planStale, type StalePlan } from '../execute/plan-stale.js';
-import type { StaleProcess } from '../match/types.js';
+import type { StaleProcess } from '../types/stale.js';
 import { connectOptionalManager } from './optional-manager.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import { detectStale, type Detection } from '../detect.js';
-import type { ChangeSet } from '../generation/types.js';
-import type { Plan } from '../plan/types.js';
+import type { ChangeSet } from '../types/generation.js';
+import type { Plan } from '../types/plan.js';
 import { buildStaleReport, type StaleReport } from '../report/stale-json.js';
 import type { Config } from '../config/schema.js';
 import { RestartdError } from '../errors.js';

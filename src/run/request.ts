@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
-import type { SourceKind } from '../generation/types.js';
+import type { SourceKind } from '../types/generation.js';
 
 /**
  * What a run is asked to do, declared once: the library's `apply`, `plan`, `status` and `hook`

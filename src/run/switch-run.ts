@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Config } from '../config/schema.js';
 import { RestartdError } from '../errors.js';
-import { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from '../execute/apply-switch.js';
+import { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from './apply-switch.js';
 import { asExecuteEvents, type RunEvents } from './events.js';
 import { windowVerdict, type WindowVerdict } from '../fleet/window-gate.js';
 import type { LockHolder } from '../journal/state-lock.js';

@@ -4,7 +4,7 @@ import { needsDiskFact, type DiskFact, type DiskFacts, type MatchPolicy } from '
 import { DEFAULT_SCRATCH_DIRS } from '../match/filters.js';
 import { fdinfoWritable, formatStatDev } from './parse.js';
 import { ProcReader } from './proc-reader.js';
-import type { FileRef, ProcessImage, ScanResult } from './types.js';
+import type { FileRef, ProcessImage, ScanResult } from '../types/process.js';
 
 export interface DiskFactOptions {
   procRoot?: string;

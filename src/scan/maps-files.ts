@@ -1,4 +1,4 @@
-import type { FileRef } from './types.js';
+import type { FileRef } from '../types/process.js';
 
 const SPACE = 32;
 const NEWLINE = 10;

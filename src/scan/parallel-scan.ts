@@ -5,7 +5,7 @@ import { claimPids } from './pid-chunks.js';
 import { ProcReader } from './proc-reader.js';
 import { scanHeldFiles, scanPids, type ScanOptions, type ScanPart } from './scan-processes.js';
 import { scanStalePids, type StaleMatchInput, type StalePart } from './stale-part.js';
-import type { ScanResult } from './types.js';
+import type { ScanResult } from '../types/process.js';
 
 /** Below this many PIDs a second thread costs more to start than it saves. */
 export const PARALLEL_MIN_PIDS = 400;

@@ -1,4 +1,4 @@
-import type { CgroupEntry } from './types.js';
+import type { CgroupEntry } from '../types/process.js';
 
 /** The fields of /proc/PID/stat restartd uses. */
 export interface ProcStat {

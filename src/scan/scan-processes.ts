@@ -1,9 +1,9 @@
-import { parseCmdline } from '../interp/cmdline.js';
-import { mayBeInterpreter } from '../interp/interpreter.js';
+import { parseCmdline } from './cmdline.js';
+import { mayBeInterpreter } from './interpreter.js';
 import { mappedFilesOf } from './maps-files.js';
 import { formatStatDev, isKernelThread, parseCgroup, parseStat, splitDeleted } from './parse.js';
 import { isGone, ProcReadError, ProcReader } from './proc-reader.js';
-import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from './types.js';
+import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from '../types/process.js';
 
 export interface ScanOptions {
   /** procfs root: "/proc", or a fixture tree laid out like it. */

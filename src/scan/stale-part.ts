@@ -1,11 +1,11 @@
 import type { IndexedChanges } from '../match/changeset-index.js';
 import { createStaleFileMatcher } from '../match/match-stale.js';
 import type { DiskFacts } from '../match/disk-fact.js';
-import type { StaleFile } from '../match/types.js';
+import type { StaleFile } from '../types/stale.js';
 import { DiskFactGatherer } from './disk-facts.js';
 import type { ProcReader } from './proc-reader.js';
 import { completeImage, scanPids, type ScanPart } from './scan-processes.js';
-import type { ProcessImage, UnreadableProcess } from './types.js';
+import type { ProcessImage, UnreadableProcess } from '../types/process.js';
 
 /** What the matcher needs besides the images; small enough to hand to a scan worker. */
 export interface StaleMatchInput {

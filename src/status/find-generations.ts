@@ -3,7 +3,7 @@ import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RestartdError } from '../errors.js';
 import { storeDirOfPath } from '../generation/store-layout.js';
-import type { GenerationSourceKind, InstalledGeneration, InstalledSource } from './types.js';
+import type { GenerationSourceKind, InstalledGeneration, InstalledSource } from '../types/status.js';
 
 /** Looked at when no source is configured: the NixOS system profile and every OSTree stateroot. */
 export const DEFAULT_NIX_PROFILE = '/nix/var/nix/profiles/system';

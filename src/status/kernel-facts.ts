@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
-import type { KernelFacts } from './types.js';
+import type { KernelFacts } from '../types/status.js';
 
 /** Where installed kernels leave their modules: the distro's dir, and NixOS' current system. */
 export const DEFAULT_MODULES_DIRS: readonly string[] = ['/lib/modules', '/run/current-system/kernel-modules/lib/modules'];

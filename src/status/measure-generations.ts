@@ -3,7 +3,7 @@ import { describeFsError, errnoCode } from '../errors.js';
 import { DiskTally, type CountedFile } from './disk-usage.js';
 import { listGenerations, type FindGenerationOptions } from './find-generations.js';
 import { storeDirOfPath } from '../generation/store-layout.js';
-import type { InstalledGeneration, InstalledSource } from './types.js';
+import type { InstalledGeneration, InstalledSource } from '../types/status.js';
 
 export interface MeasureOptions extends FindGenerationOptions {
   /** nix store dir; default: the `…/store` a profile resolves into, else /nix/store. */

@@ -1,5 +1,5 @@
-import type { StaleProcess } from '../match/types.js';
-import type { KernelFacts, RebootDecision, RebootReason, RebootTier, SystemPiece } from './types.js';
+import type { StaleProcess } from '../types/stale.js';
+import type { KernelFacts, RebootDecision, RebootReason, RebootTier, SystemPiece } from '../types/status.js';
 
 // Matched against the basename of a stale file; Nix store paths (`…-glibc-2.39/lib/libc.so.6`) match too.
 const PIECES: ReadonlyArray<readonly [SystemPiece, RegExp]> = [

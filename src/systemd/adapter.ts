@@ -4,7 +4,7 @@ import { RestartdError } from '../errors.js';
 import { resolveBusAddress } from './bus-address.js';
 import { JobTracker } from './job-tracker.js';
 import { findManagerProcess, managerPidOf, type InvocationProbe } from './manager-process.js';
-import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager } from './types.js';
+import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager } from '../types/systemd.js';
 import { readUnitKeys } from './unit-file-read.js';
 
 export { resolveBusAddress };

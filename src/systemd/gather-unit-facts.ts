@@ -1,6 +1,6 @@
-import type { StaleProcess } from '../match/types.js';
-import type { UnitFacts } from '../plan/types.js';
-import type { SystemdManager } from './types.js';
+import type { StaleProcess } from '../types/stale.js';
+import type { UnitFacts } from '../types/plan.js';
+import type { SystemdManager } from '../types/systemd.js';
 
 export interface GatheredUnitFacts {
   /** Keyed by unit name (the plan's `unitFactsKey` for system units). */

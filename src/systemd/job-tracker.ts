@@ -1,5 +1,5 @@
 import { RestartdError } from '../errors.js';
-import type { Job, JobCompletion, JobResult } from './types.js';
+import type { Job, JobCompletion, JobResult } from '../types/systemd.js';
 
 // JobRemoved signals nobody waits for yet are kept this long (other clients' jobs arrive too).
 const KEEP_MS = 5 * 60_000;

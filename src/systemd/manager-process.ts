@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { systemdCgroupPath } from '../owner/owner-of.js';
 import { parseCgroup } from '../scan/parse.js';
-import type { ManagerProcess } from './types.js';
+import type { ManagerProcess } from '../types/systemd.js';
 
 /** A unit's invocation ID as the bus reports it: systemd also links it at /run/systemd/units/invocation:UNIT. */
 export interface InvocationProbe {

@@ -1,8 +1,8 @@
-import type { StaleProcess } from '../match/types.js';
+import type { StaleProcess } from '../types/stale.js';
 import { ownerFromCgroupPath } from '../owner/owner-of.js';
-import type { Owner } from '../owner/types.js';
+import type { Owner } from '../types/owner.js';
 import { inManagerTree, managerRelativeCgroup } from './manager-process.js';
-import type { ManagerProcess, SystemdManager } from './types.js';
+import type { ManagerProcess, SystemdManager } from '../types/systemd.js';
 
 const PID1: Owner = { kind: 'pid1', name: 'init' };
 

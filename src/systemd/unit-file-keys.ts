@@ -1,4 +1,4 @@
-import { UNIT_ACTIONS, type UnitAction, type UnitFacts } from '../plan/types.js';
+import { UNIT_ACTIONS, type UnitAction, type UnitFacts } from '../types/plan.js';
 import { lastAssignment, type UnitAssignment, type UnitFileWarning, type UnitSettings } from './unit-file.js';
 
 /** The unit keys the policy reads from a unit's files. */

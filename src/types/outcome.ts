@@ -1,10 +1,12 @@
-import type { StaleKind } from '../match/types.js';
-import type { Owner } from '../owner/types.js';
-import type { ActionKind, Phase, Plan, PlannedAction } from '../plan/types.js';
-import type { Job, JobResult } from '../systemd/types.js';
+import type { StaleKind } from './stale.js';
+import type { Owner } from './owner.js';
+import type { ActionKind, Phase, Plan, PlannedAction } from './plan.js';
+import type { Job, JobResult } from './systemd.js';
 // update-aware (issue 4): notify outcomes and events
-import type { Notifier } from '../aware/notifier.js';
-import type { AwareEvents, NotifyResult } from '../aware/types.js';
+import type { AwareEvents, NotifyResult } from './aware.js';
+
+/** Tells the registered update-aware processes of a notify action (src/aware createNotifier); undefined: nobody registered. */
+export type Notifier = (action: PlannedAction) => Promise<Outcome | undefined>;
 
 /** Why an outcome is not ok: literal codes, so tools and tests can match them. */
 export type OutcomeCode =
@@ -152,4 +154,25 @@ export interface ExecuteEvents extends AwareEvents {
   'fleet:acquired': [group: string, action: PlannedAction, hold: FleetHold];
   'fleet:released': [group: string, action: PlannedAction, hold: FleetHold];
   'verify:done': [outcome: Outcome];
+}
+
+/** The `detail` of an outcome that an earlier, interrupted run of the same switch already achieved (src/journal). */
+export const ALREADY_DONE = 'already done';
+
+/** Whether an outcome stands for an action skipped because the journal says it was done. */
+export function isAlreadyDone(outcome: Outcome): boolean {
+  return outcome.detail === ALREADY_DONE && outcome.jobResult === 'not-run' && outcome.phase !== 'none';
+}
+
+/** The outcome fields that come straight from the plan. */
+export function planned(action: PlannedAction): Pick<Outcome, 'unit' | 'owner' | 'action' | 'phase' | 'reason' | 'detail' | 'pids'> {
+  return {
+    unit: action.unit ?? action.owner.name,
+    owner: action.owner,
+    action: action.action,
+    phase: action.phase,
+    reason: action.reason,
+    ...(action.detail === undefined ? {} : { detail: action.detail }),
+    pids: action.pids,
+  };
 }

@@ -1,4 +1,4 @@
-import type { UnitFacts } from '../plan/types.js';
+import type { UnitFacts } from './plan.js';
 
 /** How a systemd job ended: the `result` of its JobRemoved signal. */
 export type JobResult =

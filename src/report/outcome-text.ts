@@ -1,6 +1,5 @@
-import type { PlannedAction } from '../plan/types.js';
-import { isAlreadyDone } from './run-action.js';
-import type { ManagerStep, Outcome } from './types.js';
+import type { PlannedAction } from '../types/plan.js';
+import { isAlreadyDone, type ManagerStep, type Outcome } from '../types/outcome.js';
 
 // One line per execution event, for people. Pure. E.g. `restarting foo.service…`,
 // `restarted foo.service (MainPID 41 -> 57) in 23 ms`, `FAILED bar.service: job result failed`,

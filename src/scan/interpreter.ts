@@ -1,4 +1,4 @@
-import type { InterpreterFamily } from './types.js';
+import type { InterpreterFamily } from '../types/interp.js';
 
 // Versioned names as distributions install them: python3.11, python3.11d, pypy3, perl5.36.0,
 // ruby3.1, nodejs, ksh93. Shells: sh, bash, dash, zsh, ksh, mksh, ash, posh, yash.

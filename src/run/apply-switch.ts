@@ -4,16 +4,16 @@ import { findUpdateAware } from '../aware/find-update-aware.js';
 import { createNotifier } from '../aware/notifier.js';
 import { detectStale } from '../detect.js';
 import { diffGenerations } from '../generation/index.js';
-import type { ChangeSet, SourceKind } from '../generation/types.js';
-import type { Plan } from '../plan/types.js';
+import type { ChangeSet, SourceKind } from '../types/generation.js';
+import type { Plan } from '../types/plan.js';
 import { connectSystemd } from '../systemd/adapter.js';
-import type { SystemdManager } from '../systemd/types.js';
-import type { StaleProcess } from '../match/types.js';
+import type { SystemdManager } from '../types/systemd.js';
+import type { StaleProcess } from '../types/stale.js';
 import { RestartdError } from '../errors.js';
-import { executePlan, type SkipDone } from './execute-plan.js';
-import { planStale } from './plan-stale.js';
-import type { ExecuteEvents, ExecutionReport, FleetGate } from './types.js';
-import { verifyOutcomes } from './verify.js';
+import { executePlan, type SkipDone } from '../execute/execute-plan.js';
+import { planStale } from '../execute/plan-stale.js';
+import type { ExecuteEvents, ExecutionReport, FleetGate } from '../types/outcome.js';
+import { verifyOutcomes } from '../execute/verify.js';
 
 export interface ApplySwitchOptions {
   /** The generations switched between; both absent: the live scan (deleted and replaced files, scripts). */

@@ -1,5 +1,5 @@
 import { printableLines } from '../report/printable.js';
-import type { Plan, PlannedAction } from './types.js';
+import type { Plan, PlannedAction } from '../types/plan.js';
 
 export interface PlanTextOptions {
   /** Say "would restart …": the plan is shown, not carried out. */

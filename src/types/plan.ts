@@ -1,4 +1,4 @@
-import type { Owner } from '../owner/types.js';
+import type { Owner } from './owner.js';
 
 /** What restartd does for one owner. See DESIGN.md "Policy -> Action". */
 export type ActionKind = 'restart' | 'reload' | 'stop-start' | 'notify' | 'daemon-reexec' | 'skip' | 'reboot-hint';

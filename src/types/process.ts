@@ -1,4 +1,4 @@
-import type { InterpSummary } from '../interp/types.js';
+import type { InterpSummary } from './interp.js';
 
 /** How a process holds a file ('script': read by its interpreter as program source, see src/interp). */
 export type FileVia = 'exe' | 'map' | 'fd' | 'cwd' | 'script';

@@ -1,5 +1,5 @@
-import type { Owner } from '../owner/types.js';
-import type { FileVia } from '../scan/types.js';
+import type { Owner } from './owner.js';
+import type { FileVia } from './process.js';
 
 /**
  * Why a held file is stale:

@@ -1,0 +1,30 @@
+import type { Outcome } from './outcome.js';
+
+/** One unit's result in a run, as `restartd status` shows it. */
+export interface RunUnitResult {
+  unit: string;
+  action: Outcome['action'];
+  at: string;
+  /** For a failure: its code and cause. */
+  code?: string;
+  cause?: string;
+}
+
+/** What the journal says about one switch (old → new): every attempt of it taken together. */
+export interface RunSummary {
+  key: string;
+  old: string;
+  new: string;
+  /** When the latest attempt began, and when it finished (absent: interrupted, or running now). */
+  startedAt: string;
+  finishedAt?: string;
+  state: 'finished' | 'unfinished';
+  /** Attempts: more than 1 when an interrupted run was resumed. */
+  attempts: number;
+  /** Units restarted, reloaded, stopped, started (ok outcomes with a job). */
+  done: RunUnitResult[];
+  /** Units whose latest outcome failed (not ok), with code and cause; verify's STILL_STALE included. */
+  failed: RunUnitResult[];
+  /** Owners skipped by policy (and reboot hints), and processes left running because nobody registered to be told. */
+  skipped: RunUnitResult[];
+}
