@@ -27,7 +27,7 @@ export async function executePlan(
   const started = performance.now();
   const { skipDone, ...rest } = options;
   const opts: ExecuteOptions = { ...DEFAULT_EXECUTE_OPTIONS, ...rest };
-  // fleet (issue 7): slots held across hosts; absent (no --fleet, no delay) or dry run: none.
+  // fleet: slots held across hosts; absent (no --fleet, no delay) or dry run: none.
   const slots = opts.fleet === undefined || opts.dryRun ? undefined : new FleetSlots(opts.fleet, events);
   const ctx: ActionContext = {
     manager,
@@ -96,7 +96,7 @@ async function fallBack(action: PlannedAction, job: 'restart' | 'reload', told: 
 
 async function runAction(action: PlannedAction, ctx: ActionContext): Promise<Outcome> {
   if (action.action === 'notify') {
-    // update-aware (issue 4): registered processes are told; the others keep NOTIFY_UNAVAILABLE.
+    // update-aware: registered processes are told; the others keep NOTIFY_UNAVAILABLE.
     const told = ctx.options.notifier !== undefined && !ctx.options.dryRun ? await ctx.options.notifier(action) : undefined;
     if (told?.code === 'RESTART_NEEDED' && action.fallback !== undefined && action.unit !== undefined) return fallBack(action, action.fallback, told, ctx);
     if (told !== undefined) return told;

@@ -12,7 +12,7 @@ export interface ActionContext {
   events: EventEmitter<ExecuteEvents>;
   /** MainPID of a stop-start unit when it was stopped, for its start's outcome. */
   mainPidBefore: Map<string, number>;
-  /** Runs a unit job, holding a fleet slot of its group when the action needs one (issue 7; else it just runs). */
+  /** Runs a unit job, holding a fleet slot of its group when the action needs one (else it just runs). */
   gated: (action: PlannedAction, job: () => Promise<Outcome>) => Promise<Outcome>;
 }
 

@@ -2,7 +2,7 @@ import type { StaleKind } from './stale.js';
 import type { Owner } from './owner.js';
 import type { ActionKind, Phase, Plan, PlannedAction } from './plan.js';
 import type { Job, JobResult } from './systemd.js';
-// update-aware (issue 4): notify outcomes and events
+// update-aware: notify outcomes and events
 import type { AwareEvents, NotifyResult } from './aware.js';
 
 /** Tells the registered update-aware processes of a notify action (src/aware createNotifier); undefined: nobody registered. */
@@ -29,7 +29,7 @@ export type OutcomeCode =
   | 'RESTART_NEEDED'
   /** Jobs of a user's manager (user@UID.service) are not supported yet. */
   | 'USER_MANAGER_UNAVAILABLE'
-  /** fleet (issue 7): no slot of the action's group could be had (etcd unreachable, or the wait ran out): nothing was run. */
+  /** fleet: no slot of the action's group could be had (etcd unreachable, or the wait ran out): nothing was run. */
   | 'FLEET_UNAVAILABLE';
 
 /** What an outcome's jobResult says when no systemd job gave it one. */
@@ -100,7 +100,7 @@ export interface ExecuteOptions {
   jobTimeoutMs: number;
   /** Tells registered update-aware processes in the notify phase (createNotifier); without it notify stays NOTIFY_UNAVAILABLE. */
   notifier?: Notifier;
-  /** fleet (issue 7): a slot of the action's group is held around each restart, reload and stop-start (src/fleet). */
+  /** fleet: a slot of the action's group is held around each restart, reload and stop-start (src/fleet). */
   fleet?: FleetGate;
 }
 
