@@ -18,7 +18,9 @@ export type RestartdErrorCode =
   /** etcd could not be reached, or no slot came free in time. */
   | 'FLEET'
   /** The run was stopped (a signal) before it could do its work. */
-  | 'ABORTED';
+  | 'ABORTED'
+  /** restartd broke one of its own rules: a bug, reported as one. */
+  | 'INTERNAL';
 
 export class RestartdError extends Error {
   override name = 'RestartdError';

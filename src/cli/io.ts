@@ -1,14 +1,33 @@
 import { printable } from '../report/printable.js';
 
-/** Where a command writes: stdout and stderr, swappable in tests. */
+import type { ProgressStream } from '../status/progress.js';
+
+/**
+ * Where a command writes and what it may know of its process: stdout and stderr, the environment,
+ * the terminal, the stop signals. Swappable in tests; only the entry (processIO) touches `process`.
+ */
 export interface CliIO {
   out(text: string): void;
   err(text: string): void;
+  /** The environment (RESTARTD_OLD, NO_COLOR, ...); absent: empty. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** stdout is a terminal (colour); absent: no. */
+  isTTY?: boolean;
+  /** Where a progress line may be drawn (only on a terminal); absent: none. */
+  progress?: ProgressStream;
+  /** Calls `stop` on SIGINT and SIGTERM (watch); absent: never. */
+  onStop?: (stop: () => void) => void;
 }
 
 export const processIO: CliIO = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  env: process.env,
+  isTTY: process.stdout.isTTY === true,
+  progress: process.stderr,
+  onStop: (stop) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
+  },
 };
 
 /**

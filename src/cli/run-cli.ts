@@ -191,7 +191,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           fleet: request.fleet,
         },
         io,
-        process.env,
+        io.env ?? {},
       );
     }
     case 'watch': {
@@ -200,7 +200,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       if (link === undefined) throw usageError('watch needs --link PATH');
       const { runWatch } = await import('./watch-command.js');
       const stop = new AbortController();
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+      io.onStop?.(() => stop.abort());
       return runWatch(
         {
           link,

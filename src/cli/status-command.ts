@@ -39,7 +39,7 @@ export interface StatusCommandArgs {
 export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<number> {
   if (args.json && args.prometheus) throw new RestartdError('USAGE', 'status: --json and --prometheus exclude each other');
   const { createProgress } = await import('../status/progress.js');
-  const progress = createProgress(args.progress ?? process.stderr);
+  const progress = createProgress(args.progress ?? io.progress ?? { isTTY: false, write: () => true });
   try {
     return await statusWithProgress(args, io, progress);
   } finally {
@@ -95,7 +95,7 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
   if (report.stale.length > 0) notes.push('to act on this plan: restartd apply (see it first: restartd apply --dry-run)');
   const planText = plan !== undefined && plan.actions.length > 0 ? `\n${renderPlanText(plan, { dryRun: true })}` : '';
   const tail = notes.length > 0 ? `\n${printableLines(notes)}` : '';
-  io.out(renderStatusText(report, { colour: args.colour ?? wantsColour(process.stdout.isTTY, process.env), sections }) + planText + tail);
+  io.out(renderStatusText(report, { colour: args.colour ?? wantsColour(io.isTTY === true, io.env ?? {}), sections }) + planText + tail);
   return exitCode;
 }
 

@@ -1,3 +1,4 @@
+import { RestartdError } from '../errors.js';
 import { WEEKDAYS, type MaintenanceWindow, type Weekday } from '../config/fleet-schema.js';
 
 /** A date's wall clock in a time zone. */
@@ -96,7 +97,7 @@ export function nextWindowStart(window: MaintenanceWindow, at: Date): Date {
     const opens = instantOf(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), start, window.timeZone);
     if (opens > at.getTime()) return new Date(opens);
   }
-  throw new Error(`maintenance window ${describeWindow(window)} never opens`);
+  throw new RestartdError('BAD_CONFIG', `config fleet.window: ${describeWindow(window)} never opens (no day listed?)`);
 }
 
 /** "mon,tue 22:00-02:00 Europe/Berlin" */

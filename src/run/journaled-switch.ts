@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import { RestartdError } from '../errors.js';
 import { ensureStateDir } from '../journal/state-dir.js';
 import { acquireStateLock, type LockHolder } from '../journal/state-lock.js';
 import { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from './apply-switch.js';
@@ -35,7 +36,7 @@ export async function applyUnderLock(
     resumed = journal.resuming;
   };
   const current = (): SwitchJournal => {
-    if (journal === undefined) throw new Error('journal used before the scan');
+    if (journal === undefined) throw new RestartdError('INTERNAL', 'the journal was used before the scan chose it');
     return journal;
   };
   // Synchronous appends: an outcome is on disk before the next action starts.
