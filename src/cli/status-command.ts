@@ -90,12 +90,12 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
     fleetSection(report.fleet ?? { waiting: [], holding: [] }),
   ];
   const notes: string[] = [];
-  if (blind) notes.push(`not run as root: ${report.unreadable.length} of ${report.scanned.processes} processes could not be read fully, so "nothing to do" cannot be told: run as root`);
+  if (blind) notes.push(`not run as root: ${report.scanned.unreadable} of ${report.scanned.processes} processes could not be read fully: run as root for the whole picture`);
   for (const warning of report.warnings ?? []) if (warning.startsWith('no unit facts')) notes.push(`${warning}: system units are planned unit-unknown`);
   if (report.stale.length > 0) notes.push('to act on this plan: restartd apply (see it first: restartd apply --dry-run)');
   const planText = plan !== undefined && plan.actions.length > 0 ? `\n${renderPlanText(plan, { dryRun: true })}` : '';
   const tail = notes.length > 0 ? `\n${printableLines(notes)}` : '';
-  io.out(renderStatusText(report, { colour: args.colour ?? wantsColour(io.isTTY === true, io.env ?? {}), sections }) + planText + tail);
+  io.out(renderStatusText(report, { colour: args.colour ?? wantsColour(io.isTTY === true, io.env ?? {}), sections, blind }) + planText + tail);
   return exitCode;
 }
 

@@ -9,7 +9,11 @@ export interface StatusTextOptions {
   colour?: boolean;
   /** Extra sections (registrations, last runs), printed after the generations, before the stale processes. */
   sections?: ReadonlyArray<{ title: string; lines: readonly string[] }>;
+  /** The scan could not see others' processes (not root): "nothing to restart" would be a guess. */
+  blind?: boolean;
 }
+
+const BLIND = { text: 'UNKNOWN: cannot tell, not run as root (others\' processes could not be read): run as root', colour: '35' };
 
 const VERDICT: Record<RebootTier, { text: string; colour: string }> = {
   none: { text: 'up to date: nothing to restart', colour: '32' },
@@ -55,7 +59,7 @@ function renderSource(source: InstalledSource): string[] {
 
 /** The human `restartd status` report: the verdict and why, generations, then the stale processes. Pure. */
 export function renderStatusText(report: StatusReport, options: StatusTextOptions = {}): string {
-  const verdict = VERDICT[report.reboot.tier];
+  const verdict = options.blind === true && report.reboot.tier === 'none' ? BLIND : VERDICT[report.reboot.tier];
   const paint = (text: string) => (options.colour ? `\x1b[${verdict.colour}m${text}\x1b[0m` : text);
   // The verdict line carries the colour; every other line is made printable.
   const lines: string[] = [];
