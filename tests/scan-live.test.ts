@@ -87,8 +87,10 @@ describe('scanProcesses and detectStale on live processes', () => {
   it('an unprivileged user scans without failing and sees root processes as unreadable', async () => {
     const run = await runCli(['status', '--json'], { uid: 65534, gid: 65534 });
     expect(run.stderr).toBe('');
-    expect([0, 1]).toContain(run.code);
-    const report = JSON.parse(run.stdout) as StaleReport;
+    // Blind to root's processes: never "up to date", but UNKNOWN (exit 3) and "run as root".
+    expect(run.code).toBe(3);
+    const report = JSON.parse(run.stdout) as StaleReport & { verdict?: string };
+    expect(JSON.stringify(report)).toMatch(/run as root/);
     expect(report.unreadable.map((u) => u.pid)).toContain(holder);
     expect(report.unreadable.find((u) => u.pid === holder)?.code).toBe('EACCES');
     expect(report.stale.map((p) => p.pid)).not.toContain(holder);

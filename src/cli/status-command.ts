@@ -90,7 +90,7 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
     fleetSection(report.fleet ?? { waiting: [], holding: [] }),
   ];
   const notes: string[] = [];
-  if (blind) notes.push(`not run as root: ${report.scanned.unreadable} of ${report.scanned.processes} processes could not be read fully: run as root for the whole picture`);
+  if (blind) notes.push(...(report.warnings ?? []).filter((warning) => warning.startsWith('not run as root')));
   for (const warning of report.warnings ?? []) if (warning.startsWith('no unit facts')) notes.push(`${warning}: system units are planned unit-unknown`);
   if (report.stale.length > 0) notes.push('to act on this plan: restartd apply (see it first: restartd apply --dry-run)');
   const planText = plan !== undefined && plan.actions.length > 0 ? `\n${renderPlanText(plan, { dryRun: true })}` : '';

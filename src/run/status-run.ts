@@ -98,10 +98,11 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
     ? (await import('../fleet/fleet-state.js')).readFleetStatus(stateDir)
     : { waiting: [], holding: [] };
   const status = buildStatusReport(report, { reboot: decideReboot(report.stale, kernel), installed, registrations, lastRuns: runs, fleet });
-  if (planWarnings.length > 0) status.warnings = planWarnings;
   const tierCode = statusExitCode(status.reboot);
   // Not root and others' processes unreadable: "nothing to do" would be a guess.
   const blind = typeof process.geteuid === 'function' && process.geteuid() !== 0 && report.unreadable.length > 0;
+  if (blind) planWarnings.unshift(blindWarning(report.scanned.unreadable, report.scanned.processes));
+  if (planWarnings.length > 0) status.warnings = planWarnings;
   return { report: status, plan, exitCode: blind && tierCode === EXIT.OK ? EXIT.ERROR : tierCode, blind };
 }
 
@@ -158,4 +159,9 @@ function lastRunsOrWarn(lastRuns: (dir: string, n: number) => RunSummary[], stat
     warn(`last runs in ${stateDir} not read: ${error instanceof Error ? error.message : String(error)}`);
     return [];
   }
+}
+
+/** What a scan by a user other than root could not see, said the same in text and JSON. */
+export function blindWarning(unreadable: number, processes: number): string {
+  return `not run as root: ${unreadable} of ${processes} processes could not be read fully: run as root for the whole picture`;
 }
