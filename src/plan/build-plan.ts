@@ -1,7 +1,7 @@
 import type { StaleProcess } from '../types/stale.js';
 import type { Owner, OwnerKind } from '../types/owner.js';
 import { compare, summarizeEvidence } from './evidence.js';
-import { decide, userManagerUid, type PolicyConfig } from './policy.js';
+import { decide, pulledInBy, userManagerUid, type PolicyConfig } from './policy.js';
 import { PHASES, type Decision, type Phase, type Plan, type PlannedAction, type UnitFacts } from '../types/plan.js';
 
 export interface PlanInput {
@@ -67,10 +67,35 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
       actions.push({ ...base, phase: phaseOf(decision) });
     }
   }
-  actions.sort(byPlanOrder);
+  const ordered = startsAfterStops(actions, input.units).sort(byPlanOrder);
 
   const { system, users } = daemonReloads(input);
-  return { daemonReload: system, ...(users.length > 0 ? { userDaemonReloads: users } : {}), actions };
+  return { daemonReload: system, ...(users.length > 0 ? { userDaemonReloads: users } : {}), actions: ordered };
+}
+
+/**
+ * A reload of a unit that a stop earlier in the same plan takes down (it is PartOf= or BindsTo= a
+ * unit stopped in phase stop) would find it inactive: it becomes a start (the start half of a
+ * stop-start), as switch-to-configuration-ng does. Unless the unit refuses a manual start. Pure.
+ */
+function startsAfterStops(actions: readonly PlannedAction[], units: PlanInput['units']): PlannedAction[] {
+  const stopped = new Set(actions.filter((a) => a.phase === 'stop').map((a) => unitFactsKey(a.owner)));
+  if (stopped.size === 0) return [...actions];
+  return actions.map((action) => {
+    const key = action.action === 'reload' ? unitFactsKey(action.owner) : undefined;
+    const facts = key === undefined ? undefined : units.get(key);
+    if (facts === undefined) return action;
+    const prefix = key === undefined || key === action.owner.name ? '' : key.slice(0, key.length - action.owner.name.length);
+    const [by, link] = [...(facts.partOf ?? []).map((u) => [u, 'PartOf='] as const), ...(facts.bindsTo ?? []).map((u) => [u, 'BindsTo='] as const)]
+      .find(([u]) => stopped.has(`${prefix}${u}`)) ?? [];
+    if (by === undefined) return action;
+    const why = `${action.reason}; but the stop of ${by} (${link}) earlier in this plan takes it down`;
+    if (facts.refuseManualStart === true || facts.canStart === false) {
+      const { sockets: _none, ...rest } = action;
+      return { ...rest, action: 'skip', phase: 'none', reason: 'refuse-manual-start', detail: `${why}, and systemd refuses to start it by hand${pulledInBy(facts)}` };
+    }
+    return { ...action, action: 'stop-start', phase: 'start', reason: `${why}: started instead of reloaded` };
+  });
 }
 
 /**
