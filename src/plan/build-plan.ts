@@ -2,6 +2,7 @@ import type { StaleProcess } from '../types/stale.js';
 import type { Owner, OwnerKind } from '../types/owner.js';
 import { compare, summarizeEvidence } from './evidence.js';
 import { decide, pulledInBy, userManagerUid, type PolicyConfig } from './policy.js';
+import { socketsToChange, type SocketContext } from './socket-units.js';
 import { PHASES, type Decision, type Phase, type Plan, type PlannedAction, type UnitFacts } from '../types/plan.js';
 
 export interface PlanInput {
@@ -54,13 +55,17 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
     group.processes.push(process);
   }
 
+  const staleOwners = new Set([...groups.values()].map(({ owner }) => unitFactsKey(owner)).filter((key): key is string => key !== undefined));
   const actions: PlannedAction[] = [];
   for (const { owner, processes } of groups.values()) {
     const factsKey = unitFactsKey(owner);
     const facts = factsKey === undefined ? undefined : input.units.get(factsKey);
     const policy = decide(owner, facts, input.config);
     const decision = awareInstead(policy, processes, input.aware);
-    const base = { ...baseAction(owner, decision, processes, facts), ...(decision === policy ? {} : { fallback: policy.action === 'reload' ? ('reload' as const) : ('restart' as const) }) };
+    // Sockets are named as the service's manager names them: "user/UID/" prefixed for a user unit.
+    const prefix = factsKey === undefined ? '' : factsKey.slice(0, factsKey.length - owner.name.length);
+    const sockets: SocketContext = { facts: (socket) => input.units.get(`${prefix}${socket}`), isStale: (socket) => staleOwners.has(`${prefix}${socket}`) };
+    const base = { ...baseAction(owner, decision, processes, socketsToChange(decision, facts, sockets)), ...(decision === policy ? {} : { fallback: policy.action === 'reload' ? ('reload' as const) : ('restart' as const) }) };
     if (decision.action === 'stop-start') {
       actions.push({ ...base, phase: 'stop' }, { ...base, phase: 'start' });
     } else {
@@ -116,10 +121,8 @@ function awareInstead(policy: Decision, processes: readonly StaleProcess[], awar
   return { action: 'notify', reason: `update-aware: ${who} registered to handle updates itself; told instead of a ${policy.action}, which stays the fallback` };
 }
 
-function baseAction(owner: Owner, decision: Decision, processes: readonly StaleProcess[], facts: UnitFacts | undefined): Omit<PlannedAction, 'phase'> {
+function baseAction(owner: Owner, decision: Decision, processes: readonly StaleProcess[], sockets: readonly string[]): Omit<PlannedAction, 'phase'> {
   const isUnit = owner.kind === 'system-unit' || owner.kind === 'user-unit';
-  const acts = decision.action === 'restart' || decision.action === 'stop-start';
-  const sockets = acts ? (facts?.triggeredBy ?? []).filter((unit) => unit.endsWith('.socket')).sort(compare) : [];
   return {
     owner,
     action: decision.action,
@@ -128,7 +131,7 @@ function baseAction(owner: Owner, decision: Decision, processes: readonly StaleP
     pids: [...new Set(processes.map((p) => p.pid))].sort((a, b) => a - b),
     ...(isUnit ? { unit: owner.name } : {}),
     ...userManagerOf(owner, decision),
-    ...(sockets.length > 0 ? { sockets: [...new Set(sockets)] } : {}),
+    ...(sockets.length > 0 ? { sockets: [...sockets] } : {}),
     evidence: summarizeEvidence(processes),
   };
 }

@@ -42,6 +42,9 @@ export type Phase = (typeof PHASES)[number];
 /** What the policy needs to know about a systemd unit (from D-Bus properties and the unit's files). */
 export interface UnitFacts {
   name: string;
+  /** LoadState and ActiveState, when read from the bus ("loaded", "not-found", "masked"; "active", ...). */
+  loadState?: string;
+  activeState?: string;
   /** Unit file and drop-ins, as systemd reports them (FragmentPath, DropInPaths). */
   fragmentPath?: string;
   dropInPaths?: string[];
@@ -98,8 +101,10 @@ export interface PlannedAction {
    */
   userManager?: { uid: number };
   /**
-   * Socket units of a socket-activated service: restarted after the service (phase restart),
-   * stopped with it (phase stop), started before it (phase start). Sorted.
+   * Socket units that change with a socket-activated service: restarted after the service (phase
+   * restart), stopped with it (phase stop), started before it (phase start). Sorted. A restart
+   * names them only when the socket unit itself must change (its unit file changed, or it is stale
+   * itself): otherwise the service restarts alone and systemd keeps its listening sockets.
    */
   sockets?: string[];
   /** What makes the owner stale, in a few words: "holds deleted /usr/lib/libssl.so.3 (+2 more files)". */
