@@ -27,7 +27,8 @@ async function apply(request: ApplyRequest = {}): Promise<Extract<ApplyResult, {
 
 /** The CLI on the same sandbox: what a person reads. */
 async function applyCli(...args: string[]): Promise<{ code: number; out: string }> {
-  const run = await runCli(['apply', '--bus', sandbox.busAddress, '--config', config, ...args]);
+  // Its own state dir: never the host's /var/lib/restartd.
+  const run = await runCli(['apply', '--bus', sandbox.busAddress, '--config', config, '--state-dir', join(releases.root, 'state'), ...args]);
   return { code: run.code, out: run.stdout };
 }
 
