@@ -62,6 +62,13 @@ describe('buildPlan', () => {
     expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'] }], ['web.socket', { unitFileChanged: true }]), [web])).toEqual(['restart web.service web.socket']);
     expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'] }], ['web.socket', {}]), [web, stale(701, system('web.socket'))])).toEqual(['restart web.service web.socket', 'restart web.socket ']);
     expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'], unitFileChanged: true }], ['web.socket', {}]), [web])).toEqual(['stop web.service web.socket', 'start web.service web.socket']);
+    const mixed = factsOf(
+      ['web.service', { triggeredBy: ['absent.socket', 'masked.socket', 'idle.socket', 'web.socket'], unitFileChanged: true }],
+      ['masked.socket', { loadState: 'masked', activeState: 'inactive', unitFileChanged: true }],
+      ['idle.socket', { loadState: 'loaded', activeState: 'inactive' }],
+      ['web.socket', { loadState: 'loaded', activeState: 'active' }],
+    );
+    expect(sockets(mixed, [web])).toEqual(['stop web.service web.socket', 'start web.service web.socket']);
     expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'], xNotSocketActivated: true }], ['web.socket', { unitFileChanged: true }]), [web])).toEqual(['restart web.service ']);
   });
 

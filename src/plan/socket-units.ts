@@ -17,15 +17,23 @@ export interface SocketContext {
  * switch-to-configuration-ng do) — unless the socket unit itself must change: its unit file
  * changed, or it owns stale processes itself. A stop-start (the service's unit file changed) takes
  * them down with it, so no connection re-activates the old definition before the daemon-reload.
- * `X-NotSocketActivated=true` services never act on their sockets.
+ * `X-NotSocketActivated=true` services never act on their sockets, and a socket that is not loaded
+ * (not found, masked), not active, or unknown to the manager is never touched: the admin or the
+ * distribution left it so, and its service does not depend on it to restart.
  */
 export function socketsToChange(decision: Decision, service: UnitFacts | undefined, context: SocketContext): string[] {
   if (decision.action !== 'restart' && decision.action !== 'stop-start') return [];
   if (service === undefined || service.xNotSocketActivated === true) return [];
   const sockets = (service.triggeredBy ?? []).filter((unit) => unit.endsWith('.socket'));
   const chosen = sockets.filter((socket) => {
-    if (decision.action === 'stop-start') return true;
-    return context.facts(socket)?.unitFileChanged === true || context.isStale(socket);
+    const facts = context.facts(socket);
+    if (facts === undefined || !isLiveSocket(facts)) return false;
+    return decision.action === 'stop-start' || facts.unitFileChanged === true || context.isStale(socket);
   });
   return [...new Set(chosen)].sort(compare);
+}
+
+// LoadState and ActiveState as the bus reports them; facts without them (a plan built by hand) count as live.
+function isLiveSocket(facts: UnitFacts): boolean {
+  return (facts.loadState === undefined || facts.loadState === 'loaded') && (facts.activeState === undefined || facts.activeState === 'active');
 }
