@@ -18,7 +18,8 @@ export async function planWithOptionalManager(
 ): Promise<StalePlan> {
   const warnings: string[] = [];
   const aware = await findUpdateAware(stale, awareOptions, (file, reason) => warnings.push(`update-aware registration ${file} ignored: ${reason}`));
-  const needed = stale.some((p) => p.owner.kind === 'system-unit' || p.owner.kind === 'pid1');
+  // A container seen from here may be the tree of the manager at an explicit --bus (a nested systemd).
+  const needed = stale.some((p) => p.owner.kind === 'system-unit' || p.owner.kind === 'pid1' || (bus !== undefined && p.owner.kind === 'container'));
   const manager = await connectOptionalManager(bus, warnings, { needed });
   try {
     const planned = await planStale(stale, config, manager, aware);
