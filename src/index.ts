@@ -6,6 +6,7 @@ export { createRestartd, Restartd, type ApplyRequest, type PlanRequest, type Res
 export type { RunRequest } from './run/request.js';
 export type { ApplyResult } from './run/switch-run.js';
 export type { HookRequest, HookResult } from './run/hook-run.js';
+export type { WatchEvents, WatchRequest } from './run/watch-run.js';
 export type { StatusRequest } from './run/status-run.js';
 export type { RunEvents } from './run/events.js';
 export { RestartdError, type RestartdErrorCode } from './errors.js';

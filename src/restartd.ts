@@ -7,9 +7,10 @@ import type { HookRequest, HookResult } from './run/hook-run.js';
 import type { RunRequest } from './run/request.js';
 import type { StatusRequest } from './run/status-run.js';
 import type { ApplyResult } from './run/switch-run.js';
+import type { WatchEvents, WatchRequest } from './run/watch-run.js';
 
 /** Typed events: the run's (warning, plan:built, action:done, verify:done, aware:*, fleet:*, switch:*, ...) and the detection's. */
-export interface RestartdEvents extends RunEvents {
+export interface RestartdEvents extends RunEvents, WatchEvents {
   diffed: [changeSet: ChangeSet];
   scanned: [summary: StaleReport['scanned']];
   detected: [report: StaleReport];
@@ -79,6 +80,18 @@ export class Restartd extends EventEmitter<RestartdEvents> {
   async hook(request: HookRequest = {}): Promise<HookResult> {
     const { runHook } = await import('./run/hook-run.js');
     return runHook(merged({ command: 'hook', ...this.options } as RestartdOptions, request), this.events);
+  }
+
+  /**
+   * `restartd watch`: follows `link` and runs the switch run once per settled switch (from the
+   * previous target to the new one), waiting for the maintenance window when it is closed. Each
+   * switch's run is a `watch:ran` event (its ApplyResult) or `watch:failed`; watching goes on.
+   * Resolves when `signal` aborts, after the run in flight.
+   */
+  async watch(request: WatchRequest & { signal: AbortSignal }): Promise<void> {
+    const { runWatch } = await import('./run/watch-run.js');
+    const { signal, ...rest } = request;
+    return runWatch(merged(this.options, rest), this as unknown as EventEmitter<RunEvents & WatchEvents>, signal);
   }
 
   // This emitter's events include every RunEvents event: the runs take it as it is.

@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPLY_EXIT, runApply } from '../src/cli/apply-command.js';
+import { createRestartd } from '../src/index.js';
+import { EXIT } from '../src/types/exit-codes.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { pollUntil, startTimeOf } from './support/systemd/proc-identity.js';
 import { Releases } from './support/systemd/releases.js';
@@ -68,16 +69,18 @@ afterAll(async () => {
 
 describe('restartd apply with update-aware units', () => {
   it('tells the registered unit (same MainPID, its SIGHUP handler ran), restarts the one that cannot be told, and the plain one', async () => {
-    let out = '';
-    let err = '';
-    const code = await runApply(
-      { old: releases.dir(1), new: releases.dir(2), dryRun: false, json: false, bus: sandbox.busAddress, awareDirs: [awareDir], awareStateDir: join(releases.root, 'aware-state') },
-      { out: (t) => (out += t), err: (t) => (err += t) },
-    );
-    expect(err.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^restartd: warning: update-aware registration .*\/broken\.json ignored: /)]);
-    expect(code).toBe(APPLY_EXIT.OK);
-    expect(out).toContain('told hup-app (pid ');
-    expect(out).toMatch(/mute-app \(pid \d+\): .*; fallback restart\n/);
+    const restartd = createRestartd({ busAddress: sandbox.busAddress, awareDirs: [awareDir], awareStateDir: join(releases.root, 'aware-state') });
+    const skipped: string[] = [];
+    restartd.on('aware:skipped', (file) => skipped.push(file));
+    const result = await restartd.apply({ old: releases.dir(1), new: releases.dir(2) });
+    expect(skipped).toEqual([expect.stringMatching(/\/broken\.json$/)]);
+    expect(result).toMatchObject({ kind: 'done', exitCode: EXIT.OK });
+    if (result.kind !== 'done') return;
+    const byUnit = new Map(result.report.outcomes.map((o) => [o.unit, o]));
+    expect(byUnit.get('hup.service')).toMatchObject({ action: 'notify', ok: true });
+    expect(byUnit.get('mute.service')).toMatchObject({ action: 'notify', ok: true });
+    expect(byUnit.get('mute.service')?.detail).toMatch(/^update-aware fallback: .*; restart done$/);
+    expect(byUnit.get('plain.service')).toMatchObject({ action: 'restart', ok: true });
     expect(await pollUntil(() => existsSync(join(releases.root, 'hup.hup')), 3000)).toBe(true);
     expect(existsSync(join(releases.root, 'mute.hup'))).toBe(false);
     expect(await mainPidOf(sandbox, 'hup.service')).toBe(before.get('hup.service'));

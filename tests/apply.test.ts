@@ -1,9 +1,10 @@
 import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPLY_EXIT, runApply, type ApplyCommandArgs } from '../src/cli/apply-command.js';
 import { RestartdError } from '../src/errors.js';
-import type { Outcome } from '../src/types/outcome.js';
+import { createRestartd, type ApplyRequest, type ApplyResult } from '../src/index.js';
+import { EXIT } from '../src/types/exit-codes.js';
+import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { pollUntil } from './support/systemd/proc-identity.js';
 import { Releases } from './support/systemd/releases.js';
@@ -17,14 +18,18 @@ const UNITS = ['a', 'b', 'clean', 'failing', 'refuser', 'skipper', 'reloader', '
 const before = new Map<string, number>();
 const mainPids = async (): Promise<Map<string, number>> => new Map(await Promise.all(UNITS.map(async (u) => [u, await mainPidOf(sandbox, u)] as const)));
 
-async function apply(args: Partial<ApplyCommandArgs>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runApply(
-    { old: releases.dir(1), new: releases.dir(2), dryRun: false, json: false, bus: sandbox.busAddress, config, ...args },
-    { out: (text) => (out += text), err: (text) => (err += text) },
-  );
-  return { code, out, err };
+/** The library's switch run, as a package manager's hook would call it. */
+async function apply(request: ApplyRequest = {}): Promise<Extract<ApplyResult, { kind: 'done' }>> {
+  const result = await createRestartd({ busAddress: sandbox.busAddress, config }).apply({ old: releases.dir(1), new: releases.dir(2), ...request });
+  if (result.kind !== 'done') throw new Error(`apply resolved to ${result.kind}`);
+  return result;
+}
+
+/** The CLI on the same sandbox: what a person reads. */
+async function applyCli(...args: string[]): Promise<{ code: number; out: string }> {
+  // Its own state dir: never the host's /var/lib/restartd.
+  const run = await runCli(['apply', '--bus', sandbox.busAddress, '--config', config, '--state-dir', join(releases.root, 'state'), ...args]);
+  return { code: run.code, out: run.stdout };
 }
 
 beforeAll(async () => {
@@ -71,8 +76,11 @@ afterAll(async () => {
 
 describe('restartd apply on a real systemd', () => {
   it('--dry-run says what it would do and changes nothing', async () => {
-    const { code, out } = await apply({ dryRun: true });
-    expect(code).toBe(APPLY_EXIT.OK);
+    const library = await apply({ dryRun: true });
+    expect(library).toMatchObject({ exitCode: EXIT.OK, dryRun: true });
+    expect(library.report.outcomes.find((o) => o.unit === 'a.service')).toMatchObject({ action: 'restart', jobResult: 'not-run' });
+    const { code, out } = await applyCli('--old', releases.dir(1), '--new', releases.dir(2), '--dry-run');
+    expect(code).toBe(EXIT.OK);
     expect(out).toContain('would restart a.service (1 process)\n');
     expect(out).toContain('would restart worker.service (2 processes)\n');
     expect(out).toContain('would reload reloader.service (1 process)\n');
@@ -86,11 +94,9 @@ describe('restartd apply on a real systemd', () => {
   });
 
   it('restarts exactly the stale units, leaves the clean and skipped ones alone, reports failures and still-stale units', async () => {
-    const { code, out } = await apply({ json: true, concurrency: 2 });
-    const report = JSON.parse(out) as { exitCode: number; outcomes: Outcome[]; summary: Record<string, number> };
-    const byUnit = new Map(report.outcomes.map((o) => [o.unit, o]));
-    expect(code).toBe(APPLY_EXIT.FAILED);
-    expect(report.exitCode).toBe(APPLY_EXIT.FAILED);
+    const result = await apply({ concurrency: 2 });
+    const byUnit = new Map(result.report.outcomes.map((o) => [o.unit, o]));
+    expect(result.exitCode).toBe(EXIT.FAILED);
     // Only this sandbox's units: stale processes elsewhere on the host belong to other managers.
     expect([...byUnit.keys()].sort()).toEqual(UNITS.filter((u) => u !== 'clean.service').sort());
     const after = await mainPids();
@@ -118,23 +124,26 @@ describe('restartd apply on a real systemd', () => {
     expect(pinned).toMatchObject({ action: 'restart', ok: false, jobResult: 'done', code: 'STILL_STALE' });
     expect(after.get('pinned.service')).not.toBe(before.get('pinned.service'));
     expect(pinned?.stillStale).toEqual([{ pid: expect.any(Number), files: [{ path: releases.bin('pinned', 1), kind: 'changed' }] }]);
-    expect(report.summary).toEqual({ ok: 3, failed: 3, skipped: 2, rebootHints: 0, leftRunning: 0 });
+    expect(result.summary).toEqual({ ok: 3, failed: 3, skipped: 2, rebootHints: 0, leftRunning: 0 });
   });
 
   it('renders each step as a line: restarting, restarted with the MainPIDs and the time', async () => {
     const version = releases.build({ a: 'changed' });
     releases.switchTo(version);
     const pid = await mainPidOf(sandbox, 'a.service');
-    const { code, out } = await apply({ old: releases.dir(version - 1), new: releases.dir(version) });
+    const { code, out } = await applyCli('--old', releases.dir(version - 1), '--new', releases.dir(version));
     const now = await mainPidOf(sandbox, 'a.service');
     expect(out).toMatch(new RegExp(`^restarting a\\.service…\\nrestarted a\\.service \\(MainPID ${pid} -> ${now}\\) in \\d+ ms\\n1 restarted\\n$`));
-    expect(code).toBe(APPLY_EXIT.OK);
+    expect(code).toBe(EXIT.OK);
   });
 
   it('has nothing to do when no process of this manager is stale', async () => {
-    const { code, out } = await apply({ old: releases.dir(2), new: releases.dir(2) });
+    const result = await apply({ old: releases.dir(2), new: releases.dir(2) });
+    expect(result.report.outcomes).toEqual([]);
+    expect(result.exitCode).toBe(EXIT.NOTHING_TO_DO);
+    const { code, out } = await applyCli('--old', releases.dir(2), '--new', releases.dir(2));
     expect(out).toBe('nothing to do: no stale processes\n');
-    expect(code).toBe(APPLY_EXIT.NOTHING_TO_DO);
+    expect(code).toBe(EXIT.NOTHING_TO_DO);
   });
 
   it('rejects a malformed config, naming the file and the field', async () => {

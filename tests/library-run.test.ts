@@ -114,3 +114,26 @@ describe('apply without generations: the live scan', () => {
     expect(await mainPidOf(sandbox, 'app.service')).toBe(after);
   });
 });
+
+describe('watch(): the switch run once per settled switch of the link', () => {
+  it('restarts the unit when `current` moves to a release that changed its program, then stops on abort', async () => {
+    const restartd = createRestartd({ busAddress: sandbox.busAddress, config: DEFAULT_CONFIG, stateDir: stateDir('watch') });
+    const stop = new AbortController();
+    const ready = new Promise<string | undefined>((resolve) => restartd.once('watch:ready', (_link, target) => resolve(target)));
+    const ran = new Promise<[string, string, unknown]>((resolve, reject) => {
+      restartd.once('watch:ran', (old, next, result) => resolve([old, next, result]));
+      restartd.once('watch:failed', (_old, _next, error) => reject(error));
+    });
+    const watching = restartd.watch({ link: releases.current, debounceMs: 100, signal: stop.signal });
+    const from = await ready;
+    const before = await mainPidOf(sandbox, 'app.service');
+    const version = releases.build({ app: 'changed' });
+    releases.switchTo(version);
+    const [old, next, result] = await ran;
+    expect([old, next]).toEqual([from, releases.dir(version)]);
+    expect(result).toMatchObject({ kind: 'done', exitCode: EXIT.OK });
+    expect(await mainPidOf(sandbox, 'app.service')).not.toBe(before);
+    stop.abort();
+    await watching;
+  });
+});

@@ -13,9 +13,8 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPLY_EXIT, runApply } from '../src/cli/apply-command.js';
-import { runStatus } from '../src/cli/status-command.js';
-import type { Outcome } from '../src/types/outcome.js';
+import { createRestartd } from '../src/index.js';
+import { EXIT } from '../src/types/exit-codes.js';
 import type { StaleReport } from '../src/report/stale-json.js';
 import type { StatusReport } from '../src/report/status-json.js';
 import { CLI, runCli } from './support/cli.js';
@@ -32,7 +31,7 @@ let emptyProc: string;
 const children: ChildProcess[] = [];
 /** Files where processes started inside a private mount namespace (not our children) wrote their PIDs: killed in afterAll. */
 const strayPidFiles: string[] = [];
-const DIST_STATUS = new URL('../dist/cli/status-command.js', import.meta.url).pathname;
+const DIST_LIBRARY = new URL('../dist/index.js', import.meta.url).pathname;
 
 const readPids = (file: string): number[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
 
@@ -190,14 +189,10 @@ describe('restartd status --generations on real deployments', () => {
     expect(report.installed?.[0]?.generations.find((g) => g.path === v1.path)?.bytes).toBe(perName - BIG_BYTES);
   });
 
-  it('library runStatus with the booted root at v1: v1 is current and booted, v2 shares all but its unique files with it', async () => {
-    let out = '';
-    const code = await runStatus(
-      { json: true, procRoot: emptyProc, modulesDirs: [], generations: [ostree.deployDir], bootedRoot: v1.path },
-      { out: (t) => (out += t), err: () => {} },
-    );
-    expect(code).toBe(0);
-    const [source] = (JSON.parse(out) as StatusReport).installed ?? [];
+  it('library status with the booted root at v1: v1 is current and booted, v2 shares all but its unique files with it', async () => {
+    const report = await createRestartd({ procRoot: emptyProc }).status({ modulesDirs: [], generations: [ostree.deployDir], bootedRoot: v1.path });
+    expect(report.reboot.tier).toBe('none');
+    const [source] = report.installed ?? [];
     const c = census([v1.path, v2.path]);
     const unique2 = bytesOf(c, v2.path, (h) => h.size === 1);
     const bytes1 = bytesOf(c, v1.path, () => true);
@@ -230,12 +225,12 @@ describe('the booted deployment, found through a mount', () => {
   it('a bind mount of v2 (as ostree-prepare-root mounts the deployment at /) has its device and inode: v2 is booted and current', async () => {
     const mountPoint = join(ostree.root, 'booted-root');
     mkdirSync(mountPoint);
-    // In a private mount namespace: mount v2, then restartd's runStatus (built) with that mount as the root.
-    const program = `const { runStatus } = await import(process.argv[1]); let out = '';
-      await runStatus({ json: true, procRoot: process.argv[2], modulesDirs: [], generations: [process.argv[3]], bootedRoot: process.argv[4] }, { out: (t) => (out += t), err: (t) => process.stderr.write(t) });
-      process.stdout.write(out);`;
+    // In a private mount namespace: mount v2, then the built library's status with that mount as the root.
+    const program = `const { createRestartd } = await import(process.argv[1]);
+      const report = await createRestartd({ procRoot: process.argv[2] }).status({ modulesDirs: [], generations: [process.argv[3]], bootedRoot: process.argv[4] });
+      process.stdout.write(JSON.stringify(report));`;
     const run = await inMountNamespace('mount --bind "$1" "$2"; shift 2; exec "$@"', [
-      v2.path, mountPoint, process.execPath, '--input-type=module', '-e', program, DIST_STATUS, emptyProc, ostree.deployDir, mountPoint,
+      v2.path, mountPoint, process.execPath, '--input-type=module', '-e', program, DIST_LIBRARY, emptyProc, ostree.deployDir, mountPoint,
     ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -377,16 +372,12 @@ describe('restartd apply on a real systemd, units started from the booted deploy
     renameSync(`${booted}.next`, booted);
     const config = join(ostree.root, 'config.json');
     writeFileSync(config, '{ "version": 1 }\n');
-    let out = '';
-    const code = await runApply(
-      { old: v1.path, new: v2.path, dryRun: false, json: true, bus: sb.busAddress, config, stateDir: join(ostree.root, 'state') },
-      { out: (t) => (out += t), err: () => {} },
-    );
-    const report = JSON.parse(out) as { outcomes: Outcome[] };
-    const ours = report.outcomes.filter((o) => o.unit.startsWith('ostree-'));
+    const result = await createRestartd({ busAddress: sb.busAddress, config, stateDir: join(ostree.root, 'state') }).apply({ old: v1.path, new: v2.path });
+    if (result.kind !== 'done') throw new Error(`apply resolved to ${result.kind}`);
+    const ours = result.report.outcomes.filter((o) => o.unit.startsWith('ostree-'));
     expect(ours).toEqual([expect.objectContaining({ unit: 'ostree-app.service', action: 'restart', ok: true, jobResult: 'done' })]);
     expect(ours[0]?.stillStale).toBeUndefined();
-    expect(code).toBe(APPLY_EXIT.OK);
+    expect(result.exitCode).toBe(EXIT.OK);
     const after = { app: await mainPidOf(sb, 'ostree-app.service'), reader: await mainPidOf(sb, 'ostree-reader.service') };
     expect(after.app).not.toBe(before.app);
     expect(after.reader).toBe(before.reader);

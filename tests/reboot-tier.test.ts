@@ -2,10 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runStatus } from '../src/cli/status-command.js';
+import { runStatus } from '../src/run/status-run.js';
 import type { StaleProcess } from '../src/types/stale.js';
 import type { OwnerKind } from '../src/types/owner.js';
-import type { StatusReport } from '../src/report/status-json.js';
 import { readKernelFacts } from '../src/status/kernel-facts.js';
 import { compareKernelReleases, decideReboot, describeRebootReason, statusExitCode, systemPieceOf } from '../src/status/reboot-tier.js';
 import type { KernelFacts } from '../src/types/status.js';
@@ -54,6 +53,17 @@ describe('reboot tiers', () => {
     const decision = decideReboot(processes, kernel);
     expect(decision.tier).toBe(tier);
     expect(decision.reasons.map((r) => r.code)).toEqual(codes);
+  });
+
+  it("follows the plan: owners it leaves for a reboot ask for a soft-reboot, not restarts", () => {
+    const processes = [stale(30, 'system-unit', 'systemd-logind.service', '/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0'), stale(31, 'system-unit', 'gdm.service', '/usr/lib/libfoo.so')];
+    const act = (pid: number, unit: string, action: 'reboot-hint' | 'skip', reason: string) => ({ owner: { kind: 'system-unit' as const, name: unit }, unit, action, reason, pids: [pid], phase: 'none' as const });
+    const decision = decideReboot(processes, sameKernel, [act(30, 'systemd-logind.service', 'reboot-hint', 'logind'), act(31, 'gdm.service', 'skip', 'protected-unit')]);
+    expect(decision.tier).toBe('soft-reboot');
+    expect(decision.reasons).toEqual([{ code: 'owners-need-reboot', owners: [{ name: 'gdm.service', action: 'protected-unit' }, { name: 'systemd-logind.service', action: 'reboot-hint' }], processes: 2 }]);
+    expect(describeRebootReason(decision.reasons[0]!)).toBe('gdm.service (protected-unit), systemd-logind.service (reboot-hint): left for a reboot by the plan, no apply restarts them');
+    // Without the plan, the same processes are restarts.
+    expect(decideReboot(processes, sameKernel).tier).toBe('restarts');
   });
 
   it('says why, naming the kernels and the piece', () => {
@@ -122,7 +132,7 @@ describe('kernel facts from a fake kernel layout', () => {
     expect(await readKernelFacts({ procRoot: join(dir, 'nothing'), modulesDirs: [modules] })).toEqual({ installed: [{ release: '6.1.0', from: modules }] });
   });
 
-  it('restartd status exits 2 (reboot) with a newer kernel installed, and says why in JSON', async () => {
+  it('the status run exits 2 (reboot) with a newer kernel installed, and says why in JSON', async () => {
     const { modules } = layout('6.1.0-18-amd64', ['6.1.0-18-amd64', '6.1.0-21-amd64']);
     const fixture = new ProcFixture();
     try {
@@ -130,15 +140,10 @@ describe('kernel facts from a fake kernel layout', () => {
       fixture.add({ pid: 30, comm: 'nginx', exe: '/usr/sbin/nginx', maps: mapsLine('1000-2000', 'r-xp', lib.ino + 100000, lib.path), cgroup: '0::/system.slice/nginx.service\n' });
       mkdirSync(join(fixture.proc, 'sys', 'kernel'), { recursive: true });
       writeFileSync(join(fixture.proc, 'sys', 'kernel', 'osrelease'), '6.1.0-18-amd64\n');
-      let out = '';
       // Nothing of this machine's: no state dir, no registrations, no system bus.
       const none = join(fixture.proc, 'none');
-      const code = await runStatus(
-        { json: true, procRoot: fixture.proc, modulesDirs: [modules], generations: [], stateDir: none, awareDirs: [], bus: `unix:path=${none}` },
-        { out: (t) => (out += t), err: () => {} },
-      );
-      const report = JSON.parse(out) as StatusReport;
-      expect(code).toBe(2);
+      const { exitCode, report } = await runStatus({ procRoot: fixture.proc, modulesDirs: [modules], generations: [], stateDir: none, awareDirs: [], busAddress: `unix:path=${none}` });
+      expect(exitCode).toBe(2);
       expect(report.reboot.tier).toBe('reboot');
       expect(report.reboot.reasons.map((r) => r.code)).toEqual(['kernel-changed', 'processes-stale']);
       expect(report.stale.map((p) => p.pid)).toEqual([30]);

@@ -3,8 +3,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, realpathSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStatus } from '../src/cli/status-command.js';
-import type { StatusReport } from '../src/report/status-json.js';
+import { runStatus } from '../src/run/status-run.js';
 import { DiskTally } from '../src/status/disk-usage.js';
 import { defaultGenerationPaths, detectSourceKind } from '../src/status/find-generations.js';
 import { measureGenerations } from '../src/status/measure-generations.js';
@@ -226,16 +225,14 @@ describe('an unreadable generation', () => {
 
 describe('restartd status with --generations', () => {
   it('an unusable configured source is an error naming it; none configured means none measured', async () => {
-    const io = { out: () => {}, err: () => {} };
     const fixtureProc = join(tmp, 'empty-proc');
     mkdirSync(fixtureProc, { recursive: true });
-    await expect(runStatus({ json: true, procRoot: fixtureProc, modulesDirs: [], generations: [join(tmp, 'nope')] }, io)).rejects.toThrow(
+    await expect(runStatus({ procRoot: fixtureProc, modulesDirs: [], generations: [join(tmp, 'nope')] })).rejects.toThrow(
       `--generations ${join(tmp, 'nope')}: does not exist`,
     );
-    let out = '';
-    const code = await runStatus({ json: true, procRoot: fixtureProc, modulesDirs: [], generations: [] }, { out: (t) => (out += t), err: () => {} });
-    expect(code).toBe(0);
-    expect((JSON.parse(out) as StatusReport).installed).toBeUndefined();
+    const { exitCode, report } = await runStatus({ procRoot: fixtureProc, modulesDirs: [], generations: [] });
+    expect(exitCode).toBe(0);
+    expect(report.installed).toBeUndefined();
   });
   it("the config's `generations` are measured when --generations is not given, and named when unusable", async () => {
     const fixtureProc = join(tmp, 'empty-proc');
@@ -246,11 +243,10 @@ describe('restartd status with --generations', () => {
     symlink('releases/v2', join(app, 'current'));
     const config = join(tmp, 'config-generations.json');
     writeFileSync(config, JSON.stringify({ version: 1, generations: [app] }));
-    let out = '';
-    await runStatus({ json: true, procRoot: fixtureProc, modulesDirs: [], config }, { out: (t) => (out += t), err: () => {} });
-    const [source] = (JSON.parse(out) as StatusReport).installed ?? [];
+    const { report } = await runStatus({ procRoot: fixtureProc, modulesDirs: [], config });
+    const [source] = report.installed ?? [];
     expect(source?.generations.map((g) => [g.name, g.current, g.uniqueBytes])).toEqual([['v1', false, 700], ['v2', true, 900]]);
     writeFileSync(config, JSON.stringify({ version: 1, generations: [join(tmp, 'gone')] }));
-    await expect(runStatus({ json: true, procRoot: fixtureProc, modulesDirs: [], config }, { out: () => {}, err: () => {} })).rejects.toThrow(`config generations ${join(tmp, 'gone')}: does not exist`);
+    await expect(runStatus({ procRoot: fixtureProc, modulesDirs: [], config })).rejects.toThrow(`config generations ${join(tmp, 'gone')}: does not exist`);
   });
 });

@@ -206,7 +206,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           link,
           debounceMs: ms(request['debounceMs']),
           ...generationOptions(request),
-          bus: str(request['busAddress']),
+          busAddress: str(request['busAddress']),
           config: str(request['config']),
           procRoot: str(request['procRoot']),
           stateDir: str(request['stateDir']) ?? DEFAULT_STATE_DIR,

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { errnoCode } from '../errors.js';
+import { errnoCode, RestartdError } from '../errors.js';
 import { procStartTime } from './proc-start-time.js';
 
 /** Who holds the state dir's lock: pid + start time (field 22 of /proc/PID/stat). */
@@ -56,7 +56,7 @@ function ownStartTime(): number | undefined {
 export function tryStateLock(stateDir: string, command: string): LockAttempt {
   const path = lockPathOf(stateDir);
   const startTime = ownStartTime();
-  if (startTime === undefined) throw new Error(`cannot read /proc/${process.pid}/stat: the lock needs the start time of this process`);
+  if (startTime === undefined) throw new RestartdError('SCAN_FAILED', `cannot read /proc/${process.pid}/stat: the lock needs the start time of this process`, { subject: `/proc/${process.pid}/stat` });
   const holder: LockHolder = { pid: process.pid, startTime, since: new Date().toISOString(), command };
   // Bounded: each round either creates the lock, finds it live, or removes one stale lock.
   for (let round = 0; round < 5; round++) {

@@ -7,6 +7,7 @@ import { windowVerdict, type WindowVerdict } from '../fleet/window-gate.js';
 import type { LockHolder } from '../journal/state-lock.js';
 import { EXIT, type ExitCode } from '../types/exit-codes.js';
 import { applyExitCode } from './apply-exit.js';
+import { applySummary, type ApplySummary } from '../report/apply-json.js';
 import { openFleetSession } from './fleet-session.js';
 import { connectOptionalManager } from './optional-manager.js';
 import { awareStateDirOf, LIVE, type RunRequest } from './request.js';
@@ -21,6 +22,8 @@ export type ApplyResult =
       changeSet?: ApplySwitchResult['changeSet'];
       plan: ApplySwitchResult['plan'];
       report: ApplySwitchResult['report'];
+      /** The counts `apply --json` prints: ok, failed, skipped, left running, reboot hints. */
+      summary: ApplySummary;
       warnings: string[];
       /** An interrupted run of the same switch was finished by this one. */
       resumed: boolean;
@@ -140,6 +143,7 @@ function done(result: ApplySwitchResult, extra: { dryRun: boolean; resumed: bool
     ...(result.changeSet === undefined ? {} : { changeSet: result.changeSet }),
     plan: result.plan,
     report: result.report,
+    summary: applySummary(result.report.outcomes),
     warnings: result.warnings,
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { RestartdError } from '../errors.js';
 import { claimPids } from './pid-chunks.js';
 import { ProcReader } from './proc-reader.js';
 import { scanHeldFiles, scanPids, type ScanOptions, type ScanPart } from './scan-processes.js';
@@ -95,8 +96,9 @@ async function bothThreads<Part>(setup: Setup, match: StaleMatchInput | undefine
   const worker = new Worker(WORKER, { workerData });
   const theirs = new Promise<Part>((resolve, reject) => {
     worker.once('message', resolve);
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`scan worker exited with code ${code}`)));
+    // A thrown error crosses the thread as a plain Error: name it as the scan's failure.
+    worker.once('error', (error) => reject(new RestartdError('SCAN_FAILED', `scan worker failed: ${error.message}`, { cause: error })));
+    worker.once('exit', (code) => reject(new RestartdError('SCAN_FAILED', `scan worker exited with code ${code} before it answered`)));
   });
   // Settled before this thread's share can throw, so a failing worker never goes unhandled.
   theirs.catch(() => undefined);
