@@ -15,6 +15,8 @@ export interface PlanInput {
    * a unit all of whose stale processes are here is told instead of restarted (src/aware).
    */
   aware?: ReadonlyMap<number, string>;
+  /** Users whose own manager could not be reached (uid → why): their units are skipped and reported. */
+  absentUserManagers?: ReadonlyMap<number, string>;
 }
 
 const KIND_ORDER: Record<OwnerKind, number> = {
@@ -58,7 +60,7 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
   for (const { owner, processes } of groups.values()) {
     const factsKey = unitFactsKey(owner);
     const facts = factsKey === undefined ? undefined : input.units.get(factsKey);
-    const policy = decide(owner, facts, input.config);
+    const policy = userManagerAbsent(owner, input) ?? decide(owner, facts, input.config);
     const decision = awareInstead(policy, processes, input.aware);
     const base = { ...baseAction(owner, decision, processes, facts), ...(decision === policy ? {} : { fallback: policy.action === 'reload' ? ('reload' as const) : ('restart' as const) }) };
     if (decision.action === 'stop-start') {
@@ -71,6 +73,11 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
 
   const { system, users } = daemonReloads(input);
   return { daemonReload: system, ...(users.length > 0 ? { userDaemonReloads: users } : {}), actions };
+}
+
+function userManagerAbsent(owner: Owner, input: PlanInput): Decision | undefined {
+  const why = owner.kind === 'user-unit' && owner.uid !== undefined ? input.absentUserManagers?.get(owner.uid) : undefined;
+  return why === undefined ? undefined : { action: 'skip', reason: 'user-manager-absent', detail: why };
 }
 
 /**
