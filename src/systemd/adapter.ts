@@ -116,15 +116,20 @@ class DbusSystemdManager implements SystemdManager {
       ...(fragmentPath === undefined ? {} : { fragmentPath }),
       dropInPaths,
       refuseManualStop: props['RefuseManualStop']?.value === true,
+      refuseManualStart: props['RefuseManualStart']?.value === true,
+      canStart: props['CanStart']?.value === true,
+      canStop: props['CanStop']?.value === true,
       canReload: props['CanReload']?.value === true,
+      partOf: strs(props['PartOf']),
+      bindsTo: strs(props['BindsTo']),
       triggeredBy: strs(props['TriggeredBy']),
       unitFileChanged: props['NeedDaemonReload']?.value === true,
       ...(controlGroup === undefined ? {} : { controlGroup }),
     };
     // The X- keys are not on the bus: read the unit's files where the manager sees them.
     const { keys, warnings } = await readUnitKeys(fragmentPath, dropInPaths, { rootPrefix: this.process?.rootPrefix ?? '' });
-    // The bus's RefuseManualStop is the one in effect (the files' may not be loaded yet).
-    const { refuseManualStop: _fromFiles, ...xKeys } = keys;
+    // The bus's RefuseManualStop/Start are the ones in effect (the files' may not be loaded yet).
+    const { refuseManualStop: _stopFromFiles, refuseManualStart: _startFromFiles, ...xKeys } = keys;
     Object.assign(facts, xKeys);
     if (warnings.length > 0) facts.fileWarnings = warnings.map((w) => `${w.file}${w.line === undefined ? '' : `:${w.line}`}: ${w.message}`);
     return facts;
