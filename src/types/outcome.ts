@@ -1,7 +1,7 @@
 import type { StaleKind } from './stale.js';
 import type { Owner } from './owner.js';
 import type { ActionKind, Phase, Plan, PlannedAction } from './plan.js';
-import type { Job, JobResult } from './systemd.js';
+import type { Job, JobResult, UserManagers } from './systemd.js';
 // update-aware: notify outcomes and events
 import type { AwareEvents, NotifyResult } from './aware.js';
 
@@ -29,7 +29,7 @@ export type OutcomeCode =
   | 'NOTIFY_FAILED'
   /** An update-aware app asked to be restarted, or its fallback is restart: its owner must be restarted. */
   | 'RESTART_NEEDED'
-  /** Jobs of a user's manager (user@UID.service) are not supported yet. */
+  /** The user's manager (user@UID.service) that runs the job could not be reached. */
   | 'USER_MANAGER_UNAVAILABLE'
   /** fleet: no slot of the action's group could be had (etcd unreachable, or the wait ran out): nothing was run. */
   | 'FLEET_UNAVAILABLE';
@@ -108,6 +108,8 @@ export interface ExecuteOptions {
   notifier?: Notifier;
   /** fleet: a slot of the action's group is held around each restart, reload and stop-start (src/fleet). */
   fleet?: FleetGate;
+  /** Users' own managers, for user units' jobs and their managers' reloads; without it those stay USER_MANAGER_UNAVAILABLE. */
+  userManagers?: UserManagers;
 }
 
 /** Who holds a fleet slot, as the holder wrote it into etcd. */
