@@ -93,7 +93,7 @@ export async function applySwitch(
       ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
     };
-    const detection = await detectStale({ changeSet, ...scan });
+    const detection = await detectStale({ changeSet, ...scan, compareMaxBytes: config.limits?.compareMaxBytes });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
     const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware, users);
