@@ -169,7 +169,8 @@ function walk(dir: string, prefix = ''): string[] {
 
 describe('the .deb installed with dpkg and used by apt (in an overlay of this machine)', () => {
   it('installs: the CLI runs from /, postinst made /var/lib/restartd (0700) and nothing else, man and completion find it', async () => {
-    await inRoot(`dpkg -i ${deb}`);
+    // A fresh machine: whatever this one has at /var/lib/restartd is hidden in the copy.
+    await inRoot(`rm -rf /var/lib/restartd && dpkg -i ${deb}`);
     const listed = (await inRoot('dpkg -L restartd')).split('\n').filter(Boolean).map((p) => p.replace(/^\//, ''));
     const help = await inRoot('/usr/bin/restartd --help');
     expect(help).toContain('usage: restartd <command> [options]');
