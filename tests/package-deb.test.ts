@@ -1,36 +1,20 @@
-import { execFile } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/types/flags.js';
 import { runCli } from './support/cli.js';
+import { demoDeb, packageDeb, run, VERSION } from './support/deb.js';
 import { OverlayRoot } from './support/overlay-root.js';
 
 // npm run package:deb for real: the .deb built twice (byte-identical), linted, then installed,
 // upgraded, removed and purged with dpkg in a throwaway overlay of this machine's root, with apt
 // running its hook there. The host's own dpkg database, /usr and /var/lib/restartd stay untouched.
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 const NEXT = `${VERSION}+next1`;
+const DEMO = 'restartd-test-deb-demo';
 let root: OverlayRoot;
 let debs: string;
 let deb: string;
-
-function run(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number; out: string; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: 300_000, maxBuffer: 64 * 1024 * 1024, ...options }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout + stderr, stdout });
-    });
-  });
-}
-
-async function packageDeb(out: string, version?: string): Promise<string> {
-  const built = await run(process.execPath, [join(REPO, 'scripts/package-deb.mjs'), '--out', out, ...(version === undefined ? [] : ['--version', version])], { cwd: REPO });
-  expect(built.code, built.out).toBe(0);
-  return join(out, `restartd_${version ?? VERSION}_all.deb`);
-}
 
 /** A file of the package, read out of the .deb. */
 async function member(path: string): Promise<Buffer> {
@@ -146,19 +130,6 @@ describe('npm run package:deb', () => {
   });
 });
 
-/** A package of a test program, for apt to install and upgrade. */
-async function demoDeb(version: number): Promise<string> {
-  const tree = join(debs, `demo-${version}`);
-  mkdirSync(join(tree, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(tree, 'usr/lib/restartd-test-demo'), { recursive: true });
-  writeFileSync(join(tree, 'DEBIAN/control'), `Package: restartd-test-demo\nVersion: ${version}\nArchitecture: all\nMaintainer: restartd tests <root@localhost>\nDescription: restartd test program\n`);
-  copyFileSync('/bin/sleep', join(tree, 'usr/lib/restartd-test-demo/demo'));
-  appendFileSync(join(tree, 'usr/lib/restartd-test-demo/demo'), `\nrestartd-test v${version}\n`);
-  const out = join(debs, `restartd-test-demo_${version}_all.deb`);
-  expect((await run('dpkg-deb', ['--build', '--root-owner-group', tree, out])).code).toBe(0);
-  return out;
-}
-
 /** Every path under DIR, relative. */
 function walk(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
@@ -191,18 +162,19 @@ describe('the .deb installed with dpkg and used by apt (in an overlay of this ma
   });
 
   it('apt runs the installed hook; RESTARTD_SUSPEND records the switch only, and a failing restartd never fails apt', async () => {
-    const [v1, v2] = [await demoDeb(1), await demoDeb(2)];
+    const [v1, v2] = [await demoDeb(debs, DEMO, 1), await demoDeb(debs, DEMO, 2)];
     await inRoot(`apt-get install -y ${v1}`, { DEBIAN_FRONTEND: 'noninteractive', RESTARTD_SUSPEND: '1' });
     expect(existsSync(join(root.upper, 'var/lib/restartd/pkg/old.json'))).toBe(true);
-    expect(readFileSync(join(root.upper, 'var/lib/restartd/pkg/packages'), 'utf8')).toBe('restartd-test-demo\n');
+    expect(readFileSync(join(root.upper, 'var/lib/restartd/pkg/packages'), 'utf8')).toBe(`${DEMO}\n`);
     // suspended: the switch is recorded, pending for a later hook
     expect(existsSync(join(root.upper, 'var/lib/restartd/pending.json'))).toBe(true);
     // not suspended, no bus to restart anything through: restartd says so, apt goes on
     const upgrade = await root.run(`apt-get install -y ${v2}`, { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l', RESTARTD_HOOK_ARGS: '--bus unix:path=/run/none' });
     expect(upgrade.code, upgrade.out).toBe(0);
     expect(upgrade.out).toMatch(/restartd/);
+    expect(upgrade.out).not.toMatch(/Cannot find module|internal error/);
     const manifest = JSON.parse(readFileSync(join(root.upper, 'var/lib/restartd/pkg/old.json'), 'utf8')) as { files: { path: string }[] };
-    expect(manifest.files.map((f) => f.path)).toContain('usr/lib/restartd-test-demo/demo');
+    expect(manifest.files.map((f) => f.path)).toContain(`usr/lib/${DEMO}/demo`);
   });
 
   it('upgrades to the next version keeping the config, the edited conffile and the journal', async () => {
@@ -222,7 +194,7 @@ describe('the .deb installed with dpkg and used by apt (in an overlay of this ma
     await inRoot('dpkg -r restartd');
     expect(await inRoot('test ! -e /usr/bin/restartd && test -f /etc/apt/apt.conf.d/99restartd && test -d /var/lib/restartd && echo removed')).toContain('removed');
     // the hook's conffile is left behind by remove: apt still runs cleanly with it
-    const apt = await root.run(`apt-get install -y --allow-downgrades ${await demoDeb(1)}`, { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' });
+    const apt = await root.run(`apt-get install -y --allow-downgrades ${await demoDeb(debs, DEMO, 1)}`, { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' });
     expect(apt.code, apt.out).toBe(0);
     await inRoot('dpkg -P restartd');
     const left = (await inRoot(`for p in ${listed.join(' ')} /var/lib/restartd /etc/apt/apt.conf.d/99restartd; do if [ -f "$p" ]; then echo "$p"; fi; done; test ! -e /var/lib/restartd; echo checked`)).split('\n').filter(Boolean);
