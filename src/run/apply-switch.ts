@@ -7,6 +7,7 @@ import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
 import type { Plan } from '../types/plan.js';
 import { connectSystemd } from '../systemd/adapter.js';
+import { createUserManagers } from '../systemd/user-managers.js';
 import type { SystemdManager } from '../types/systemd.js';
 import type { StaleProcess } from '../types/stale.js';
 import { RestartdError } from '../errors.js';
@@ -84,6 +85,8 @@ export async function applySwitch(
   if (options.manager === null && !options.dryRun) throw new RestartdError('BUS', 'no manager: only a dry run can go without the bus');
   const owned = options.manager === undefined ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
   const manager = owned ?? options.manager ?? undefined;
+  // Users' own managers, each reached by a child acting as that user when one of their units is stale.
+  const users = createUserManagers({ process: manager?.process });
   try {
     // Shared by detection and the verify re-scan, so both judge files the same way.
     const scan = {
@@ -93,7 +96,7 @@ export async function applySwitch(
     const detection = await detectStale({ changeSet, ...scan });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
-    const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware);
+    const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware, users);
     const plan = options.journal?.begin(built) ?? built;
     for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
@@ -102,8 +105,10 @@ export async function applySwitch(
       dryRun: options.dryRun,
       concurrency: options.concurrency ?? config.concurrency,
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
+      settleMs: (config.settleSeconds ?? 2) * 1000,
       skipDone: options.journal?.skipDone,
       ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
+      userManagers: users,
       notifier: createNotifier(
         {
           stale: detection.stale,
@@ -120,6 +125,7 @@ export async function applySwitch(
       options.dryRun || manager === undefined ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
     return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings };
   } finally {
+    users.close();
     owned?.close();
   }
 }
