@@ -168,6 +168,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           retry: request['retry'] === true,
           awareDirs: strs(request['awareDirs']),
           fleet: request.fleet,
+          link: str(request['link']),
+          rollback: request['rollback'] === true ? true : undefined,
         },
         io,
       );
