@@ -43,6 +43,8 @@ const input: PlanInput = {
   units: factsOf(
     ['nginx.service', {}],
     ['cups.service', { triggeredBy: ['cups.socket', 'cups.path'] }],
+    // The socket's own unit file changed: it restarts with its service.
+    ['cups.socket', { unitFileChanged: true }],
     ['php-fpm.service', { xReloadIfChanged: true }],
     ['postgresql.service', { unitFileChanged: true }],
     ['gdm.service', {}],
@@ -53,6 +55,23 @@ const input: PlanInput = {
 };
 
 describe('buildPlan', () => {
+  it('a socket-activated service restarts alone unless its socket must change; a stop-start takes its sockets along', () => {
+    const sockets = (units: Map<string, UnitFacts>, owners: StaleProcess[]) => buildPlan(owners, { config: DEFAULT_CONFIG, units }).actions.map((a) => `${a.phase} ${a.unit ?? ''} ${(a.sockets ?? []).join(',')}`);
+    const web = stale(700, system('web.service'));
+    expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'] }], ['web.socket', {}]), [web])).toEqual(['restart web.service ']);
+    expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'] }], ['web.socket', { unitFileChanged: true }]), [web])).toEqual(['restart web.service web.socket']);
+    expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'] }], ['web.socket', {}]), [web, stale(701, system('web.socket'))])).toEqual(['restart web.service web.socket', 'restart web.socket ']);
+    expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'], unitFileChanged: true }], ['web.socket', {}]), [web])).toEqual(['stop web.service web.socket', 'start web.service web.socket']);
+    const mixed = factsOf(
+      ['web.service', { triggeredBy: ['absent.socket', 'masked.socket', 'idle.socket', 'web.socket'], unitFileChanged: true }],
+      ['masked.socket', { loadState: 'masked', activeState: 'inactive', unitFileChanged: true }],
+      ['idle.socket', { loadState: 'loaded', activeState: 'inactive' }],
+      ['web.socket', { loadState: 'loaded', activeState: 'active' }],
+    );
+    expect(sockets(mixed, [web])).toEqual(['stop web.service web.socket', 'start web.service web.socket']);
+    expect(sockets(factsOf(['web.service', { triggeredBy: ['web.socket'], xNotSocketActivated: true }], ['web.socket', { unitFileChanged: true }]), [web])).toEqual(['restart web.service ']);
+  });
+
   it('one action per owner, in phase order, with the policy and the evidence', () => {
     const plan = buildPlan(host, input);
     expect(plan.daemonReload).toBe(true);

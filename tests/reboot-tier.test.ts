@@ -55,6 +55,17 @@ describe('reboot tiers', () => {
     expect(decision.reasons.map((r) => r.code)).toEqual(codes);
   });
 
+  it("follows the plan: owners it leaves for a reboot ask for a soft-reboot, not restarts", () => {
+    const processes = [stale(30, 'system-unit', 'systemd-logind.service', '/usr/lib/x86_64-linux-gnu/libpcre2-8.so.0'), stale(31, 'system-unit', 'gdm.service', '/usr/lib/libfoo.so')];
+    const act = (pid: number, unit: string, action: 'reboot-hint' | 'skip', reason: string) => ({ owner: { kind: 'system-unit' as const, name: unit }, unit, action, reason, pids: [pid], phase: 'none' as const });
+    const decision = decideReboot(processes, sameKernel, [act(30, 'systemd-logind.service', 'reboot-hint', 'logind'), act(31, 'gdm.service', 'skip', 'protected-unit')]);
+    expect(decision.tier).toBe('soft-reboot');
+    expect(decision.reasons).toEqual([{ code: 'owners-need-reboot', owners: [{ name: 'gdm.service', action: 'protected-unit' }, { name: 'systemd-logind.service', action: 'reboot-hint' }], processes: 2 }]);
+    expect(describeRebootReason(decision.reasons[0]!)).toBe('gdm.service (protected-unit), systemd-logind.service (reboot-hint): left for a reboot by the plan, no apply restarts them');
+    // Without the plan, the same processes are restarts.
+    expect(decideReboot(processes, sameKernel).tier).toBe('restarts');
+  });
+
   it('says why, naming the kernels and the piece', () => {
     const decision = decideReboot([stale(10, 'system-unit', 'cron.service', '/usr/lib/libc.so.6')], newerKernel);
     expect(decision.reasons.map(describeRebootReason)).toEqual([

@@ -1,27 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectStale } from '../src/detect.js';
 import { scanProcesses } from '../src/scan/scan-processes.js';
 import { runCli } from './support/cli.js';
 import { scratchRoot } from './support/scratch.js';
+import { exeOf, until } from './support/live-process.js';
 import type { StaleReport } from '../src/report/stale-json.js';
-
-function exeOf(pid: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    return undefined;
-  }
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('scanProcesses and detectStale on live processes', () => {
   const scratch = scratchRoot('scan');

@@ -78,6 +78,11 @@ describe('unit keys', () => {
     });
   });
 
+  it('reads RefuseManualStart from [Unit] and NixOS X-OnlyManualStart, X-NotSocketActivated', () => {
+    const file = parseUnitFile(['[Unit]', 'RefuseManualStart=yes', 'X-OnlyManualStart=true', '[Service]', 'X-NotSocketActivated=yes'].join('\n'), 'a.service');
+    expect(unitKeysFrom(foldUnitFiles([file]))).toEqual({ keys: { refuseManualStart: true, xOnlyManualStart: true, xNotSocketActivated: true }, warnings: [] });
+  });
+
   it('garbage values are warnings that name the file, line and key; the key stays unset', () => {
     const file = parseUnitFile('[Unit]\nRefuseManualStop=perhaps\n[Service]\nX-Restartd-Action=bounce\nX-ReloadIfChanged=1\n', '/etc/systemd/system/a.service');
     expect(unitKeysFrom(foldUnitFiles([file]))).toEqual({

@@ -28,7 +28,8 @@ export function renderRunEvents(events: EventEmitter<RunEvents>, io: CliIO, opti
   events.on('fleet:waiting', (group, action, holders) => say(fleetWaitingLine(group, action, holders)));
   events.on('fleet:acquired', (group, action, hold) => say(fleetAcquiredLine(group, action, hold)));
   events.on('fleet:released', (group, action, hold) => say(fleetReleasedLine(group, action, hold)));
-  events.on('action:done', (outcome) => say(doneLine(outcome)));
+  // A failure may bring the first lines its unit logged: each is a line of its own.
+  events.on('action:done', (outcome) => doneLine(outcome).split('\n').forEach(say));
   events.on('rollback:begun', (intent) => say(rollbackBegunLine(intent)));
   events.on('rollback:flipped', (link, target) => say(rollbackFlippedLine(link, target)));
   if (options.steps !== true) return;

@@ -3,10 +3,12 @@ import { PHASES, type Phase, type Plan, type PlannedAction } from '../types/plan
 import type { SystemdManager } from '../types/systemd.js';
 import { holdsFleetSlot, FleetSlots } from './fleet-slots.js';
 import { runPool } from './pool.js';
+import { settleOutcome } from './settle.js';
 import { describeError, failure, planned, runUnitAction, since, type ActionContext } from './run-action.js';
 import type { ExecuteEvents, ExecuteOptions, ExecutionReport, ManagerStep, Outcome } from '../types/outcome.js';
 
-export const DEFAULT_EXECUTE_OPTIONS: ExecuteOptions = { dryRun: false, concurrency: 4, jobTimeoutMs: 90_000 };
+const DEFAULT_SETTLE_MS = 2000;
+export const DEFAULT_EXECUTE_OPTIONS: ExecuteOptions = { dryRun: false, concurrency: 4, jobTimeoutMs: 90_000, settleMs: DEFAULT_SETTLE_MS };
 
 /** Resuming a journaled run: the outcome to report instead of running an action already done. */
 export type SkipDone = (action: PlannedAction) => Outcome | undefined;
@@ -34,6 +36,7 @@ export async function executePlan(
     options: opts,
     events,
     mainPidBefore: new Map(),
+    settleFrom: new Map(),
     gated: (action, job) => (slots !== undefined && holdsFleetSlot(action) ? slots.around(action, job) : job()),
   };
   // Outcomes by plan index: events come as jobs finish, the report keeps the plan's order.
@@ -63,7 +66,8 @@ export async function executePlan(
         // journal: an action recorded ok by an interrupted run of this switch is not run again.
         const prior = skipDone?.(action);
         if (prior !== undefined) return done(action, prior);
-        done(action, await ctx.gated(action, () => run(action)));
+        // A unit settling is still being restarted: it keeps its place in the pool and its fleet slot.
+        done(action, await ctx.gated(action, async () => settle(await run(action), ctx)));
       });
     }
   } finally {
@@ -75,6 +79,14 @@ export async function executePlan(
   }
   const byPlan = [...outcomes].sort(([a], [b]) => a - b).map(([, outcome]) => outcome);
   return { outcomes: byPlan, managerSteps, durationMs: since(started) };
+}
+
+/** A done (re)start or reload, watched for the settle time (see settleOutcome); other outcomes as they are. */
+function settle(outcome: Outcome, ctx: ActionContext): Promise<Outcome> {
+  const from = ctx.settleFrom.get(outcome.unit);
+  if (from === undefined || !outcome.ok) return Promise.resolve(outcome);
+  ctx.settleFrom.delete(outcome.unit);
+  return settleOutcome(outcome, from, ctx.manager, ctx.options.settleMs ?? DEFAULT_SETTLE_MS);
 }
 
 function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {
@@ -117,17 +129,18 @@ async function runManagerPhase(
   skipDone: SkipDone | undefined,
 ): Promise<void> {
   const { manager, options, events } = ctx;
-  const step = async (kind: ManagerStep['step'], call: () => Promise<void>): Promise<ManagerStep> => {
+  const step = async (kind: ManagerStep['step'], call: () => Promise<void>, uid?: number): Promise<ManagerStep> => {
     const started = performance.now();
+    const who = uid === undefined ? {} : { uid };
     let result: ManagerStep;
     if (options.dryRun) {
-      result = { step: kind, ok: true, durationMs: 0, dryRun: true };
+      result = { step: kind, ...who, ok: true, durationMs: 0, dryRun: true };
     } else {
       try {
         await call();
-        result = { step: kind, ok: true, durationMs: since(started) };
+        result = { step: kind, ...who, ok: true, durationMs: since(started) };
       } catch (error) {
-        result = { step: kind, ok: false, durationMs: since(started), cause: describeError(error).cause };
+        result = { step: kind, ...who, ok: false, durationMs: since(started), cause: describeError(error).cause };
       }
     }
     steps.push(result);
@@ -144,12 +157,13 @@ async function runManagerPhase(
       continue;
     }
     events.emit('action:start', action);
-    if (action.action !== 'daemon-reexec' || action.userManager) {
+    if (action.action !== 'daemon-reexec') {
       done(action, failure(action, 'SYSTEMD', `no manager step for a ${action.action} action in phase daemon-reload`));
       continue;
     }
-    const result = await step('daemon-reexec', () => manager.reexecute());
-    reexecuted ||= result.ok && !options.dryRun;
+    const user = action.userManager?.uid;
+    const result = user === undefined ? await step('daemon-reexec', () => manager.reexecute()) : await step('daemon-reexec', () => onUserManager(user, options, (m) => m.reexecute()), user);
+    if (user === undefined) reexecuted ||= result.ok && !options.dryRun;
     done(action, {
       ...planned(action),
       ok: result.ok,
@@ -160,9 +174,12 @@ async function runManagerPhase(
     });
   }
   if (plan.daemonReload && !reexecuted) await step('daemon-reload', () => manager.daemonReload());
-  for (const uid of plan.userDaemonReloads ?? []) {
-    const result: ManagerStep = { step: 'daemon-reload', uid, ok: false, durationMs: 0, cause: `the user manager of uid ${uid} is not reachable yet: its units' changed files are not reloaded` };
-    steps.push(options.dryRun ? { ...result, dryRun: true } : result);
-    events.emit('manager:done', steps[steps.length - 1] as ManagerStep);
-  }
+  for (const uid of plan.userDaemonReloads ?? []) await step('daemon-reload', () => onUserManager(uid, options, (m) => m.daemonReload()), uid);
+}
+
+/** A call on a user's own manager; throws when this run cannot reach it. */
+async function onUserManager(uid: number, options: ExecuteOptions, call: (manager: SystemdManager) => Promise<void>): Promise<void> {
+  const reached = await options.userManagers?.get(uid);
+  if (reached?.state !== 'running') throw new Error(reached?.reason ?? `the user manager of uid ${uid} is not reachable by this run`);
+  await call(reached.manager);
 }

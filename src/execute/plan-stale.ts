@@ -2,9 +2,9 @@ import type { Config } from '../config/schema.js';
 import type { StaleProcess } from '../types/stale.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../types/plan.js';
-import { gatherUnitFacts } from '../systemd/gather-unit-facts.js';
+import { gatherUnitFacts, gatherUserUnitFacts } from '../systemd/gather-unit-facts.js';
 import { crossCheckOwners, scopeToManager } from '../systemd/scope-to-manager.js';
-import type { SystemdManager } from '../types/systemd.js';
+import type { SystemdManager, UserManagers } from '../types/systemd.js';
 
 export interface StalePlan {
   /** The stale processes the plan covers: with a manager, those it owns, named as it names them. */
@@ -24,12 +24,15 @@ export async function planStale(
   config: Config,
   manager: SystemdManager | undefined,
   aware?: ReadonlyMap<number, string>,
+  users?: UserManagers,
 ): Promise<StalePlan> {
   const awareInput = aware === undefined ? {} : { aware };
-  if (manager === undefined) {
-    return { stale: [...detected], plan: buildPlan(detected, { units: new Map(), config, ...awareInput }), warnings: [] };
-  }
-  const stale = await crossCheckOwners(scopeToManager(detected, manager.process), manager);
-  const facts = await gatherUnitFacts(stale, manager);
-  return { stale, plan: buildPlan(stale, { units: facts.units, config, ...awareInput }), warnings: facts.warnings };
+  const stale = manager === undefined ? [...detected] : await crossCheckOwners(scopeToManager(detected, manager.process), manager);
+  const facts = manager === undefined ? { units: new Map(), warnings: [] } : await gatherUnitFacts(stale, manager);
+  // users' units: facts from each user's own manager, reached as that user.
+  const userFacts = users === undefined ? undefined : await gatherUserUnitFacts(stale, users);
+  const units = new Map([...facts.units, ...(userFacts?.units ?? [])]);
+  const absent = userFacts === undefined || userFacts.absent.size === 0 ? {} : { absentUserManagers: userFacts.absent };
+  const plan = buildPlan(stale, { units, config, ...awareInput, ...absent });
+  return { stale, plan, warnings: [...facts.warnings, ...(userFacts?.warnings ?? [])] };
 }

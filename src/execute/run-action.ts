@@ -2,6 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { RestartdError } from '../errors.js';
 import { unitJobOf, type UnitJob } from '../plan/unit-job.js';
 import type { PlannedAction } from '../types/plan.js';
+import type { SettleStart } from './settle.js';
 import type { JobMethod, JobResult, SystemdManager } from '../types/systemd.js';
 import { ALREADY_DONE, isAlreadyDone, planned, type ExecuteEvents, type ExecuteOptions, type NoJobResult, type Outcome, type OutcomeCode } from '../types/outcome.js';
 
@@ -12,6 +13,8 @@ export interface ActionContext {
   events: EventEmitter<ExecuteEvents>;
   /** MainPID of a stop-start unit when it was stopped, for its start's outcome. */
   mainPidBefore: Map<string, number>;
+  /** A unit whose (re)start or reload was done, and its state then: settleOutcome watches it. */
+  settleFrom: Map<string, SettleStart>;
   /** Runs a unit job, holding a fleet slot of its group when the action needs one (else it just runs). */
   gated: (action: PlannedAction, job: () => Promise<Outcome>) => Promise<Outcome>;
 }
@@ -43,21 +46,32 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
   if (job === undefined || job.method === 'Reexecute') {
     return failure(action, 'SYSTEMD', `no unit job for a ${action.action} action in phase ${action.phase}`);
   }
-  if (job.manager.kind === 'user') {
-    return failure(action, 'USER_MANAGER_UNAVAILABLE', `${job.unit} belongs to the user manager of uid ${job.manager.uid}; restartd cannot run its jobs yet`);
-  }
   if (ctx.options.dryRun) {
     return { ...planned(action), ok: true, jobResult: 'not-run', durationMs: 0, dryRun: true, ...(job.sockets.length > 0 ? { sockets: job.sockets.map((unit) => ({ unit, jobResult: 'not-run' as const })) } : {}) };
   }
+  if (job.manager.kind === 'user') {
+    // A user unit's job runs on that user's manager alone, reached as that user.
+    const reached = await ctx.options.userManagers?.get(job.manager.uid);
+    if (reached?.state !== 'running') {
+      return failure(action, 'USER_MANAGER_UNAVAILABLE', reached?.reason ?? `${job.unit} belongs to the user manager of uid ${job.manager.uid}, which this run cannot reach`);
+    }
+    return runJobs(action, job, { ...ctx, manager: reached.manager }, `${job.manager.uid}/`);
+  }
+  return runJobs(action, job, ctx, '');
+}
+
+async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionContext, pidKeyPrefix: string): Promise<Outcome> {
+  const pidKey = `${pidKeyPrefix}${job.unit}`;
   const started = performance.now();
+  const queuedAtMs = Date.now();
   let before = 0;
   try {
-    before = ctx.mainPidBefore.get(job.unit) ?? (await ctx.manager.mainPid(job.unit));
+    before = ctx.mainPidBefore.get(pidKey) ?? (await ctx.manager.mainPid(job.unit));
     const sockets: { unit: string; jobResult: JobResult | NoJobResult }[] = [];
     // A stop takes the sockets down first, so no connection re-activates the service meanwhile;
     // a start brings them up first; a restart restarts them after the service.
     if (job.method === 'StopUnit') {
-      ctx.mainPidBefore.set(job.unit, before);
+      ctx.mainPidBefore.set(pidKey, before);
       sockets.push(...(await socketJobs(job, 'StopUnit', ctx)));
     }
     if (job.method === 'StartUnit') sockets.push(...(await socketJobs(job, 'StartUnit', ctx)));
@@ -71,7 +85,12 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
     }
     if (method === 'RestartUnit' || method === 'StartUnit') await ctx.manager.resetFailed(job.unit);
     const result = await runJob(method, job.unit, ctx);
-    const after = job.method === 'StopUnit' ? 0 : await ctx.manager.mainPid(job.unit);
+    let after = 0;
+    if (job.method !== 'StopUnit') {
+      const state = await ctx.manager.unitState(job.unit);
+      after = state.mainPid;
+      if (result === 'done') ctx.settleFrom.set(job.unit, { state, queuedAtMs });
+    }
     const outcome: Outcome = {
       ...planned(action),
       ok: result === 'done',

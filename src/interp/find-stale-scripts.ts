@@ -4,6 +4,7 @@ import { DEFAULT_SCRATCH_DIRS, isUnder } from '../match/filters.js';
 import type { StaleFile } from '../types/stale.js';
 import { splitDeleted } from '../scan/parse.js';
 import { ProcReader } from '../scan/proc-reader.js';
+import { viewOf } from '../scan/process-view.js';
 import type { ProcessImage, ScanResult } from '../types/process.js';
 import { indexChangesByDir, type ChangesByDir } from './changeset-dirs.js';
 import { interpreterOf } from '../scan/interpreter.js';
@@ -69,7 +70,7 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
       continue;
     }
     summary.processes++;
-    const view = viewFor(ctx, rootPrefix(ctx.reader, image, scan.self.rootId));
+    const view = viewFor(ctx, viewOf(ctx.reader, image, scan.self).prefix);
     const cwd = image.cwd ?? cwdOf(ctx.reader, image.pid);
     const found = locateProgram({ exe: image.exe, argv: image.argv, cwd }, family, program, view);
     if (!found) {
@@ -199,12 +200,6 @@ function treeFiles(ctx: ScanContext, view: RootView, tree: string, family: Inter
     : walkSources(view, tree, family, { maxExamined, deadline: ctx.deadline });
   if (!files.capped && !files.outOfTime) ctx.trees.set(key, files);
   return files;
-}
-
-/** Where the process's "/" is from here: "" when it is ours (the rule of scan/disk-facts). */
-function rootPrefix(reader: ProcReader, image: ProcessImage, selfRootId: string | undefined): string {
-  if (reader.live && image.rootId !== undefined && image.rootId === selfRootId) return '';
-  return reader.path(image.pid, 'root');
 }
 
 /** The hot scan leaves cwd out; interpreter processes need it for relative program paths. */

@@ -1,7 +1,8 @@
 import type { StaleProcess } from '../types/stale.js';
 import type { Owner, OwnerKind } from '../types/owner.js';
 import { compare, summarizeEvidence } from './evidence.js';
-import { decide, userManagerUid, type PolicyConfig } from './policy.js';
+import { decide, pulledInBy, userManagerUid, type PolicyConfig } from './policy.js';
+import { socketsToChange, type SocketContext } from './socket-units.js';
 import { PHASES, type Decision, type Phase, type Plan, type PlannedAction, type UnitFacts } from '../types/plan.js';
 
 export interface PlanInput {
@@ -15,6 +16,8 @@ export interface PlanInput {
    * a unit all of whose stale processes are here is told instead of restarted (src/aware).
    */
   aware?: ReadonlyMap<number, string>;
+  /** Users whose own manager could not be reached (uid → why): their units are skipped and reported. */
+  absentUserManagers?: ReadonlyMap<number, string>;
 }
 
 const KIND_ORDER: Record<OwnerKind, number> = {
@@ -54,23 +57,57 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
     group.processes.push(process);
   }
 
+  const staleOwners = new Set([...groups.values()].map(({ owner }) => unitFactsKey(owner)).filter((key): key is string => key !== undefined));
   const actions: PlannedAction[] = [];
   for (const { owner, processes } of groups.values()) {
     const factsKey = unitFactsKey(owner);
     const facts = factsKey === undefined ? undefined : input.units.get(factsKey);
-    const policy = decide(owner, facts, input.config);
+    const policy = userManagerAbsent(owner, input) ?? decide(owner, facts, input.config);
     const decision = awareInstead(policy, processes, input.aware);
-    const base = { ...baseAction(owner, decision, processes, facts), ...(decision === policy ? {} : { fallback: policy.action === 'reload' ? ('reload' as const) : ('restart' as const) }) };
+    // Sockets are named as the service's manager names them: "user/UID/" prefixed for a user unit.
+    const prefix = factsKey === undefined ? '' : factsKey.slice(0, factsKey.length - owner.name.length);
+    const sockets: SocketContext = { facts: (socket) => input.units.get(`${prefix}${socket}`), isStale: (socket) => staleOwners.has(`${prefix}${socket}`) };
+    const base = { ...baseAction(owner, decision, processes, socketsToChange(decision, facts, sockets)), ...(decision === policy ? {} : { fallback: policy.action === 'reload' ? ('reload' as const) : ('restart' as const) }) };
     if (decision.action === 'stop-start') {
       actions.push({ ...base, phase: 'stop' }, { ...base, phase: 'start' });
     } else {
       actions.push({ ...base, phase: phaseOf(decision) });
     }
   }
-  actions.sort(byPlanOrder);
+  const ordered = startsAfterStops(actions, input.units).sort(byPlanOrder);
 
   const { system, users } = daemonReloads(input);
-  return { daemonReload: system, ...(users.length > 0 ? { userDaemonReloads: users } : {}), actions };
+  return { daemonReload: system, ...(users.length > 0 ? { userDaemonReloads: users } : {}), actions: ordered };
+}
+
+/**
+ * A reload of a unit that a stop earlier in the same plan takes down (it is PartOf= or BindsTo= a
+ * unit stopped in phase stop) would find it inactive: it becomes a start (the start half of a
+ * stop-start), as switch-to-configuration-ng does. Unless the unit refuses a manual start. Pure.
+ */
+function startsAfterStops(actions: readonly PlannedAction[], units: PlanInput['units']): PlannedAction[] {
+  const stopped = new Set(actions.filter((a) => a.phase === 'stop').map((a) => unitFactsKey(a.owner)));
+  if (stopped.size === 0) return [...actions];
+  return actions.map((action) => {
+    const key = action.action === 'reload' ? unitFactsKey(action.owner) : undefined;
+    const facts = key === undefined ? undefined : units.get(key);
+    if (facts === undefined) return action;
+    const prefix = key === undefined || key === action.owner.name ? '' : key.slice(0, key.length - action.owner.name.length);
+    const [by, link] = [...(facts.partOf ?? []).map((u) => [u, 'PartOf='] as const), ...(facts.bindsTo ?? []).map((u) => [u, 'BindsTo='] as const)]
+      .find(([u]) => stopped.has(`${prefix}${u}`)) ?? [];
+    if (by === undefined) return action;
+    const why = `${action.reason}; but the stop of ${by} (${link}) earlier in this plan takes it down`;
+    if (facts.refuseManualStart === true || facts.canStart === false) {
+      const { sockets: _none, ...rest } = action;
+      return { ...rest, action: 'skip', phase: 'none', reason: 'refuse-manual-start', detail: `${why}, and systemd refuses to start it by hand${pulledInBy(facts)}` };
+    }
+    return { ...action, action: 'stop-start', phase: 'start', reason: `${why}: started instead of reloaded` };
+  });
+}
+
+function userManagerAbsent(owner: Owner, input: PlanInput): Decision | undefined {
+  const why = owner.kind === 'user-unit' && owner.uid !== undefined ? input.absentUserManagers?.get(owner.uid) : undefined;
+  return why === undefined ? undefined : { action: 'skip', reason: 'user-manager-absent', detail: why };
 }
 
 /**
@@ -91,10 +128,8 @@ function awareInstead(policy: Decision, processes: readonly StaleProcess[], awar
   return { action: 'notify', reason: `update-aware: ${who} registered to handle updates itself; told instead of a ${policy.action}, which stays the fallback` };
 }
 
-function baseAction(owner: Owner, decision: Decision, processes: readonly StaleProcess[], facts: UnitFacts | undefined): Omit<PlannedAction, 'phase'> {
+function baseAction(owner: Owner, decision: Decision, processes: readonly StaleProcess[], sockets: readonly string[]): Omit<PlannedAction, 'phase'> {
   const isUnit = owner.kind === 'system-unit' || owner.kind === 'user-unit';
-  const acts = decision.action === 'restart' || decision.action === 'stop-start';
-  const sockets = acts ? (facts?.triggeredBy ?? []).filter((unit) => unit.endsWith('.socket')).sort(compare) : [];
   return {
     owner,
     action: decision.action,
@@ -103,7 +138,7 @@ function baseAction(owner: Owner, decision: Decision, processes: readonly StaleP
     pids: [...new Set(processes.map((p) => p.pid))].sort((a, b) => a - b),
     ...(isUnit ? { unit: owner.name } : {}),
     ...userManagerOf(owner, decision),
-    ...(sockets.length > 0 ? { sockets: [...new Set(sockets)] } : {}),
+    ...(sockets.length > 0 ? { sockets: [...sockets] } : {}),
     evidence: summarizeEvidence(processes),
   };
 }

@@ -31,7 +31,7 @@ export function userManagerUid(unitName: string): number | undefined {
  *     it would end the user's sessions, re-executing keeps every unit running (as NixOS does);
  *  2. the unit's `X-Restartd-Action=`;
  *  3. `RefuseManualStop=yes` → skip;
- *  4. NixOS `X-RestartIfChanged=false` → skip.
+ *  4. NixOS `X-RestartIfChanged=false` → skip; `X-OnlyManualStart=true` → skip (only an admin starts it).
  *     3 and 4 forbid stopping, not reloading: with `X-ReloadIfChanged=true` on a unit that can
  *     reload they yield to it, as NixOS' switch-to-configuration does;
  *  5. the protected list: config `protect`, then the built-in table minus config `unprotect`;
@@ -43,6 +43,10 @@ export function userManagerUid(unitName: string): number | undefined {
  * be judged: after 1 and 5, such a unit is skipped as `unit-unknown` rather than acted on blindly.
  * A reload (from any step) of a unit that cannot reload (`canReload: false`) becomes a restart,
  * unless RefuseManualStop forbids that too.
+ * Last, what systemd allows by hand overrules every step: a restart or stop-start of a unit that
+ * refuses a manual start (`RefuseManualStart=yes`, `CanStart=no`) or stop (`CanStop=no`) is a skip —
+ * systemd would refuse the job, or stop the unit and refuse to start it again — with a hint naming
+ * the units (PartOf=, BindsTo=) whose restart takes it along.
  */
 export function decide(owner: Owner, unit: UnitFacts | undefined, config: PolicyConfig): Decision {
   switch (owner.kind) {
@@ -57,10 +61,10 @@ export function decide(owner: Owner, unit: UnitFacts | undefined, config: Policy
     case 'process':
       return { action: 'notify', reason: 'a process outside any unit: it is told, never killed' };
     case 'system-unit':
-      return decideUnit('system', owner.name, unit, config);
+      return withinRefusals(decideUnit('system', owner.name, unit, config), owner.name, unit);
     case 'user-unit': {
       if (owner.uid === undefined) return skip('unit-unknown', `user unit ${owner.name} without the uid of its manager`);
-      const decision = decideUnit('user', owner.name, unit, config);
+      const decision = withinRefusals(decideUnit('user', owner.name, unit, config), owner.name, unit);
       if (decision.action === 'restart' || decision.action === 'reload' || decision.action === 'stop-start') {
         return { ...decision, reason: `${decision.reason} (through the user manager of uid ${owner.uid})` };
       }
@@ -96,10 +100,13 @@ function decideUnit(scope: ManagerScope, name: string, unit: UnitFacts | undefin
   // 3, 4. keys that forbid a stop (not a reload the unit asks for)
   const reloadAsked = unit?.xReloadIfChanged === true && unit.canReload !== false;
   if (unit?.refuseManualStop === true && !reloadAsked) {
-    return skip('refuse-manual-stop', 'RefuseManualStop=yes: systemd refuses to stop or restart it');
+    return skip('refuse-manual-stop', `RefuseManualStop=yes: systemd refuses to stop or restart it${pulledInBy(unit)}`);
   }
   if (unit?.xRestartIfChanged === false && !reloadAsked) {
     return skip('x-restart-if-changed-false', 'X-RestartIfChanged=false: the unit asks not to be restarted');
+  }
+  if (unit?.xOnlyManualStart === true && !reloadAsked) {
+    return skip('x-only-manual-start', `X-OnlyManualStart=true: only an admin starts it${pulledInBy(unit)}`);
   }
   // 5. protected units
   const guarded = protectedDecision(scope, name, config);
@@ -135,6 +142,29 @@ function reloadOrRestart(source: string, name: string, unit: UnitFacts | undefin
     return skip('refuse-manual-stop', `${source}, but ${name} cannot reload (no ExecReload=) and RefuseManualStop=yes forbids a restart`);
   }
   return { action: 'restart', reason: `${source}, but ${name} cannot reload (no ExecReload=): restarted instead` };
+}
+
+/**
+ * systemd's own refusals, applied to any decision that stops the unit: RestartUnit and StopUnit are
+ * refused for RefuseManualStop=yes, and a restart of a RefuseManualStart=yes unit would stop it, then
+ * have its start refused, leaving it down. A reload is neither. Pure.
+ */
+function withinRefusals(decision: Decision, name: string, unit: UnitFacts | undefined): Decision {
+  if (unit === undefined || (decision.action !== 'restart' && decision.action !== 'stop-start')) return decision;
+  if (unit.refuseManualStart === true || unit.canStart === false) {
+    const key = unit.refuseManualStart === true ? 'RefuseManualStart=yes' : 'CanStart=no';
+    return skip('refuse-manual-start', `${key}: systemd refuses to start ${name} by hand, so a ${decision.action} would leave it stopped${pulledInBy(unit)}`);
+  }
+  if (unit.canStop === false) {
+    return skip('refuse-manual-stop', `CanStop=no: systemd refuses to stop or restart ${name} by hand${pulledInBy(unit)}`);
+  }
+  return decision;
+}
+
+/** The hint of a refusal: the units whose restart restarts this one (PartOf=) or whose stop stops it (BindsTo=). */
+export function pulledInBy(unit: UnitFacts): string {
+  const by = [...(unit.partOf ?? []).map((u) => `${u} (PartOf=)`), ...(unit.bindsTo ?? []).map((u) => `${u} (BindsTo=)`)];
+  return by.length === 0 ? '' : `; restart ${by.join(', ')} to restart it with it`;
 }
 
 function protectedDecision(scope: ManagerScope, name: string, config: PolicyConfig): Decision | undefined {

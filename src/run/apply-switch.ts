@@ -7,6 +7,7 @@ import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
 import type { Plan } from '../types/plan.js';
 import { connectSystemd } from '../systemd/adapter.js';
+import { createUserManagers } from '../systemd/user-managers.js';
 import type { SystemdManager } from '../types/systemd.js';
 import type { StaleProcess } from '../types/stale.js';
 import { RestartdError } from '../errors.js';
@@ -93,6 +94,8 @@ export async function applySwitch(
   if (options.manager === null && !options.dryRun) throw new RestartdError('BUS', 'no manager: only a dry run can go without the bus');
   const owned = options.manager === undefined ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
   const manager = owned ?? options.manager ?? undefined;
+  // Users' own managers, each reached by a child acting as that user when one of their units is stale.
+  const users = createUserManagers({ process: manager?.process });
   try {
     // Shared by detection and the verify re-scan, so both judge files the same way.
     const scan = {
@@ -102,7 +105,7 @@ export async function applySwitch(
     const detection = await detectStale({ changeSet, ...scan });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
-    const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware);
+    const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware, users);
     const plan = options.journal?.begin(built) ?? built;
     for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
@@ -111,8 +114,10 @@ export async function applySwitch(
       dryRun: options.dryRun,
       concurrency: options.concurrency ?? config.concurrency,
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
+      settleMs: (config.settleSeconds ?? 2) * 1000,
       skipDone: options.journal?.skipDone,
       ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
+      userManagers: users,
       notifier: createNotifier(
         {
           stale: detection.stale,
@@ -133,6 +138,7 @@ export async function applySwitch(
     const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan), events);
     return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings, ...(rolledBack === undefined ? {} : { rolledBack }) };
   } finally {
+    users.close();
     owned?.close();
   }
 }
@@ -145,6 +151,7 @@ export function rollbackContext(options: ApplySwitchOptions, manager: SystemdMan
     storeDir: options.storeDir,
     concurrency: options.concurrency ?? options.config.concurrency,
     jobTimeoutMs: options.jobTimeoutMs ?? options.config.jobTimeoutSeconds * 1000,
+    settleMs: (options.config.settleSeconds ?? 2) * 1000,
     procRoot: options.procRoot,
     scratchDirs: options.config.scratchDirs,
     daemonReload: plan.daemonReload,

@@ -38,6 +38,8 @@ export interface RollbackContext {
   storeDir?: string | undefined;
   concurrency: number;
   jobTimeoutMs: number;
+  /** How long a restarted unit must stay up (UNIT_FAILED otherwise). */
+  settleMs: number;
   procRoot?: string | undefined;
   scratchDirs?: readonly string[] | undefined;
   /** The switch's plan ran a daemon-reload: the old unit files need one too. */
@@ -101,7 +103,7 @@ export async function carryOutRollback(
     const executed: ExecutionReport = await executePlan(
       plan,
       ctx.manager,
-      { dryRun: false, concurrency: ctx.concurrency, jobTimeoutMs: ctx.jobTimeoutMs, skipDone: ctx.journal?.restarts.skipDone },
+      { dryRun: false, concurrency: ctx.concurrency, jobTimeoutMs: ctx.jobTimeoutMs, settleMs: ctx.settleMs, skipDone: ctx.journal?.restarts.skipDone },
       events,
     );
     const changeSet = await diffGenerations(intent.from, intent.to, {

@@ -97,7 +97,9 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
   const fleet: FleetStatus = [DEFERRED_FILE, FLEET_RUN_FILE].some((file) => existsSync(join(stateDir, file)))
     ? (await import('../fleet/fleet-state.js')).readFleetStatus(stateDir)
     : { waiting: [], holding: [] };
-  const status = buildStatusReport(report, { reboot: decideReboot(report.stale, kernel), installed, registrations, lastRuns: runs, fleet });
+  // The tier follows what the plan will do: an owner it leaves for a reboot is not "restarts needed".
+  const reboot = decideReboot(report.stale, kernel, plan?.actions ?? []);
+  const status = buildStatusReport(report, { reboot, installed, registrations, lastRuns: runs, fleet });
   const tierCode = statusExitCode(status.reboot);
   // Not root and others' processes unreadable: "nothing to do" would be a guess.
   const blind = typeof process.geteuid === 'function' && process.geteuid() !== 0 && report.unreadable.length > 0;

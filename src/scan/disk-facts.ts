@@ -4,6 +4,7 @@ import { needsDiskFact, type DiskFact, type DiskFacts, type MatchPolicy } from '
 import { DEFAULT_SCRATCH_DIRS } from '../match/filters.js';
 import { fdinfoWritable, formatStatDev } from './parse.js';
 import { ProcReader } from './proc-reader.js';
+import { viewOf, type ProcessView } from './process-view.js';
 import type { FileRef, ProcessImage, ScanResult } from '../types/process.js';
 
 export interface DiskFactOptions {
@@ -32,45 +33,45 @@ export class DiskFactGatherer {
   private readonly reader: ProcReader;
   private readonly changes: ChangeIndex;
   private readonly policy: MatchPolicy;
+  private readonly self: ScanResult['self'];
+  /** Keyed by view (mount namespace + root) and path: a path names another file in another view. */
   private readonly statCache = new Map<string, Stats | null>();
   private readonly sameCache = new Map<string, boolean | undefined>();
 
   /** `selfRootId`: the scanner's root identity (ScanResult.self.rootId). */
   constructor(
-    private readonly selfRootId: string | undefined,
+    selfRootId: string | undefined,
     options: DiskFactOptions = {},
   ) {
     this.reader = new ProcReader(options.procRoot ?? '/proc');
     this.changes = indexChangeSet(options.changeSet);
     this.policy = { scratchDirs: options.scratchDirs ?? DEFAULT_SCRATCH_DIRS };
+    // The gatherer runs in the scanning process (a scan worker shares its namespace).
+    this.self = { pid: -1, mntNs: this.reader.live ? (this.reader.tryLink('self', 'ns/mnt') ?? null) : null, rootId: selfRootId };
   }
 
   /** Adds the facts of `image`'s held files that need them to `into`. */
   factsOf(image: ProcessImage, into: DiskFacts): void {
-    let prefix: string | undefined;
+    let view: ProcessView | undefined;
     for (const ref of image.files) {
       if (!needsDiskFact(ref, this.changes, this.policy)) continue;
-      prefix ??= rootPrefix(this.reader, image, this.selfRootId);
-      into.set(ref, factFor(this.reader, image, ref, prefix, this.statCache, this.sameCache));
+      view ??= viewOf(this.reader, image, this.self);
+      into.set(ref, factFor(this.reader, image, ref, view, this.statCache, this.sameCache));
     }
   }
 }
 
-/** Where the process's "/" is from here: "" when it is the same directory as ours. */
-function rootPrefix(reader: ProcReader, image: ProcessImage, selfRootId: string | undefined): string {
-  if (reader.live && image.rootId !== undefined && image.rootId === selfRootId) return '';
-  return reader.path(image.pid, 'root');
-}
-
-function statPath(path: string, cache: Map<string, Stats | null>): Stats | null {
-  let st = cache.get(path);
+/** stat() of `path` as the view's processes see it, once per (view, path). */
+function statPath(view: ProcessView, path: string, cache: Map<string, Stats | null>): Stats | null {
+  const key = view.key === '' ? path : `${view.key}\0${path}`;
+  let st = cache.get(key);
   if (st === undefined) {
     try {
-      st = statSync(path, { throwIfNoEntry: false }) ?? null;
+      st = statSync(view.prefix + path, { throwIfNoEntry: false }) ?? null;
     } catch {
       st = null;
     }
-    cache.set(path, st);
+    cache.set(key, st);
   }
   return st;
 }
@@ -79,15 +80,16 @@ function factFor(
   reader: ProcReader,
   image: ProcessImage,
   ref: FileRef,
-  prefix: string,
+  view: ProcessView,
   statCache: Map<string, Stats | null>,
   sameCache: Map<string, boolean | undefined>,
 ): DiskFact {
-  const st = statPath(prefix + ref.path, statCache);
+  const { prefix } = view;
+  const st = statPath(view, ref.path, statCache);
   const fact: DiskFact = { current: st?.isFile() ? { dev: formatStatDev(st.dev), ino: st.ino, size: st.size } : null };
   if (ref.deleted && ref.ino !== undefined) {
     // A file literally named "x (deleted)" shows the same way as a deleted "x".
-    const literal = statPath(`${prefix}${ref.path} (deleted)`, statCache);
+    const literal = statPath(view, `${ref.path} (deleted)`, statCache);
     if (literal?.ino === ref.ino) fact.literal = true;
   }
   if (fact.literal) return fact;

@@ -3,6 +3,7 @@ import { mayBeInterpreter } from './interpreter.js';
 import { mappedFilesOf } from './maps-files.js';
 import { formatStatDev, isKernelThread, parseCgroup, parseStat, splitDeleted } from './parse.js';
 import { isGone, ProcReadError, ProcReader } from './proc-reader.js';
+import { scannerSelf } from './process-view.js';
 import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from '../types/process.js';
 
 export interface ScanOptions {
@@ -33,13 +34,8 @@ export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResu
  */
 export function scanHeldFiles(options: ScanOptions = {}): ScanResult {
   const reader = new ProcReader(options.procRoot ?? '/proc');
-  const selfPid = reader.live ? process.pid : -1;
-  const self = {
-    pid: selfPid,
-    mntNs: reader.live ? (reader.tryLink('self', 'ns/mnt') ?? null) : null,
-    rootId: reader.live ? reader.identity('self', 'root') : undefined,
-  };
-  const part = scanPids(reader, options.pids ?? reader.listPids(), options.includeSelf ? -1 : selfPid);
+  const self = scannerSelf(reader);
+  const part = scanPids(reader, options.pids ?? reader.listPids(), options.includeSelf ? -1 : self.pid);
   return { ...part, self };
 }
 
@@ -93,7 +89,7 @@ export function completeImage(reader: ProcReader, image: ProcessImage, unreadabl
   }
   if (parts === 'owner') return true;
   image.root = reader.tryLink(pid, 'root') ?? null;
-  image.mntNs = reader.tryLink(pid, 'ns/mnt') ?? null;
+  image.mntNs ??= reader.tryLink(pid, 'ns/mnt') ?? null;
   const cwd = reader.tryLink(pid, 'cwd');
   if (cwd !== undefined) {
     const { path, deleted } = splitDeleted(cwd);

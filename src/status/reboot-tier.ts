@@ -1,3 +1,4 @@
+import type { PlannedAction } from '../types/plan.js';
 import type { StaleProcess } from '../types/stale.js';
 import type { KernelFacts, RebootDecision, RebootReason, RebootTier, SystemPiece } from '../types/status.js';
 
@@ -66,9 +67,11 @@ function kernelStatus(kernel: KernelFacts): { status: RebootDecision['kernel']; 
 /**
  * What it takes to get the machine onto its installed files, and why. Pure: the stale processes
  * (from detectStale) and the kernel facts decide. PID 1's own stale files ask only for a
- * daemon-reexec; the same pieces held by other processes ask for a soft-reboot.
+ * daemon-reexec; the same pieces held by other processes ask for a soft-reboot. With the plan's
+ * `actions`, the tier is what the plan will do: processes whose owner the plan leaves for a reboot
+ * (reboot-hint, a protected unit) ask for a soft-reboot, not restarts no apply would run.
  */
-export function decideReboot(stale: readonly StaleProcess[], kernel: KernelFacts): RebootDecision {
+export function decideReboot(stale: readonly StaleProcess[], kernel: KernelFacts, actions: readonly PlannedAction[] = []): RebootDecision {
   const reasons: RebootReason[] = [];
   const { status, reason } = kernelStatus(kernel);
   let tier: RebootTier = 'none';
@@ -99,13 +102,31 @@ export function decideReboot(stale: readonly StaleProcess[], kernel: KernelFacts
     reasons.push({ code: 'system-wide-stale', piece, pids: [...entry.pids].sort((a, b) => a - b), files: [...entry.files].sort() });
     raise('soft-reboot');
   }
-  const others = stale.filter((p) => p.owner.kind !== 'pid1');
+  const leftForReboot = ownersLeftForReboot(actions);
+  const held = stale.filter((p) => p.owner.kind !== 'pid1' && leftForReboot.has(p.pid));
+  if (held.length > 0) {
+    const owners = new Map(held.map((p) => [leftForReboot.get(p.pid)?.name ?? '', leftForReboot.get(p.pid)?.action ?? 'reboot-hint'] as const));
+    reasons.push({ code: 'owners-need-reboot', owners: [...owners].sort(([a], [b]) => a.localeCompare(b)).map(([name, action]) => ({ name, action })), processes: held.length });
+    raise('soft-reboot');
+  }
+  const others = stale.filter((p) => p.owner.kind !== 'pid1' && !leftForReboot.has(p.pid));
   if (others.length > 0) {
     const owners = new Set(others.map((p) => `${p.owner.kind}\0${p.owner.name}`)).size;
     reasons.push({ code: 'processes-stale', processes: others.length, owners });
     raise('restarts');
   }
   return { tier, reasons, kernel: status };
+}
+
+/** pid → the owner the plan leaves for a reboot (reboot-hint, or skipped as a protected unit). */
+function ownersLeftForReboot(actions: readonly PlannedAction[]): Map<number, { name: string; action: 'reboot-hint' | 'protected-unit' }> {
+  const byPid = new Map<number, { name: string; action: 'reboot-hint' | 'protected-unit' }>();
+  for (const a of actions) {
+    const action = a.action === 'reboot-hint' ? 'reboot-hint' : a.action === 'skip' && a.reason === 'protected-unit' ? 'protected-unit' : undefined;
+    if (action === undefined) continue;
+    for (const pid of a.pids) byPid.set(pid, { name: a.unit ?? a.owner.name, action });
+  }
+  return byPid;
 }
 
 /** One line per reason, for people. Pure. */
@@ -119,6 +140,8 @@ export function describeRebootReason(reason: RebootReason): string {
       return `${reason.piece} is stale in ${reason.pids.length} process${reason.pids.length === 1 ? '' : 'es'} (${reason.files.slice(0, 2).join(', ')}${reason.files.length > 2 ? ', …' : ''})`;
     case 'processes-stale':
       return `${reason.processes} stale process${reason.processes === 1 ? '' : 'es'} in ${reason.owners} owner${reason.owners === 1 ? '' : 's'}`;
+    case 'owners-need-reboot':
+      return `${reason.owners.map((o) => `${o.name} (${o.action})`).join(', ')}: left for a reboot by the plan, no apply restarts ${reason.owners.length === 1 ? 'it' : 'them'}`;
   }
 }
 

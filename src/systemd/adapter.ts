@@ -4,7 +4,7 @@ import { RestartdError } from '../errors.js';
 import { resolveBusAddress } from './bus-address.js';
 import { JobTracker } from './job-tracker.js';
 import { findManagerProcess, managerPidOf, type InvocationProbe } from './manager-process.js';
-import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager } from '../types/systemd.js';
+import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState } from '../types/systemd.js';
 import { readUnitKeys } from './unit-file-read.js';
 
 export { resolveBusAddress };
@@ -23,6 +23,8 @@ export interface ConnectOptions {
   callTimeoutMs?: number;
   /** The manager's process, when known; by default it is found through /proc (null: don't look). */
   managerProcess?: ManagerProcess | null;
+  /** The uid systemd must run as on this bus (a user's manager): any other owner of its name is refused. */
+  managerUid?: number;
 }
 
 type Props = Record<string, Variant | undefined>;
@@ -37,7 +39,7 @@ export async function connectSystemd(options: ConnectOptions = {}): Promise<Syst
   const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
   const manager = new DbusSystemdManager(bus, busAddress, options.callTimeoutMs ?? 25_000);
   try {
-    await manager.open(options.managerProcess);
+    await manager.open(options.managerProcess, options.managerUid);
   } catch (error) {
     manager.close();
     throw error;
@@ -72,7 +74,8 @@ class DbusSystemdManager implements SystemdManager {
     });
   }
 
-  async open(known: ManagerProcess | null | undefined): Promise<void> {
+  async open(known: ManagerProcess | null | undefined, managerUid?: number): Promise<void> {
+    if (managerUid !== undefined) await this.checkOwner(managerUid);
     await this.call(
       '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's',
       [`type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`],
@@ -80,6 +83,14 @@ class DbusSystemdManager implements SystemdManager {
     );
     await this.subscribe();
     this.process = known === null ? undefined : (known ?? findManagerProcess(await this.invocationProbes()));
+  }
+
+  // A user's bus socket is the user's to replace: it may lead to another manager (the system's).
+  private async checkOwner(expected: number): Promise<void> {
+    const [uid] = (await this.call('/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetConnectionUnixUser', 's', [SYSTEMD], { destination: 'org.freedesktop.DBus' })) as [unknown];
+    if (uid !== expected) {
+      throw new RestartdError('BUS', `${SYSTEMD} on ${this.busAddress} runs as uid ${String(uid)}, not ${expected}: not that user's manager`, { subject: this.busAddress });
+    }
   }
 
   private async subscribe(): Promise<void> {
@@ -105,15 +116,20 @@ class DbusSystemdManager implements SystemdManager {
       ...(fragmentPath === undefined ? {} : { fragmentPath }),
       dropInPaths,
       refuseManualStop: props['RefuseManualStop']?.value === true,
+      refuseManualStart: props['RefuseManualStart']?.value === true,
+      canStart: props['CanStart']?.value === true,
+      canStop: props['CanStop']?.value === true,
       canReload: props['CanReload']?.value === true,
+      partOf: strs(props['PartOf']),
+      bindsTo: strs(props['BindsTo']),
       triggeredBy: strs(props['TriggeredBy']),
       unitFileChanged: props['NeedDaemonReload']?.value === true,
       ...(controlGroup === undefined ? {} : { controlGroup }),
     };
     // The X- keys are not on the bus: read the unit's files where the manager sees them.
     const { keys, warnings } = await readUnitKeys(fragmentPath, dropInPaths, { rootPrefix: this.process?.rootPrefix ?? '' });
-    // The bus's RefuseManualStop is the one in effect (the files' may not be loaded yet).
-    const { refuseManualStop: _fromFiles, ...xKeys } = keys;
+    // The bus's RefuseManualStop/Start are the ones in effect (the files' may not be loaded yet).
+    const { refuseManualStop: _stopFromFiles, refuseManualStart: _startFromFiles, ...xKeys } = keys;
     Object.assign(facts, xKeys);
     if (warnings.length > 0) facts.fileWarnings = warnings.map((w) => `${w.file}${w.line === undefined ? '' : `:${w.line}`}: ${w.message}`);
     return facts;
@@ -140,6 +156,24 @@ class DbusSystemdManager implements SystemdManager {
     if (!unit.endsWith('.service')) return 0;
     const [path] = (await this.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [unit], { subject: unit })) as [string];
     return num(await this.get(path, SERVICE, 'MainPID', unit));
+  }
+
+  async unitState(unit: string): Promise<UnitState> {
+    const [path] = (await this.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [unit], { subject: unit })) as [string];
+    const props = await this.getAll(path, UNIT, unit);
+    const service = unit.endsWith('.service') ? await this.getAll(path, SERVICE, unit) : {};
+    const id = props['InvocationID']?.value as Buffer | undefined;
+    return {
+      activeState: str(props['ActiveState']) ?? 'unknown',
+      subState: str(props['SubState']) ?? 'unknown',
+      type: str(service['Type']) ?? '',
+      result: str(service['Result']) ?? '',
+      execMainCode: num(service['ExecMainCode']),
+      execMainStatus: num(service['ExecMainStatus']),
+      nRestarts: num(service['NRestarts']),
+      invocationId: id === undefined ? '' : Buffer.from(id).toString('hex').replace(/^0+$/, ''),
+      mainPid: num(service['MainPID']),
+    };
   }
 
   async resetFailed(unit: string): Promise<void> {

@@ -2,7 +2,7 @@ import { UNIT_ACTIONS, type UnitAction, type UnitFacts } from '../types/plan.js'
 import { lastAssignment, type UnitAssignment, type UnitFileWarning, type UnitSettings } from './unit-file.js';
 
 /** The unit keys the policy reads from a unit's files. */
-export type UnitKeys = Pick<UnitFacts, 'refuseManualStop' | 'xRestartIfChanged' | 'xReloadIfChanged' | 'xStopIfChanged' | 'xRestartdAction'>;
+export type UnitKeys = Pick<UnitFacts, 'refuseManualStop' | 'refuseManualStart' | 'xRestartIfChanged' | 'xReloadIfChanged' | 'xStopIfChanged' | 'xOnlyManualStart' | 'xNotSocketActivated' | 'xRestartdAction'>;
 
 export interface UnitKeysResult {
   keys: UnitKeys;
@@ -23,13 +23,16 @@ export function parseBoolean(value: string): boolean | undefined {
 
 const BOOLEAN_KEYS = [
   ['refuseManualStop', 'RefuseManualStop', ['Unit']],
+  ['refuseManualStart', 'RefuseManualStart', ['Unit']],
   ['xRestartIfChanged', 'X-RestartIfChanged', ['Unit', 'Service']],
   ['xReloadIfChanged', 'X-ReloadIfChanged', ['Unit', 'Service']],
   ['xStopIfChanged', 'X-StopIfChanged', ['Unit', 'Service']],
+  ['xOnlyManualStart', 'X-OnlyManualStart', ['Unit', 'Service']],
+  ['xNotSocketActivated', 'X-NotSocketActivated', ['Unit', 'Service']],
 ] as const;
 
 /**
- * The policy's keys from a unit's folded settings. RefuseManualStop= is read from [Unit]; NixOS'
+ * The policy's keys from a unit's folded settings. RefuseManualStop=/RefuseManualStart= are read from [Unit]; NixOS'
  * X- keys and X-Restartd-Action= from [Unit] or [Service] ([Service] wins when both set one).
  * Values that do not parse become warnings and leave the key unset. Pure.
  */

@@ -1,7 +1,7 @@
 import type { StaleKind } from './stale.js';
 import type { Owner } from './owner.js';
 import type { ActionKind, Phase, Plan, PlannedAction } from './plan.js';
-import type { Job, JobResult } from './systemd.js';
+import type { Job, JobResult, UserManagers } from './systemd.js';
 // update-aware: notify outcomes and events
 import type { AwareEvents, NotifyResult } from './aware.js';
 import type { RollbackIntent, RolledBack } from './rollback.js';
@@ -20,6 +20,8 @@ export type OutcomeCode =
   | 'SYSTEMD'
   /** The service's job was done, but restarting (or starting, stopping) one of its sockets was not. */
   | 'SOCKET_FAILED'
+  /** The job was done, but the unit did not stay active for the settle time (failed, inactive, or restarted by systemd in a loop). */
+  | 'UNIT_FAILED'
   /** The verify re-scan found the unit's new processes still holding old files. */
   | 'STILL_STALE'
   /** The processes did not register as update-aware (or no notifier was given): they were left as they are. */
@@ -28,7 +30,7 @@ export type OutcomeCode =
   | 'NOTIFY_FAILED'
   /** An update-aware app asked to be restarted, or its fallback is restart: its owner must be restarted. */
   | 'RESTART_NEEDED'
-  /** Jobs of a user's manager (user@UID.service) are not supported yet. */
+  /** The user's manager (user@UID.service) that runs the job could not be reached. */
   | 'USER_MANAGER_UNAVAILABLE'
   /** fleet: no slot of the action's group could be had (etcd unreachable, or the wait ran out): nothing was run. */
   | 'FLEET_UNAVAILABLE';
@@ -68,6 +70,8 @@ export interface Outcome {
   sockets?: { unit: string; jobResult: JobResult | NoJobResult }[];
   code?: OutcomeCode;
   cause?: string;
+  /** UNIT_FAILED: the first lines the unit logged since its job was queued (when its journal is readable). */
+  journal?: string[];
   /** Set by verify: processes of the unit that still hold old files after the action. */
   stillStale?: StillStaleProcess[];
   /** notify: what each registered update-aware process was told and answered. */
@@ -99,10 +103,14 @@ export interface ExecuteOptions {
   concurrency: number;
   /** How long to wait for one job's JobRemoved. */
   jobTimeoutMs: number;
+  /** How long a (re)started or reloaded unit must stay active after its job (default 2000). */
+  settleMs?: number;
   /** Tells registered update-aware processes in the notify phase (createNotifier); without it notify stays NOTIFY_UNAVAILABLE. */
   notifier?: Notifier;
   /** fleet: a slot of the action's group is held around each restart, reload and stop-start (src/fleet). */
   fleet?: FleetGate;
+  /** Users' own managers, for user units' jobs and their managers' reloads; without it those stay USER_MANAGER_UNAVAILABLE. */
+  userManagers?: UserManagers;
 }
 
 /** Who holds a fleet slot, as the holder wrote it into etcd. */

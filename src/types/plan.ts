@@ -10,6 +10,10 @@ export type UnitAction = (typeof UNIT_ACTIONS)[number];
 /** Why an owner is skipped: literal codes, so tools and tests can match them. */
 export type SkipReason =
   | 'refuse-manual-stop'
+  /** RefuseManualStart=yes (or CanStart=no): a restart would stop it and systemd would refuse the start. */
+  | 'refuse-manual-start'
+  /** NixOS' X-OnlyManualStart=true: only an admin starts it. */
+  | 'x-only-manual-start'
   | 'x-restart-if-changed-false'
   | 'x-restartd-action-skip'
   | 'config-skip'
@@ -19,7 +23,9 @@ export type SkipReason =
   | 'kernel-thread'
   | 'unit-unknown'
   /** A unit type systemd cannot restart in place (.mount, .swap, .slice, …). */
-  | 'unit-type';
+  | 'unit-type'
+  /** A user unit whose user's manager is not running or did not answer: reported, not acted on. */
+  | 'user-manager-absent';
 
 /** A decision: a tagged union with a reason (never a bare boolean). */
 export type Decision =
@@ -38,17 +44,31 @@ export type Phase = (typeof PHASES)[number];
 /** What the policy needs to know about a systemd unit (from D-Bus properties and the unit's files). */
 export interface UnitFacts {
   name: string;
+  /** LoadState and ActiveState, when read from the bus ("loaded", "not-found", "masked"; "active", ...). */
+  loadState?: string;
+  activeState?: string;
   /** Unit file and drop-ins, as systemd reports them (FragmentPath, DropInPaths). */
   fragmentPath?: string;
   dropInPaths?: string[];
   refuseManualStop?: boolean;
+  refuseManualStart?: boolean;
+  /** What the manager allows by hand (CanStart, CanStop, CanReload on the bus). */
+  canStart?: boolean;
+  canStop?: boolean;
   canReload?: boolean;
+  /** Units whose stop or restart takes this one along (PartOf=, BindsTo=): who restarts it when it refuses to be. */
+  partOf?: string[];
+  bindsTo?: string[];
   /** Socket units that activate this service (TriggeredBy=). */
   triggeredBy?: string[];
   /** NixOS' keys and restartd's own, read from the fragment and drop-ins ([Unit] or [Service]). */
   xRestartIfChanged?: boolean;
   xReloadIfChanged?: boolean;
   xStopIfChanged?: boolean;
+  /** NixOS' X-OnlyManualStart=true: never started (so never restarted) by an activation. */
+  xOnlyManualStart?: boolean;
+  /** NixOS' X-NotSocketActivated=true: its sockets are not its activation; it restarts without them. */
+  xNotSocketActivated?: boolean;
   xRestartdAction?: UnitAction;
   /** The unit's files changed in the switch: a daemon-reload must come first. */
   unitFileChanged?: boolean;
@@ -83,8 +103,10 @@ export interface PlannedAction {
    */
   userManager?: { uid: number };
   /**
-   * Socket units of a socket-activated service: restarted after the service (phase restart),
-   * stopped with it (phase stop), started before it (phase start). Sorted.
+   * Socket units that change with a socket-activated service: restarted after the service (phase
+   * restart), stopped with it (phase stop), started before it (phase start). Sorted. A restart
+   * names them only when the socket unit itself must change (its unit file changed, or it is stale
+   * itself): otherwise the service restarts alone and systemd keeps its listening sockets.
    */
   sockets?: string[];
   /** What makes the owner stale, in a few words: "holds deleted /usr/lib/libssl.so.3 (+2 more files)". */

@@ -14,7 +14,12 @@ export type RebootReason =
   | { code: 'kernel-changed'; running: string; newest: string; from: string }
   | { code: 'pid1-stale'; pid: number; files: string[] }
   | { code: 'system-wide-stale'; piece: SystemPiece; pids: number[]; files: string[] }
-  | { code: 'processes-stale'; processes: number; owners: number };
+  | { code: 'processes-stale'; processes: number; owners: number }
+  /**
+   * Owners the plan will not restart because nothing short of a reboot refreshes them safely: its
+   * action is reboot-hint, or the unit is protected. No apply clears them.
+   */
+  | { code: 'owners-need-reboot'; owners: Array<{ name: string; action: 'reboot-hint' | 'protected-unit' }>; processes: number };
 
 /**
  * What it takes to get every process onto the installed files, least to most disruptive:

@@ -1,0 +1,135 @@
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlannedAction } from '../src/types/plan.js';
+import type { StaleReport } from '../src/report/stale-json.js';
+import { runCli } from './support/cli.js';
+import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
+import { createUser, installUserManagerUnits, startUserManager, userctl, userMainPid, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
+import { mainPidOf, systemctl, writeUnit } from './support/systemd/units.js';
+
+// Users' own services, restarted through each user's own systemd (user@UID.service) by a child
+// acting as that user; a real user manager and a real user bus in the systemd sandbox.
+let sandbox: SystemdSandbox;
+let alice: TestUser;
+let bob: TestUser;
+let dir: string;
+let stateDir: string;
+
+const bin = (name: string): string => join(dir, 'bin', name);
+/** A new build renamed over the old one: the running process now maps a deleted file. */
+let builds = 0;
+const upgrade = (name: string): void => {
+  copyFileSync('/bin/sleep', `${bin(name)}.new`);
+  appendFileSync(`${bin(name)}.new`, `\nrestartd-test build ${++builds}\n`);
+  chmodSync(`${bin(name)}.new`, 0o755);
+  renameSync(`${bin(name)}.new`, bin(name));
+};
+const sandboxOnly = (): string[] => ['--bus', sandbox.busAddress];
+const actionsOf = (actions: PlannedAction[], uid: number): Array<{ unit: string | undefined; action: string; reason: string }> =>
+  actions.filter((a) => a.owner.kind === 'user-unit' && a.owner.uid === uid).map(({ unit, action, reason }) => ({ unit, action, reason }));
+
+beforeAll(async () => {
+  sandbox = await startSystemd({ label: 'users' });
+  alice = createUser('rdalice');
+  bob = createUser('rdbob');
+  dir = mkdtempSync('/srv/restartd-test-users-');
+  stateDir = join(dir, 'state');
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'bin'));
+  for (const name of ['app', 'skipper', 'bobapp', 'sysapp']) {
+    copyFileSync('/bin/sleep', bin(name));
+    chmodSync(bin(name), 0o755);
+  }
+  installUserManagerUnits(sandbox);
+  // A system unit of the same name as the users' units: a user must never get it acted on.
+  writeUnit(sandbox, 'ustale.service', { Service: ['Type=exec', `ExecStart=${bin('sysapp')} infinity`] });
+  await systemctl(sandbox, 'daemon-reload');
+  await systemctl(sandbox, 'start', 'ustale.service');
+  writeUserUnit(alice, 'ustale.service', { Service: ['Type=exec', `ExecStart=${bin('app')} infinity`] });
+  writeUserUnit(alice, 'uskip.service', { Service: ['Type=exec', `ExecStart=${bin('skipper')} infinity`, 'X-Restartd-Action=skip'] });
+  writeUserUnit(alice, 'usteady.service', { Service: ['Type=exec', 'ExecStart=/bin/sleep infinity'] });
+  writeUserUnit(bob, 'ustale.service', { Service: ['Type=exec', `ExecStart=${bin('bobapp')} infinity`] });
+  for (const user of [alice, bob]) await startUserManager(sandbox, user);
+  await userctl(sandbox, alice, 'start', 'ustale.service', 'uskip.service', 'usteady.service');
+  await userctl(sandbox, bob, 'start', 'ustale.service');
+  // bob points his bus at the system bus: his units must not reach the system manager through it.
+  const r = await sandbox.exec(['setpriv', `--reuid=${bob.uid}`, `--regid=${bob.gid}`, '--init-groups', '--', 'sh', '-c',
+    `cd /run/user/${bob.uid} && mv bus bus.real && ln -s ../../dbus/system_bus_socket bus`]);
+  if (r.code !== 0) throw new Error(`could not repoint bob's bus: ${r.stderr}`);
+  for (const name of ['app', 'skipper', 'bobapp']) upgrade(name);
+}, 120_000);
+
+afterAll(async () => {
+  await sandbox?.stop();
+  alice?.remove();
+  bob?.remove();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("users' own units through their own manager", () => {
+  it('status finds the stale user units, owned by their user', async () => {
+    const run = await runCli(['status', '--json', ...sandboxOnly()]);
+    const report = JSON.parse(run.stdout) as StaleReport;
+    const users = report.stale.filter((p) => p.owner.kind === 'user-unit').map((p) => `${p.owner.uid}:${p.owner.name}`).sort();
+    expect(users).toEqual([`${alice.uid}:uskip.service`, `${alice.uid}:ustale.service`, `${bob.uid}:ustale.service`].sort());
+  });
+
+  it("plan asks each user's manager: a restart through it, X-Restartd-Action=skip honoured, a repointed bus refused", async () => {
+    const run = await runCli(['plan', '--json', ...sandboxOnly()]);
+    const report = JSON.parse(run.stdout) as { actions: PlannedAction[] };
+    expect(actionsOf(report.actions, alice.uid)).toEqual([
+      { unit: 'ustale.service', action: 'restart', reason: `default (through the user manager of uid ${alice.uid})` },
+      { unit: 'uskip.service', action: 'skip', reason: 'x-restartd-action-skip' },
+    ]);
+    expect(actionsOf(report.actions, bob.uid)).toEqual([{ unit: 'ustale.service', action: 'skip', reason: 'user-manager-absent' }]);
+    const bobs = report.actions.find((a) => a.owner.uid === bob.uid);
+    expect(bobs?.detail).toMatch(/runs as uid 0, not \d+: not that user's manager/);
+  });
+
+  it('apply restarts the stale user unit once through its manager; the others stay as they are', async () => {
+    const before = {
+      stale: await userMainPid(sandbox, alice, 'ustale.service'),
+      skip: await userMainPid(sandbox, alice, 'uskip.service'),
+      steady: await userMainPid(sandbox, alice, 'usteady.service'),
+      bob: await mainPidOfBob(),
+      system: await mainPidOf(sandbox, 'ustale.service'),
+    };
+    const run = await runCli(['apply', '--json', ...sandboxOnly(), '--state-dir', stateDir]);
+    expect(run.code).toBe(0);
+    const outcomes = (JSON.parse(run.stdout) as { outcomes: Array<{ unit: string; owner: { uid?: number }; ok: boolean; action: string; mainPid?: { before: number; after: number } }> }).outcomes;
+    const alicesRestart = outcomes.filter((o) => o.owner.uid === alice.uid && o.action === 'restart');
+    expect(alicesRestart).toEqual([expect.objectContaining({ unit: 'ustale.service', ok: true, mainPid: { before: before.stale, after: expect.any(Number) } })]);
+    const after = await userMainPid(sandbox, alice, 'ustale.service');
+    expect(after).not.toBe(before.stale);
+    expect(alicesRestart[0]?.mainPid?.after).toBe(after);
+    expect(await userMainPid(sandbox, alice, 'uskip.service')).toBe(before.skip);
+    expect(await userMainPid(sandbox, alice, 'usteady.service')).toBe(before.steady);
+    expect(await mainPidOfBob()).toBe(before.bob);
+    expect(await mainPidOf(sandbox, 'ustale.service')).toBe(before.system);
+  });
+
+  it('status afterwards: the restarted unit is clean, the skipped one is still listed', async () => {
+    const run = await runCli(['status', '--json', ...sandboxOnly()]);
+    const report = JSON.parse(run.stdout) as StaleReport;
+    const alices = report.stale.filter((p) => p.owner.kind === 'user-unit' && p.owner.uid === alice.uid).map((p) => p.owner.name);
+    expect(alices).toEqual(['uskip.service']);
+  });
+
+  it("a user whose manager's bus is gone is reported, not failed", async () => {
+    upgrade('app');
+    await userctl(sandbox, alice, 'stop', 'dbus.socket', 'dbus.service');
+    const run = await runCli(['apply', '--json', ...sandboxOnly(), '--state-dir', stateDir]);
+    // Every owner skipped (alice's and bob's managers unreachable, alice's skip unit): nothing to do, nothing failed.
+    expect(run.code).toBe(4);
+    const report = JSON.parse(run.stdout) as { outcomes: Array<{ unit: string; owner: { uid?: number }; action: string; reason: string; detail?: string }> };
+    const alices = report.outcomes.filter((o) => o.owner.uid === alice.uid && o.unit === 'ustale.service');
+    expect(alices).toEqual([expect.objectContaining({ action: 'skip', reason: 'user-manager-absent', detail: expect.stringMatching(/rdalice \(uid \d+\) is not running: .*ECONNREFUSED/) })]);
+  });
+});
+
+async function mainPidOfBob(): Promise<number> {
+  const r = await sandbox.exec(['setpriv', `--reuid=${bob.uid}`, `--regid=${bob.gid}`, '--init-groups', '--', 'env', '-i',
+    `XDG_RUNTIME_DIR=/run/user/${bob.uid}`, `DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/${bob.uid}/bus.real`, 'systemctl', '--user', 'show', '-P', 'MainPID', 'ustale.service']);
+  return Number(r.stdout.trim());
+}
