@@ -19,7 +19,10 @@ import { hostPidsOfUnit, systemctl, writeUnit } from './support/systemd/units.js
 let sandbox: SystemdSandbox;
 let releases: Releases;
 let config: string;
-const NAMES = ['healthy', 'broken'] as const;
+// broken: its pre-start check fails on a bad release (JOB_FAILED); crasher: on a crashing release
+// its program exits 1 right after exec (UNIT_FAILED, found by the settle check).
+const NAMES = ['healthy', 'broken', 'crasher'] as const;
+const ALL = ['broken.service', 'crasher.service', 'healthy.service'];
 const UNITS = NAMES.map((n) => `${n}.service`);
 const countFile = (name: string): string => join(releases.root, 'counts', name);
 const counts = (): Record<string, number> =>
@@ -31,26 +34,31 @@ function runs(name: string, version: number): boolean {
   return pids.length > 0 && pids.every((pid) => readlinkSync(`/proc/${pid}/exe`) === releases.bin(name, version));
 }
 
-/** Points `check` of a release at a program of its own (a hardlink of the previous one is replaced). */
-function setCheck(version: number, program: string): void {
-  const check = releases.bin('check', version);
-  rmSync(check);
-  copyFileSync(program, check);
+/** Gives a release's program bytes of its own (a hardlink of the previous one is replaced). */
+function setProgram(name: string, version: number, program: string): void {
+  const path = releases.bin(name, version);
+  rmSync(path);
+  copyFileSync(program, path);
 }
 
 /**
  * A good release, every unit restarted onto it, then a bad one (its check fails) switched to:
  * the apply arguments for that switch.
  */
-async function brokenSwitch(): Promise<{ good: number; bad: number; stateDir: string; args: string[] }> {
-  const good = releases.build({ healthy: 'changed', broken: 'changed' });
-  setCheck(good, '/bin/true');
+async function brokenSwitch(how: 'check' | 'crash' = 'check'): Promise<{ good: number; bad: number; stateDir: string; args: string[] }> {
+  const good = releases.build({ healthy: 'changed', broken: 'changed', crasher: 'changed' });
+  setProgram('check', good, '/bin/true');
   releases.switchTo(good);
   await systemctl(sandbox, 'reset-failed');
   await systemctl(sandbox, 'restart', ...UNITS);
   expect(await pollUntil(() => NAMES.every((n) => runs(n, good)), 10_000)).toBe(true);
-  const bad = releases.build({ healthy: 'changed', broken: 'changed' });
-  setCheck(bad, '/bin/false');
+  const bad = releases.build({ healthy: 'changed', broken: 'changed', crasher: 'changed' });
+  setProgram('check', bad, how === 'check' ? '/bin/false' : '/bin/true');
+  if (how === 'crash') {
+    // Past its exec (the job is done), then it exits 1: as a program missing its config file would.
+    rmSync(releases.bin('crasher', bad));
+    writeFileSync(releases.bin('crasher', bad), '#!/bin/sh\nsleep 0.3\nexit 1\n', { mode: 0o755 });
+  }
   releases.switchTo(bad);
   const stateDir = mkdtempSync(join(releases.root, 'state-'));
   const args = ['apply', '--old', releases.dir(good), '--new', releases.dir(bad), '--bus', sandbox.busAddress, '--config', config, '--state-dir', stateDir];
@@ -67,10 +75,11 @@ function startApply(args: string[], pauseAfter: string): { child: ChildProcess; 
 }
 
 const linkAt = (): string => realpathSync(releases.current);
+const plus = (before: Record<string, number>, n: number): Record<string, number> => Object.fromEntries(NAMES.map((name) => [name, (before[name] ?? 0) + n]));
 
 beforeAll(async () => {
   sandbox = await startSystemd({ label: 'rollback' });
-  releases = new Releases({ healthy: { from: '/bin/sleep' }, broken: { from: '/bin/sleep' }, check: { from: '/bin/true', next: '/bin/false' } });
+  releases = new Releases({ healthy: { from: '/bin/sleep' }, broken: { from: '/bin/sleep' }, crasher: { from: '/bin/sleep' }, check: { from: '/bin/true', next: '/bin/false' } });
   mkdirSync(join(releases.root, 'counts'));
   config = join(releases.root, 'config.json');
   writeFileSync(config, '{ "version": 1 }\n');
@@ -93,7 +102,8 @@ afterAll(async () => {
   releases?.remove();
 });
 
-describe('a broken release, rolled back', () => {
+// Generous: the machine is shared; nothing here is about speed.
+describe('a broken release, rolled back', { timeout: 240_000 }, () => {
   it('without --rollback: the failure is reported (exit 5) and nothing is flipped', async () => {
     const { bad, args } = await brokenSwitch();
     const run = await runCli([...args, '--link', releases.current]);
@@ -123,17 +133,17 @@ describe('a broken release, rolled back', () => {
     expect(readlinkSync(releases.current)).toBe(`releases/v${good}`);
     for (const name of NAMES) expect(runs(name, good), `${name}.service runs v${good}`).toBe(true);
     // Each unit: once onto the bad release (the broken one's check failed), once back.
-    expect(counts()).toEqual({ healthy: (before['healthy'] ?? 0) + 2, broken: (before['broken'] ?? 0) + 2 });
+    expect(counts()).toEqual(plus(before, 2));
     const json = JSON.parse(run.stdout) as { exitCode: number; rolledBack: Record<string, unknown> & { outcomes: { unit: string; ok: boolean }[] } };
     expect(json.exitCode).toBe(EXIT.ROLLED_BACK);
-    expect(json.rolledBack).toMatchObject({ link: releases.current, from: releases.dir(bad), to: releases.dir(good), units: ['broken.service', 'healthy.service'], ok: true });
+    expect(json.rolledBack).toMatchObject({ link: releases.current, from: releases.dir(bad), to: releases.dir(good), units: ALL, ok: true });
     expect(json.rolledBack['reason']).toMatch(/^broken\.service JOB_FAILED: /);
-    expect(json.rolledBack.outcomes.map((o) => [o.unit, o.ok])).toEqual([['broken.service', true], ['healthy.service', true]]);
+    expect(json.rolledBack.outcomes.map((o) => [o.unit, o.ok])).toEqual(ALL.map((u) => [u, true]));
     const runsNow = lastRuns(stateDir, 5);
     const forward = runsNow.find((r) => r.old === releases.dir(good));
-    expect(forward).toMatchObject({ state: 'finished', rolledBack: { state: 'finished', ok: true, flipped: true, to: releases.dir(good), units: ['broken.service', 'healthy.service'] } });
+    expect(forward).toMatchObject({ state: 'finished', rolledBack: { state: 'finished', ok: true, flipped: true, to: releases.dir(good), units: ALL } });
     // The restarts onto OLD are a run of their own, NEW -> OLD.
-    expect(runsNow.find((r) => r.old === releases.dir(bad))?.done.map((d) => d.unit).sort()).toEqual(['broken.service', 'healthy.service']);
+    expect(runsNow.find((r) => r.old === releases.dir(bad))?.done.map((d) => d.unit).sort()).toEqual(ALL);
   });
 
   it("the library's apply({ link, rollback: true }) rolls back the same way", async () => {
@@ -141,10 +151,25 @@ describe('a broken release, rolled back', () => {
     const result = await createRestartd({ busAddress: sandbox.busAddress, config }).apply({ old: releases.dir(good), new: releases.dir(bad), link: releases.current, rollback: true });
     if (result.kind !== 'done') throw new Error(`apply resolved to ${result.kind}`);
     expect(result.exitCode).toBe(EXIT.ROLLED_BACK);
-    expect(result.rolledBack).toMatchObject({ ok: true, to: releases.dir(good), units: ['broken.service', 'healthy.service'] });
+    expect(result.rolledBack).toMatchObject({ ok: true, to: releases.dir(good), units: ALL });
     expect(result.report.outcomes.find((o) => o.unit === 'broken.service')).toMatchObject({ ok: false, code: 'JOB_FAILED' });
     expect(linkAt()).toBe(releases.dir(good));
     for (const name of NAMES) expect(runs(name, good)).toBe(true);
+  });
+
+  it('a unit that dies right after its restart onto NEW (UNIT_FAILED) rolls the release back too', async () => {
+    const { good, bad, args } = await brokenSwitch('crash');
+    // A settle time the crash surely falls in, however loaded the machine.
+    const settling = join(releases.root, 'settle-config.json');
+    writeFileSync(settling, '{ "version": 1, "settleSeconds": 10 }\n');
+    const run = await runCli([...args, '--config', settling, '--link', releases.current, '--rollback', '--json']);
+    expect(run.code, run.stdout + run.stderr).toBe(EXIT.ROLLED_BACK);
+    const json = JSON.parse(run.stdout) as { outcomes: { unit: string; code?: string }[]; rolledBack: { reason: string; from: string; ok: boolean } };
+    expect(json.outcomes.find((o) => o.unit === 'crasher.service')?.code).toBe('UNIT_FAILED');
+    expect(json.rolledBack).toMatchObject({ from: releases.dir(bad), ok: true });
+    expect(json.rolledBack.reason).toMatch(/^crasher\.service UNIT_FAILED: /);
+    expect(linkAt()).toBe(releases.dir(good));
+    for (const name of NAMES) expect(runs(name, good), `${name}.service runs v${good}`).toBe(true);
   });
 
   it.each(['rollback-begun', 'rollback-flipped', 'rollback-restart'] as const)('killed at %s: the re-run finishes the rollback, never the switch forward, each unit restarted onto OLD once', async (pauseAfter) => {
@@ -165,7 +190,7 @@ describe('a broken release, rolled back', () => {
     expect(rerun.stdout.split('\n')[0]).toMatch(/^rolling back: broken\.service JOB_FAILED: /);
     expect(linkAt()).toBe(releases.dir(good));
     for (const name of NAMES) expect(runs(name, good), `${name}.service runs v${good}`).toBe(true);
-    expect(counts()).toEqual({ healthy: (before['healthy'] ?? 0) + 2, broken: (before['broken'] ?? 0) + 2 });
+    expect(counts()).toEqual(plus(before, 2));
     if (pauseAfter === 'rollback-restart') expect(rerun.stdout).toMatch(/^already done: restart healthy\.service$/m);
     expect(lastRuns(stateDir, 5).find((r) => r.old === releases.dir(good))).toMatchObject({ state: 'finished', attempts: 2, rolledBack: { state: 'finished', ok: true } });
   });
