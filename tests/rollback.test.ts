@@ -172,6 +172,16 @@ describe('a broken release, rolled back', { timeout: 240_000 }, () => {
     for (const name of NAMES) expect(runs(name, good), `${name}.service runs v${good}`).toBe(true);
   });
 
+  it('hook: RESTARTD_LINK with --rollback rolls the pending switch back the same way (exit 8)', async () => {
+    const { good, bad, stateDir } = await brokenSwitch();
+    const env = { ...process.env, RESTARTD_OLD: releases.dir(good), RESTARTD_NEW: releases.dir(bad), RESTARTD_LINK: releases.current };
+    const run = await runCli(['hook', '--foreground', '--rollback', '--bus', sandbox.busAddress, '--config', config, '--state-dir', stateDir], { env });
+    expect(run.code, run.stdout + run.stderr).toBe(EXIT.ROLLED_BACK);
+    expect(run.stdout).toMatch(/^rolled back to .*: .* points at it again, 3 units restarted onto it and verified$/m);
+    expect(linkAt()).toBe(releases.dir(good));
+    for (const name of NAMES) expect(runs(name, good), `${name}.service runs v${good}`).toBe(true);
+  });
+
   it.each(['rollback-begun', 'rollback-flipped', 'rollback-restart'] as const)('killed at %s: the re-run finishes the rollback, never the switch forward, each unit restarted onto OLD once', async (pauseAfter) => {
     const { good, bad, args, stateDir } = await brokenSwitch();
     const before = counts();
