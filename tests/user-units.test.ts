@@ -1,5 +1,8 @@
-import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { connectSystemd } from '../src/systemd/adapter.js';
+import { createUserManagers } from '../src/systemd/user-managers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedAction } from '../src/types/plan.js';
 import type { StaleReport } from '../src/report/stale-json.js';
@@ -33,6 +36,7 @@ beforeAll(async () => {
   sandbox = await startSystemd({ label: 'users' });
   alice = createUser('rdalice');
   bob = createUser('rdbob');
+  execFileSync('usermod', ['-aG', 'users', alice.name]);
   dir = mkdtempSync('/srv/restartd-test-users-');
   stateDir = join(dir, 'state');
   chmodSync(dir, 0o755);
@@ -116,6 +120,32 @@ describe("users' own units through their own manager", () => {
     expect(alices).toEqual(['uskip.service']);
   });
 
+  it("the child runs as the user: uid, gid and groups of the user, a clean environment, the user's manager alone", async () => {
+    const system = await connectSystemd({ busAddress: sandbox.busAddress });
+    const users = createUserManagers({ process: system.process });
+    try {
+      const reached = await users.get(alice.uid);
+      expect(reached).toMatchObject({ state: 'running', uid: alice.uid, name: alice.name });
+      const child = childOf(alice.uid);
+      const status = readFileSync(`/proc/${child}/status`, 'utf8');
+      const ids = (key: string): string[] => (new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/);
+      expect(ids('Uid')).toEqual(Array(4).fill(String(alice.uid)));
+      expect(ids('Gid')).toEqual(Array(4).fill(String(alice.gid)));
+      const groups = execFileSync('id', ['-G', alice.name], { encoding: 'utf8' }).trim().split(' ').sort();
+      expect(ids('Groups').sort()).toEqual(groups);
+      expect(groups).toContain('100');
+      const env = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0').filter(Boolean).sort();
+      expect(env).toEqual([`HOME=${alice.home}`, 'LANG=C.UTF-8', `LOGNAME=${alice.name}`, 'PATH=/usr/bin:/bin', `USER=${alice.name}`, `XDG_RUNTIME_DIR=/run/user/${alice.uid}`]);
+      if (reached.state !== 'running') return;
+      expect(await reached.manager.unitFacts('uskip.service')).toMatchObject({ name: 'uskip.service', loadState: 'loaded', xRestartdAction: 'skip' });
+      // root's uid 0 has no user manager here, whatever asks for it.
+      expect(await users.get(0)).toMatchObject({ state: 'absent' });
+    } finally {
+      users.close();
+      system.close();
+    }
+  });
+
   it("a user whose manager's bus is gone is reported, not failed", async () => {
     upgrade('app');
     await userctl(sandbox, alice, 'stop', 'dbus.socket', 'dbus.service');
@@ -127,6 +157,20 @@ describe("users' own units through their own manager", () => {
     expect(alices).toEqual([expect.objectContaining({ action: 'skip', reason: 'user-manager-absent', detail: expect.stringMatching(/rdalice \(uid \d+\) is not running: .*ECONNREFUSED/) })]);
   });
 });
+
+/** The user manager child running as `uid` (host PID). */
+function childOf(uid: number): number {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      if (cmdline.includes('user-manager-child') && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status)) return Number(pid);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error(`no user manager child running as uid ${uid}`);
+}
 
 async function mainPidOfBob(): Promise<number> {
   const r = await sandbox.exec(['setpriv', `--reuid=${bob.uid}`, `--regid=${bob.gid}`, '--init-groups', '--', 'env', '-i',
