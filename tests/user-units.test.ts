@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connectSystemd } from '../src/systemd/adapter.js';
 import { createUserManagers } from '../src/systemd/user-managers.js';
+import { executePlan } from '../src/execute/execute-plan.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedAction } from '../src/types/plan.js';
 import type { StaleReport } from '../src/report/stale-json.js';
@@ -71,7 +72,7 @@ afterAll(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("users' own units through their own manager", () => {
+describe("users' own units through their own manager", { timeout: 180_000 }, () => {
   it('status finds the stale user units, owned by their user', async () => {
     const run = await runCli(['status', '--json', ...sandboxOnly()]);
     const report = JSON.parse(run.stdout) as StaleReport;
@@ -140,6 +141,42 @@ describe("users' own units through their own manager", () => {
       expect(await reached.manager.unitFacts('uskip.service')).toMatchObject({ name: 'uskip.service', loadState: 'loaded', xRestartdAction: 'skip' });
       // root's uid 0 has no user manager here, whatever asks for it.
       expect(await users.get(0)).toMatchObject({ state: 'absent' });
+    } finally {
+      users.close();
+      system.close();
+    }
+  });
+
+  it("a changed user unit file: stopped, the user's manager reloaded, started with the new definition", async () => {
+    upgrade('app');
+    writeUserUnit(alice, 'ustale.service', { Service: ['Type=exec', `ExecStart=${bin('app')} infinity`, 'Environment=GENERATION=2'] });
+    const before = await userMainPid(sandbox, alice, 'ustale.service');
+    const run = await runCli(['apply', '--json', ...sandboxOnly(), '--state-dir', stateDir]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { outcomes: Array<{ unit: string; owner: { uid?: number }; ok: boolean; action: string; phase: string }>; managerSteps: unknown[] };
+    expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reload', uid: alice.uid, ok: true })]);
+    const alices = report.outcomes.filter((o) => o.owner.uid === alice.uid && o.unit === 'ustale.service').map(({ action, phase, ok }) => ({ action, phase, ok }));
+    expect(alices).toEqual([{ action: 'stop-start', phase: 'stop', ok: true }, { action: 'stop-start', phase: 'start', ok: true }]);
+    expect(await userMainPid(sandbox, alice, 'ustale.service')).not.toBe(before);
+    expect((await userctl(sandbox, alice, 'show', '-P', 'Environment', 'ustale.service')).trim()).toBe('GENERATION=2');
+  });
+
+  it("user@UID.service itself re-executes in place through the user's own manager", async () => {
+    const system = await connectSystemd({ busAddress: sandbox.busAddress });
+    const users = createUserManagers({ process: system.process });
+    const managerPid = await mainPidOf(sandbox, `user@${alice.uid}.service`);
+    try {
+      const action: PlannedAction = {
+        owner: { kind: 'system-unit', name: `user@${alice.uid}.service` }, action: 'daemon-reexec', reason: 'test', pids: [], phase: 'daemon-reload', unit: `user@${alice.uid}.service`, userManager: { uid: alice.uid },
+      };
+      const report = await executePlan({ daemonReload: false, actions: [action] }, system, { userManagers: users, jobTimeoutMs: 60_000 });
+      expect(report.outcomes).toEqual([expect.objectContaining({ ok: true, jobResult: 'done' })]);
+      expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reexec', uid: alice.uid, ok: true })]);
+      // The same process, re-executed: it says so in the sandbox's journal, and its units kept running.
+      expect(await mainPidOf(sandbox, `user@${alice.uid}.service`)).toBe(managerPid);
+      const journal = await sandbox.exec(['journalctl', '--no-pager', '-o', 'cat', `_PID=${managerPid}`]);
+      expect(journal.stdout).toMatch(/Reexecuting/);
+      expect((await userctl(sandbox, alice, 'is-active', 'usteady.service')).trim()).toBe('active');
     } finally {
       users.close();
       system.close();
