@@ -7,6 +7,7 @@ import { executePlan } from '../src/execute/execute-plan.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedAction } from '../src/types/plan.js';
 import type { StaleReport } from '../src/report/stale-json.js';
+import type { StatusUser } from '../src/types/status.js';
 import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { createUser, installUserManagerUnits, startUserManager, userctl, userMainPid, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
@@ -78,6 +79,19 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     const report = JSON.parse(run.stdout) as StaleReport;
     const users = report.stale.filter((p) => p.owner.kind === 'user-unit').map((p) => `${p.owner.uid}:${p.owner.name}`).sort();
     expect(users).toEqual([`${alice.uid}:uskip.service`, `${alice.uid}:ustale.service`, `${bob.uid}:ustale.service`].sort());
+    // By user: what happens to each unit, and whether the user's own manager answered.
+    const byUser = (report as StaleReport & { users?: StatusUser[] }).users?.filter((u) => u.uid === alice.uid || u.uid === bob.uid);
+    expect(byUser).toEqual([
+      {
+        uid: alice.uid, name: alice.name, manager: 'running', sessionApps: [],
+        units: [expect.objectContaining({ unit: 'ustale.service', action: 'restart', fate: 'restart' }), expect.objectContaining({ unit: 'uskip.service', action: 'skip', fate: 'skip', reason: 'x-restartd-action-skip' })],
+      },
+      { uid: bob.uid, name: bob.name, manager: 'absent', managerReason: expect.stringMatching(/not that user's manager/), sessionApps: [], units: [expect.objectContaining({ unit: 'ustale.service', fate: 'skip', reason: 'user-manager-absent' })] },
+    ].map((u) => ({ ...u, units: expect.arrayContaining(u.units) })));
+    const text = await runCli(['status', ...sandboxOnly()]);
+    expect(text.stdout).toContain(`${alice.name} (uid ${alice.uid}): manager running\n`);
+    expect(text.stdout).toContain('uskip.service: skipped (x-restartd-action-skip)');
+    expect(text.stdout).toContain('ustale.service: restarted through their manager');
   });
 
   it("plan asks each user's manager: a restart through it, X-Restartd-Action=skip honoured, a repointed bus refused", async () => {
