@@ -1,5 +1,5 @@
-import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { connectSystemd } from '../src/systemd/adapter.js';
 import { createUserManagers } from '../src/systemd/user-managers.js';
@@ -12,6 +12,8 @@ import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { createUser, installUserManagerUnits, startUserManager, userctl, userMainPid, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
 import { mainPidOf, systemctl, writeUnit } from './support/systemd/units.js';
+import { pollUntil } from './support/systemd/proc-identity.js';
+import { cgroup2Root } from './support/systemd/tree.js';
 
 // Users' own services, restarted through each user's own systemd (user@UID.service) by a child
 // acting as that user; a real user manager and a real user bus in the systemd sandbox.
@@ -197,6 +199,43 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     }
   });
 
+  it('a stale app of a login session is left running, and its user told once on their terminal', async () => {
+    copyFileSync('/bin/sleep', bin('sessapp'));
+    chmodSync(bin('sessapp'), 0o755);
+    const home = join(dir, 'alice');
+    mkdirSync(home);
+    chownSync(home, alice.uid, alice.gid);
+    const log = join(home, 'typescript');
+    // A real pty: script(1) run by alice, its shell running the app (a login session's program).
+    const login = spawn('setpriv', [`--reuid=${alice.uid}`, `--regid=${alice.gid}`, '--init-groups', '--', 'env', '-i', `HOME=${home}`, 'PATH=/usr/bin:/bin',
+      'script', '-qfec', `${bin('sessapp')} infinity`, log], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      let app: number | undefined;
+      await pollUntil(() => (app = pidRunning(bin('sessapp'), alice.uid)) !== undefined, 30_000, 50);
+      if (app === undefined) throw new Error('the session app did not start');
+      // Its login session, as logind would make it: a session scope in alice's slice.
+      const scope = join(cgroup2Root(), sandbox.cgroupPrefix, 'user.slice', `user-${alice.uid}.slice`, 'session-t1.scope');
+      mkdirSync(scope, { recursive: true });
+      writeFileSync(join(scope, 'cgroup.procs'), String(app));
+      // `mesg y` on the session's terminal (this machine's devpts makes ptys 0600: `mesg n`).
+      chmodSync(readlinkSync(`/proc/${app}/fd/0`), 0o620);
+      upgrade('sessapp');
+      const first = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
+      expect(first.stdout).toMatch(new RegExp(`told ${alice.name} about \\d+ programs? left running on /dev/pts/\\d+`));
+      const told = (text: string): number => text.split(`sessapp (pid ${app})`).length - 1;
+      expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`restartd: ${alice.name}, after the update .*old code: .*sessapp \\(pid ${app}\\)`));
+      expect(await pollUntil(() => told(readFileSync(log, 'utf8')) === 1, 10_000, 50)).toBe(true);
+      const second = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
+      expect(second.stdout).not.toContain(`told ${alice.name}`);
+      expect(told(readFileSync(log, 'utf8'))).toBe(1);
+      expect(pidRunning(bin('sessapp'), alice.uid)).toBe(app);
+    } finally {
+      const app = pidRunning(bin('sessapp'), alice.uid);
+      if (app !== undefined) process.kill(app, 'SIGKILL');
+      login.kill('SIGKILL');
+    }
+  });
+
   it("a user whose manager's bus is gone is reported, not failed", async () => {
     upgrade('app');
     await userctl(sandbox, alice, 'stop', 'dbus.socket', 'dbus.service');
@@ -208,6 +247,19 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     expect(alices).toEqual([expect.objectContaining({ action: 'skip', reason: 'user-manager-absent', detail: expect.stringMatching(/rdalice \(uid \d+\) is not running: .*ECONNREFUSED/) })]);
   });
 });
+
+/** The host PID of a process of `uid` running `exe` (deleted or not). */
+function pidRunning(exe: string, uid: number): number | undefined {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+      if (path === exe && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'))) return Number(pid);
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return undefined;
+}
 
 /** The user manager child running as `uid` (host PID). */
 function childOf(uid: number): number {

@@ -2,6 +2,8 @@ import { EventEmitter } from 'eventemitter3';
 import type { Config } from '../config/schema.js';
 import { findUpdateAware } from '../aware/find-update-aware.js';
 import { createNotifier } from '../aware/notifier.js';
+import { DEFAULT_AWARE_STATE_DIR } from '../aware/aware-dirs.js';
+import { tellUsers } from '../aware/tell-users.js';
 import { detectStale } from '../detect.js';
 import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
@@ -96,7 +98,8 @@ export async function applySwitch(
     const detection = await detectStale({ changeSet, ...scan });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
-    const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware, users);
+    const planned = await planStale(detection.stale, config, manager, aware, users);
+    const { plan: built, warnings } = planned;
     const plan = options.journal?.begin(built) ?? built;
     for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
@@ -122,6 +125,10 @@ export async function applySwitch(
     }, events);
     const outcomes =
       options.dryRun || manager === undefined ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
+    // Users are told about what stays running (session apps, skipped units): once per process.
+    if (!options.dryRun) {
+      tellUsers({ stale: planned.stale, actions: plan.actions, userManagers: planned.userManagers, stateDir: options.awareStateDir ?? DEFAULT_AWARE_STATE_DIR, procRoot: options.procRoot }, (notice) => events.emit('user:notified', notice));
+    }
     return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings };
   } finally {
     users.close();
