@@ -17,6 +17,8 @@ export type RestartdErrorCode =
   | 'BUSY'
   /** etcd could not be reached, or no slot came free in time. */
   | 'FLEET'
+  /** A rollback to the old generation could not be carried out (the link, a restart onto it). */
+  | 'ROLLBACK_FAILED'
   /** The run was stopped (a signal) before it could do its work. */
   | 'ABORTED'
   /** The state dir (or a file in it) is not restartd's own: wrong owner, writable by others, a link, the wrong kind. */

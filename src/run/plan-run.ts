@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import { RestartdError } from '../errors.js';
 import type { RunEvents } from './events.js';
 import type { RunRequest } from './request.js';
-import { resolveConfig } from './switch-run.js';
+import { resolveConfig } from './resolve-config.js';
 
 /** `restartd plan`'s result: the `plan --json` object (its `actions` included), and the plan behind it. */
 export interface PlanRunResult {
