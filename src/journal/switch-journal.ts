@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALREADY_DONE, isAlreadyDone, planned, type Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
 import { appendJsonLine, readJsonFile, readJsonLines, writeFileDurably } from './durable-file.js';
+import { checkTrusted, checkTrustedTree, QUARANTINED, unsafeState } from './state-trust.js';
 import {
   actionKey,
   asOutcome,
@@ -33,6 +34,13 @@ export { ALREADY_DONE, isAlreadyDone };
 /** The `detail` of an outcome not repeated although an earlier run left its unit still stale. */
 export const STILL_STALE_BEFORE = 'still stale after an earlier run';
 
+/** An unfinished attempt whose plan is not restartd's is never resumed: moved aside, and said so. */
+function quarantine(stateDir: string, dir: string, rel: string, why: string): never {
+  const aside = `${dir}${QUARANTINED}${Date.now()}`;
+  renameSync(dir, aside);
+  throw unsafeState(stateDir, `${rel}/${JOURNAL_PLAN_FILE}`, `of an unfinished run is not a plan restartd wrote (${why}): moved to ${aside}, not resumed`);
+}
+
 /**
  * The journal of one switch (old → new) in the state dir. Call under the state lock. The plan is
  * written (write-temp, fsync, rename) before acting; each outcome is appended as a JSON line and
@@ -60,6 +68,9 @@ export class SwitchJournal {
     this.key = key ?? switchKey(oldPath, newPath);
     this.dir = join(stateDir, SWITCHES_DIR, this.key);
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    const rel = `${SWITCHES_DIR}/${this.key}`;
+    checkTrusted(stateDir, rel, lstatSync(this.dir), 'dir');
+    checkTrustedTree(stateDir, rel);
     let open = false;
     for (const line of journalLines(readJsonLines(join(this.dir, JOURNAL_LINES_FILE)))) {
       if (line.type === 'begun') open = true;
@@ -81,6 +92,7 @@ export class SwitchJournal {
     const saved = JournalPlanSchema.safeParse(readJsonFile(join(this.dir, JOURNAL_PLAN_FILE)));
     // Written by restartd itself from a Plan; the fields resuming relies on were checked.
     if (open && saved.success) this.unfinished = saved.data as unknown as JournalPlan;
+    else if (open) quarantine(stateDir, this.dir, rel, saved.error?.issues[0]?.message ?? 'missing');
   }
 
   /** Whether an earlier run of this switch was interrupted: its plan is the one `begin` returns. */

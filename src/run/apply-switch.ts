@@ -129,6 +129,7 @@ export async function applySwitch(
           ...(options.awareDirs === undefined ? {} : { dirs: options.awareDirs }),
           ...(options.awareStateDir === undefined ? {} : { stateDir: options.awareStateDir }),
           skippedReported: true,
+          maxAckTimeoutMs: config.limits?.ackTimeoutMaxMs,
         },
         events,
       ),
