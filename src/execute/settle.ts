@@ -46,8 +46,13 @@ export async function settleOutcome(outcome: Outcome, from: SettleStart, manager
     try {
       state = await manager.unitState(outcome.unit);
     } catch {
-      // The bus went away while it settles: the job was done; what the unit did since is not known.
-      return outcome;
+      // The bus went away while it settles: asked again on a fresh connection, else the job's word stands.
+      try {
+        await manager.reconnect();
+        state = await manager.unitState(outcome.unit);
+      } catch {
+        return outcome;
+      }
     }
   }
 }

@@ -58,7 +58,7 @@ function summarize(dir: string): RunSummary | undefined {
       finishedAt = undefined;
     } else if (line.type === 'finished') {
       finishedAt = line.at;
-    } else {
+    } else if (line.type === 'outcome' || line.type === 'verified') {
       const o = asOutcome(line.outcome);
       if (line.type === 'verified' && o.ok) continue;
       latest.set(`${o.unit}|${o.action}|${o.phase}`, {

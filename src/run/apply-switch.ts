@@ -12,7 +12,7 @@ import type { StaleProcess } from '../types/stale.js';
 import { RestartdError } from '../errors.js';
 import { executePlan, type SkipDone } from '../execute/execute-plan.js';
 import { planStale } from '../execute/plan-stale.js';
-import type { ExecuteEvents, ExecutionReport, FleetGate } from '../types/outcome.js';
+import type { ExecuteEvents, ExecutionReport, FleetGate, JobJournal } from '../types/outcome.js';
 import { verifyOutcomes } from '../execute/verify.js';
 
 export interface ApplySwitchOptions {
@@ -32,9 +32,10 @@ export interface ApplySwitchOptions {
   /**
    * Crash safety (src/journal): `begin` gets the plan just built and returns the one to carry out
    * (written down before acting; an interrupted run's plan when resuming); `skipDone` gives the
-   * outcome of an action already done, which is then not run again.
+   * outcome of an action already done, which is then not run again; `jobs` writes each job down
+   * before it is submitted (and finds those of an interrupted run: see JobJournal).
    */
-  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone } | undefined;
+  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; jobs?: JobJournal } | undefined;
   /** Update-aware registration dirs (default: /run/restartd/aware.d and each stale user's runtime dir). */
   awareDirs?: string[] | undefined;
   /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
@@ -104,6 +105,7 @@ export async function applySwitch(
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
       settleMs: (config.settleSeconds ?? 2) * 1000,
       skipDone: options.journal?.skipDone,
+      ...(options.journal?.jobs === undefined ? {} : { jobJournal: options.journal.jobs }),
       ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
       notifier: createNotifier(
         {

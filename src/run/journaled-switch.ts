@@ -49,7 +49,16 @@ export async function applyUnderLock(
       {
         ...options,
         onDetected,
-        journal: { begin: (plan: Plan) => current().begin(plan), skipDone: (action: PlannedAction) => current().skipDone(action) },
+        journal: {
+          begin: (plan: Plan) => current().begin(plan),
+          skipDone: (action: PlannedAction) => current().skipDone(action),
+          // The journal the scan chose: every submitted job is written down in the one the run records to.
+          jobs: {
+            submitting: (action, submission) => current().jobs.submitting(action, submission),
+            submitted: (action, submission) => current().jobs.submitted(action, submission),
+            interrupted: (action) => current().jobs.interrupted(action),
+          },
+        },
       },
       events,
     );
