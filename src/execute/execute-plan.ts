@@ -86,7 +86,7 @@ function settle(outcome: Outcome, ctx: ActionContext): Promise<Outcome> {
   const from = ctx.settleFrom.get(outcome.unit);
   if (from === undefined || !outcome.ok) return Promise.resolve(outcome);
   ctx.settleFrom.delete(outcome.unit);
-  return settleOutcome(outcome, from, ctx.manager, ctx.options.settleMs ?? DEFAULT_SETTLE_MS);
+  return settleOutcome(outcome, from, from.manager, ctx.options.settleMs ?? DEFAULT_SETTLE_MS);
 }
 
 function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {
@@ -129,17 +129,18 @@ async function runManagerPhase(
   skipDone: SkipDone | undefined,
 ): Promise<void> {
   const { manager, options, events } = ctx;
-  const step = async (kind: ManagerStep['step'], call: () => Promise<void>): Promise<ManagerStep> => {
+  const step = async (kind: ManagerStep['step'], call: () => Promise<void>, uid?: number): Promise<ManagerStep> => {
     const started = performance.now();
+    const who = uid === undefined ? {} : { uid };
     let result: ManagerStep;
     if (options.dryRun) {
-      result = { step: kind, ok: true, durationMs: 0, dryRun: true };
+      result = { step: kind, ...who, ok: true, durationMs: 0, dryRun: true };
     } else {
       try {
         await call();
-        result = { step: kind, ok: true, durationMs: since(started) };
+        result = { step: kind, ...who, ok: true, durationMs: since(started) };
       } catch (error) {
-        result = { step: kind, ok: false, durationMs: since(started), cause: describeError(error).cause };
+        result = { step: kind, ...who, ok: false, durationMs: since(started), cause: describeError(error).cause };
       }
     }
     steps.push(result);
@@ -156,12 +157,13 @@ async function runManagerPhase(
       continue;
     }
     events.emit('action:start', action);
-    if (action.action !== 'daemon-reexec' || action.userManager) {
+    if (action.action !== 'daemon-reexec') {
       done(action, failure(action, 'SYSTEMD', `no manager step for a ${action.action} action in phase daemon-reload`));
       continue;
     }
-    const result = await step('daemon-reexec', () => manager.reexecute());
-    reexecuted ||= result.ok && !options.dryRun;
+    const user = action.userManager?.uid;
+    const result = user === undefined ? await step('daemon-reexec', () => manager.reexecute()) : await step('daemon-reexec', () => onUserManager(user, options, (m) => m.reexecute()), user);
+    if (user === undefined) reexecuted ||= result.ok && !options.dryRun;
     done(action, {
       ...planned(action),
       ok: result.ok,
@@ -172,9 +174,12 @@ async function runManagerPhase(
     });
   }
   if (plan.daemonReload && !reexecuted) await step('daemon-reload', () => manager.daemonReload());
-  for (const uid of plan.userDaemonReloads ?? []) {
-    const result: ManagerStep = { step: 'daemon-reload', uid, ok: false, durationMs: 0, cause: `the user manager of uid ${uid} is not reachable yet: its units' changed files are not reloaded` };
-    steps.push(options.dryRun ? { ...result, dryRun: true } : result);
-    events.emit('manager:done', steps[steps.length - 1] as ManagerStep);
-  }
+  for (const uid of plan.userDaemonReloads ?? []) await step('daemon-reload', () => onUserManager(uid, options, (m) => m.daemonReload()), uid);
+}
+
+/** A call on a user's own manager; throws when this run cannot reach it. */
+async function onUserManager(uid: number, options: ExecuteOptions, call: (manager: SystemdManager) => Promise<void>): Promise<void> {
+  const reached = await options.userManagers?.get(uid);
+  if (reached?.state !== 'running') throw new Error(reached?.reason ?? `the user manager of uid ${uid} is not reachable by this run`);
+  await call(reached.manager);
 }

@@ -47,22 +47,32 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
   if (job === undefined || job.method === 'Reexecute') {
     return failure(action, 'SYSTEMD', `no unit job for a ${action.action} action in phase ${action.phase}`);
   }
-  if (job.manager.kind === 'user') {
-    return failure(action, 'USER_MANAGER_UNAVAILABLE', `${job.unit} belongs to the user manager of uid ${job.manager.uid}; restartd cannot run its jobs yet`);
-  }
   if (ctx.options.dryRun) {
     return { ...planned(action), ok: true, jobResult: 'not-run', durationMs: 0, dryRun: true, ...(job.sockets.length > 0 ? { sockets: job.sockets.map((unit) => ({ unit, jobResult: 'not-run' as const })) } : {}) };
   }
+  if (job.manager.kind === 'user') {
+    // A user unit's job runs on that user's manager alone, reached as that user.
+    const reached = await ctx.options.userManagers?.get(job.manager.uid);
+    if (reached?.state !== 'running') {
+      return failure(action, 'USER_MANAGER_UNAVAILABLE', reached?.reason ?? `${job.unit} belongs to the user manager of uid ${job.manager.uid}, which this run cannot reach`);
+    }
+    return runJobs(action, job, { ...ctx, manager: reached.manager }, `${job.manager.uid}/`);
+  }
+  return runJobs(action, job, ctx, '');
+}
+
+async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionContext, pidKeyPrefix: string): Promise<Outcome> {
+  const pidKey = `${pidKeyPrefix}${job.unit}`;
   const started = performance.now();
   const queuedAtMs = Date.now();
   let before = 0;
   let submission: JobSubmission | undefined;
   try {
     const now = await ctx.manager.unitState(job.unit);
-    before = ctx.mainPidBefore.get(job.unit) ?? now.mainPid;
+    before = ctx.mainPidBefore.get(pidKey) ?? now.mainPid;
     // journal: a job an interrupted run submitted is waited for or judged by the facts, never submitted twice.
     const earlier = ctx.options.jobJournal?.interrupted(action);
-    const resumed = earlier === undefined ? undefined : await resumeInterrupted(action, earlier, now, ctx, started, DONE_BY_INTERRUPTED_RUN);
+    const resumed = earlier === undefined ? undefined : await resumeInterrupted(action, earlier, now, ctx, started, DONE_BY_INTERRUPTED_RUN, pidKey);
     if (resumed !== undefined) return resumed;
     submission = {
       unit: job.unit,
@@ -85,7 +95,7 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
     // A stop takes the sockets down first, so no connection re-activates the service meanwhile;
     // a start brings them up first; a restart restarts them after the service.
     if (job.method === 'StopUnit') {
-      ctx.mainPidBefore.set(job.unit, before);
+      ctx.mainPidBefore.set(pidKey, before);
       sockets.push(...(await socketJobs(job, 'StopUnit', ctx)));
     }
     if (job.method === 'StartUnit') sockets.push(...(await socketJobs(job, 'StartUnit', ctx)));
@@ -103,7 +113,7 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
     if (job.method !== 'StopUnit') {
       const state = await ctx.manager.unitState(job.unit);
       after = state.mainPid;
-      if (result === 'done') ctx.settleFrom.set(job.unit, { state, queuedAtMs });
+      if (result === 'done') ctx.settleFrom.set(job.unit, { state, queuedAtMs, manager: ctx.manager });
     }
     const outcome: Outcome = {
       ...planned(action),
@@ -120,7 +130,7 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
   } catch (error) {
     const { code, cause } = describeError(error);
     // The bus went away with a job submitted: what became of it is asked again on a fresh connection.
-    if (code === 'BUS' && submission !== undefined) return recheckAfterBusLoss(action, submission, ctx, started, cause);
+    if (code === 'BUS' && submission !== undefined) return recheckAfterBusLoss(action, submission, ctx, started, cause, pidKey);
     return failure(action, code, cause, { jobResult: code === 'JOB_TIMEOUT' ? 'unknown' : 'not-run', durationMs: since(started) });
   }
 }
@@ -130,13 +140,13 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
  * it is waited for if still queued, done if the unit's facts say it ran; anything else is BUS_LOST,
  * not run again here (its submission stays in the journal: a later run decides from the facts).
  */
-async function recheckAfterBusLoss(action: PlannedAction, submission: JobSubmission, ctx: ActionContext, started: number, lost: string): Promise<Outcome> {
+async function recheckAfterBusLoss(action: PlannedAction, submission: JobSubmission, ctx: ActionContext, started: number, lost: string, pidKey: string): Promise<Outcome> {
   const unknown = (why: string): Outcome =>
     failure(action, 'BUS_LOST', `the bus was lost during the ${methodVerb(submission.method)} job of ${submission.unit} (${lost}); ${why}: run again to finish the switch`, { jobResult: 'unknown', durationMs: since(started) });
   try {
     await ctx.manager.reconnect();
     const now = await ctx.manager.unitState(submission.unit);
-    const rechecked = await resumeInterrupted(action, submission, now, ctx, started, BUS_LOST_RECHECKED);
+    const rechecked = await resumeInterrupted(action, submission, now, ctx, started, BUS_LOST_RECHECKED, pidKey);
     return rechecked ?? unknown('on a fresh connection nothing shows it ran');
   } catch (error) {
     return unknown(`whether it ran is not known (${describeError(error).cause})`);
@@ -159,7 +169,7 @@ const BUS_LOST_RECHECKED = 're-checked after the bus was lost';
  * A job an interrupted run submitted (or was about to): still queued, it is waited for; else the
  * unit's facts since the record say whether it ran (see decideResume). Undefined: run it now.
  */
-async function resumeInterrupted(action: PlannedAction, earlier: JobSubmission, now: UnitState, ctx: ActionContext, started: number, label: string): Promise<Outcome | undefined> {
+async function resumeInterrupted(action: PlannedAction, earlier: JobSubmission, now: UnitState, ctx: ActionContext, started: number, label: string, pidKey: string): Promise<Outcome | undefined> {
   let decision = decideResume(earlier, now);
   let result: JobResult = 'done';
   let state = now;
@@ -182,8 +192,8 @@ async function resumeInterrupted(action: PlannedAction, earlier: JobSubmission, 
     mainPid: { before: earlier.mainPid, after: earlier.method === 'StopUnit' ? 0 : state.mainPid },
   };
   if (result !== 'done') return { ...outcome, code: 'JOB_FAILED', cause: `${methodVerb(earlier.method)} job of ${earlier.unit} (${label}) ended "${result}"` };
-  if (earlier.method === 'StopUnit') ctx.mainPidBefore.set(earlier.unit, earlier.mainPid);
-  else ctx.settleFrom.set(earlier.unit, { state, queuedAtMs: Date.parse(earlier.at) });
+  if (earlier.method === 'StopUnit') ctx.mainPidBefore.set(pidKey, earlier.mainPid);
+  else ctx.settleFrom.set(earlier.unit, { state, queuedAtMs: Date.parse(earlier.at), manager: ctx.manager });
   return outcome;
 }
 

@@ -9,6 +9,8 @@ export interface SettleStart {
   state: UnitState;
   /** Date.now() when its job was queued: its journal is read from then. */
   queuedAtMs: number;
+  /** The manager that ran the job (the system's, or a user's). */
+  manager: SystemdManager;
 }
 
 /** Why a unit that systemd reported started is not running (undefined: it is, or may still be). */

@@ -7,6 +7,7 @@ import type { Phase } from '../types/plan.js';
 /** Where a paused run says so: `STATE/test-paused` holds the pause point and the pid. */
 export const TEST_PAUSED_FILE = 'test-paused';
 const PAUSE_LIMIT_MS = 120_000;
+const ROLLBACK = 'rollback-';
 
 /**
  * For the crash tests only (RESTARTD_TEST_PAUSE_AFTER): freezes the run at a point where the
@@ -15,6 +16,9 @@ const PAUSE_LIMIT_MS = 120_000;
  * `submit:N`: the run's Nth job is written down, not yet submitted; `submitted:N`: it is queued in
  * systemd and its path written down, its end not awaited; `verify`: the re-scan is done, the first
  * unit's verdict not yet written.
+ * A rollback's points: `rollback-begun` (recorded, the link not flipped yet), `rollback-flipped`
+ * (the link flipped and recorded, nothing restarted onto the old generation), `rollback-restart`
+ * (its restarts written, its verify not begun).
  * The freeze blocks the whole process (Atomics.wait), so nothing moves until the kill; it ends
  * by itself after two minutes.
  */
@@ -40,9 +44,23 @@ export function installTestPause(events: EventEmitter<ExecuteEvents>, pauseAfter
     });
     return;
   }
+  if (pauseAfter === 'rollback-begun' || pauseAfter === 'rollback-flipped') {
+    events.on(pauseAfter === 'rollback-begun' ? 'rollback:begun' : 'rollback:flipped', freeze);
+    return;
+  }
+  // A rollback's phases count only once it has flipped the link.
+  const rollbackPhase = pauseAfter.startsWith(ROLLBACK);
+  let armed = !rollbackPhase;
+  const point = rollbackPhase ? pauseAfter.slice(ROLLBACK.length) : pauseAfter;
   let current: Phase | undefined;
+  if (rollbackPhase) {
+    events.on('rollback:flipped', () => {
+      armed = true;
+      current = undefined;
+    });
+  }
   const boundary = (): void => {
-    if (current === pauseAfter) freeze();
+    if (armed && current === point) freeze();
   };
   events.on('phase:start', (phase) => {
     boundary();

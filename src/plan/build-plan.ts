@@ -16,6 +16,8 @@ export interface PlanInput {
    * a unit all of whose stale processes are here is told instead of restarted (src/aware).
    */
   aware?: ReadonlyMap<number, string>;
+  /** Users whose own manager could not be reached (uid → why): their units are skipped and reported. */
+  absentUserManagers?: ReadonlyMap<number, string>;
 }
 
 const KIND_ORDER: Record<OwnerKind, number> = {
@@ -60,7 +62,7 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
   for (const { owner, processes } of groups.values()) {
     const factsKey = unitFactsKey(owner);
     const facts = factsKey === undefined ? undefined : input.units.get(factsKey);
-    const policy = decide(owner, facts, input.config);
+    const policy = userManagerAbsent(owner, input) ?? decide(owner, facts, input.config);
     const decision = awareInstead(policy, processes, input.aware);
     // Sockets are named as the service's manager names them: "user/UID/" prefixed for a user unit.
     const prefix = factsKey === undefined ? '' : factsKey.slice(0, factsKey.length - owner.name.length);
@@ -101,6 +103,11 @@ function startsAfterStops(actions: readonly PlannedAction[], units: PlanInput['u
     }
     return { ...action, action: 'stop-start', phase: 'start', reason: `${why}: started instead of reloaded` };
   });
+}
+
+function userManagerAbsent(owner: Owner, input: PlanInput): Decision | undefined {
+  const why = owner.kind === 'user-unit' && owner.uid !== undefined ? input.absentUserManagers?.get(owner.uid) : undefined;
+  return why === undefined ? undefined : { action: 'skip', reason: 'user-manager-absent', detail: why };
 }
 
 /**

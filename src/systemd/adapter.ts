@@ -23,6 +23,8 @@ export interface ConnectOptions {
   callTimeoutMs?: number;
   /** The manager's process, when known; by default it is found through /proc (null: don't look). */
   managerProcess?: ManagerProcess | null;
+  /** The uid systemd must run as on this bus (a user's manager): any other owner of its name is refused. */
+  managerUid?: number;
 }
 
 type Props = Record<string, Variant | undefined>;
@@ -40,7 +42,7 @@ export async function connectSystemd(options: ConnectOptions = {}): Promise<Syst
   const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
   const manager = new DbusSystemdManager(bus, busAddress, options.callTimeoutMs ?? 25_000);
   try {
-    await manager.open(options.managerProcess);
+    await manager.open(options.managerProcess, options.managerUid);
   } catch (error) {
     manager.close();
     throw error;
@@ -52,6 +54,8 @@ class DbusSystemdManager implements SystemdManager {
   process: ManagerProcess | undefined;
   private readonly jobs = new JobTracker();
   private broken: Error | undefined;
+  /** A user's manager: the uid its bus connection must belong to (checked again on every reconnect). */
+  private managerUid: number | undefined;
   // Calls in flight fail at once when the connection does (dbus-next would leave them pending).
   private readonly inFlight = new Set<(error: Error) => void>();
 
@@ -115,19 +119,29 @@ class DbusSystemdManager implements SystemdManager {
     }
   }
 
-  async open(known: ManagerProcess | null | undefined): Promise<void> {
+  async open(known: ManagerProcess | null | undefined, managerUid?: number): Promise<void> {
+    this.managerUid = managerUid;
     await this.listen();
     this.process = known === null ? undefined : (known ?? findManagerProcess(await this.invocationProbes()));
   }
 
   /** JobRemoved reaches only subscribed clients that match it. */
   private async listen(): Promise<void> {
+    if (this.managerUid !== undefined) await this.checkOwner(this.managerUid);
     await this.call(
       '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's',
       [`type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`],
       { destination: 'org.freedesktop.DBus' },
     );
     await this.subscribe();
+  }
+
+  // A user's bus socket is the user's to replace: it may lead to another manager (the system's).
+  private async checkOwner(expected: number): Promise<void> {
+    const [uid] = (await this.call('/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetConnectionUnixUser', 's', [SYSTEMD], { destination: 'org.freedesktop.DBus' })) as [unknown];
+    if (uid !== expected) {
+      throw new RestartdError('BUS', `${SYSTEMD} on ${this.busAddress} runs as uid ${String(uid)}, not ${expected}: not that user's manager`, { subject: this.busAddress });
+    }
   }
 
   private async subscribe(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { StaleProcess } from '../types/stale.js';
 import type { UnitFacts } from '../types/plan.js';
-import type { SystemdManager } from '../types/systemd.js';
+import type { SystemdManager, UserManagers } from '../types/systemd.js';
 
 export interface GatheredUnitFacts {
   /** Keyed by unit name (the plan's `unitFactsKey` for system units). */
@@ -16,7 +16,11 @@ export interface GatheredUnitFacts {
  * blindly, and a socket left out is never touched.
  */
 export async function gatherUnitFacts(stale: readonly StaleProcess[], manager: SystemdManager): Promise<GatheredUnitFacts> {
-  const names = [...new Set(stale.filter((p) => p.owner.kind === 'system-unit').map((p) => p.owner.name))].sort();
+  return describeUnits(new Set(stale.filter((p) => p.owner.kind === 'system-unit').map((p) => p.owner.name)), manager);
+}
+
+async function describeUnits(unitNames: ReadonlySet<string>, manager: SystemdManager): Promise<GatheredUnitFacts> {
+  const names = [...unitNames].sort();
   const units = new Map<string, UnitFacts>();
   const warnings: string[] = [];
   const sockets = new Set<string>();
@@ -41,4 +45,37 @@ export async function gatherUnitFacts(stale: readonly StaleProcess[], manager: S
     }
   }
   return { units, warnings };
+}
+
+export interface GatheredUserUnitFacts extends GatheredUnitFacts {
+  /** Users whose manager could not be reached, and why: their units are reported, not acted on. */
+  absent: Map<number, string>;
+}
+
+/**
+ * Asks each user's own manager (through `users`) about that user's units with stale processes,
+ * keyed "user/UID/NAME". A user whose manager is absent is in `absent`, with the reason.
+ */
+export async function gatherUserUnitFacts(stale: readonly StaleProcess[], users: UserManagers): Promise<GatheredUserUnitFacts> {
+  const byUid = new Map<number, Set<string>>();
+  for (const { owner } of stale) {
+    if (owner.kind !== 'user-unit' || owner.uid === undefined) continue;
+    const names = byUid.get(owner.uid) ?? new Set<string>();
+    byUid.set(owner.uid, names.add(owner.name));
+  }
+  const units = new Map<string, UnitFacts>();
+  const warnings: string[] = [];
+  const absent = new Map<number, string>();
+  for (const [uid, names] of [...byUid].sort(([a], [b]) => a - b)) {
+    const reached = await users.get(uid);
+    if (reached.state === 'absent') {
+      absent.set(uid, reached.reason);
+      warnings.push(reached.reason);
+      continue;
+    }
+    const gathered = await describeUnits(names, reached.manager);
+    for (const [name, facts] of gathered.units) units.set(`user/${uid}/${name}`, facts);
+    warnings.push(...gathered.warnings.map((w) => `user ${reached.name} (uid ${uid}): ${w}`));
+  }
+  return { units, warnings, absent };
 }

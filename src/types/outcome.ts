@@ -1,9 +1,10 @@
 import type { StaleKind } from './stale.js';
 import type { Owner } from './owner.js';
 import type { ActionKind, Phase, Plan, PlannedAction } from './plan.js';
-import type { Job, JobMethod, JobResult } from './systemd.js';
+import type { Job, JobMethod, JobResult, UserManagers } from './systemd.js';
 // update-aware: notify outcomes and events
 import type { AwareEvents, NotifyResult } from './aware.js';
+import type { RollbackIntent, RolledBack } from './rollback.js';
 
 /** Tells the registered update-aware processes of a notify action (src/aware createNotifier); undefined: nobody registered. */
 export type Notifier = (action: PlannedAction) => Promise<Outcome | undefined>;
@@ -31,7 +32,7 @@ export type OutcomeCode =
   | 'NOTIFY_FAILED'
   /** An update-aware app asked to be restarted, or its fallback is restart: its owner must be restarted. */
   | 'RESTART_NEEDED'
-  /** Jobs of a user's manager (user@UID.service) are not supported yet. */
+  /** The user's manager (user@UID.service) that runs the job could not be reached. */
   | 'USER_MANAGER_UNAVAILABLE'
   /** fleet: no slot of the action's group could be had (etcd unreachable, or the wait ran out): nothing was run. */
   | 'FLEET_UNAVAILABLE';
@@ -112,6 +113,8 @@ export interface ExecuteOptions {
   jobJournal?: JobJournal;
   /** fleet: a slot of the action's group is held around each restart, reload and stop-start (src/fleet). */
   fleet?: FleetGate;
+  /** Users' own managers, for user units' jobs and their managers' reloads; without it those stay USER_MANAGER_UNAVAILABLE. */
+  userManagers?: UserManagers;
 }
 
 /** Who holds a fleet slot, as the holder wrote it into etcd. */
@@ -194,6 +197,11 @@ export interface ExecuteEvents extends AwareEvents {
   'fleet:acquired': [group: string, action: PlannedAction, hold: FleetHold];
   'fleet:released': [group: string, action: PlannedAction, hold: FleetHold];
   'verify:done': [outcome: Outcome];
+  /** rollback: restarts onto the new generation failed; the link goes back (recorded before it is flipped). */
+  'rollback:begun': [intent: RollbackIntent];
+  /** rollback: the link points at the old generation again; its units restart next. */
+  'rollback:flipped': [link: string, target: string];
+  'rollback:done': [rolledBack: RolledBack];
 }
 
 /** The `detail` of an outcome that an earlier, interrupted run of the same switch already achieved (src/journal). */

@@ -23,7 +23,9 @@ export type SkipReason =
   | 'kernel-thread'
   | 'unit-unknown'
   /** A unit type systemd cannot restart in place (.mount, .swap, .slice, …). */
-  | 'unit-type';
+  | 'unit-type'
+  /** A user unit whose user's manager is not running or did not answer: reported, not acted on. */
+  | 'user-manager-absent';
 
 /** A decision: a tagged union with a reason (never a bare boolean). */
 export type Decision =

@@ -119,3 +119,23 @@ export interface SystemdManager {
   reconnect(timeoutMs?: number): Promise<void>;
   close(): void;
 }
+
+/** A user's systemd manager as restartd reaches it: through a child acting as that user. */
+export type UserManagerState =
+  | { state: 'running'; uid: number; name: string; manager: SystemdManager }
+  /** Not running (no runtime dir, no bus), no such user, or it did not answer: reported, never failed. */
+  | { state: 'absent'; uid: number; name?: string; reason: string };
+
+/** Users' managers, each reached once per run by its own child; `close` ends every child. */
+export interface UserManagers {
+  get(uid: number): Promise<UserManagerState>;
+  close(): void;
+}
+
+/** A user's manager as a report shows it: reached (running) or not, and why not. */
+export interface UserManagerSummary {
+  uid: number;
+  name?: string;
+  manager: 'running' | 'absent';
+  reason?: string;
+}

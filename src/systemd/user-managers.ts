@@ -1,0 +1,43 @@
+import type { ManagerProcess, UserManagers, UserManagerState } from '../types/systemd.js';
+import { lookupAccount } from './user-account.js';
+import { openUserManager } from './user-manager.js';
+
+export interface UserManagersOptions {
+  /** The system manager's process: users' runtime dirs are reached where it sees them. */
+  process?: ManagerProcess | undefined;
+  /** Answer time for one call to a user's manager (default 25 s). */
+  callTimeoutMs?: number | undefined;
+}
+
+/**
+ * The users' managers of one run: each user's is reached (a child acting as the user) the first
+ * time it is asked for, and every child ends with `close`. Root (uid 0) has no user manager here.
+ */
+export function createUserManagers(options: UserManagersOptions = {}): UserManagers {
+  const opened = new Map<number, Promise<UserManagerState>>();
+  const open = async (uid: number): Promise<UserManagerState> => {
+    if (!Number.isInteger(uid) || uid <= 0) return { state: 'absent', uid, reason: `uid ${uid} has no user manager restartd acts on` };
+    const account = await lookupAccount(uid);
+    if (account === undefined) return { state: 'absent', uid, reason: `uid ${uid} is no user in the passwd database` };
+    return openUserManager({
+      account,
+      runtimeDir: `${options.process?.rootPrefix ?? ''}/run/user/${uid}`,
+      process: options.process,
+      callTimeoutMs: options.callTimeoutMs ?? 25_000,
+    });
+  };
+  return {
+    get(uid) {
+      let state = opened.get(uid);
+      if (state === undefined) {
+        state = open(uid);
+        opened.set(uid, state);
+      }
+      return state;
+    },
+    close() {
+      for (const state of opened.values()) void state.then((s) => (s.state === 'running' ? s.manager.close() : undefined));
+      opened.clear();
+    },
+  };
+}
