@@ -15,7 +15,7 @@ import type { StaleProcess } from '../types/stale.js';
 import { RestartdError } from '../errors.js';
 import { executePlan, type SkipDone } from '../execute/execute-plan.js';
 import { planStale } from '../execute/plan-stale.js';
-import type { ExecuteEvents, ExecutionReport, FleetGate, Outcome } from '../types/outcome.js';
+import type { ExecuteEvents, ExecutionReport, FleetGate, JobJournal, Outcome } from '../types/outcome.js';
 import { verifyOutcomes } from '../execute/verify.js';
 import type { RollbackIntent, RolledBack } from '../types/rollback.js';
 import { carryOutRollback, rollbackIntent, type RollbackContext, type RollbackJournal } from './rollback.js';
@@ -37,9 +37,10 @@ export interface ApplySwitchOptions {
   /**
    * Crash safety (src/journal): `begin` gets the plan just built and returns the one to carry out
    * (written down before acting; an interrupted run's plan when resuming); `skipDone` gives the
-   * outcome of an action already done, which is then not run again.
+   * outcome of an action already done, which is then not run again; `jobs` writes each job down
+   * before it is submitted (and finds those of an interrupted run: see JobJournal).
    */
-  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined } | undefined;
+  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined; jobs?: JobJournal } | undefined;
   /**
    * Opt-in: when a restart, reload or start of this run failed, `link` (which points at `new`) goes
    * back to `old` and every unit the run restarted is restarted onto `old` (src/run/rollback.ts).
@@ -119,6 +120,7 @@ export async function applySwitch(
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
       settleMs: (config.settleSeconds ?? 2) * 1000,
       skipDone: options.journal?.skipDone,
+      ...(options.journal?.jobs === undefined ? {} : { jobJournal: options.journal.jobs }),
       ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
       userManagers: users,
       notifier: createNotifier(
