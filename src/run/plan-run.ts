@@ -35,6 +35,7 @@ export async function detectReport(request: Pick<RunRequest, 'procRoot' | 'scrat
     changeSet,
     ...(request.procRoot === undefined ? {} : { procRoot: request.procRoot }),
     ...(scratchDirs === undefined ? {} : { scratchDirs }),
+    compareMaxBytes: config?.limits?.compareMaxBytes,
   });
   return { detection, report: buildStaleReport({ ...detection, changeSet }) };
 }
