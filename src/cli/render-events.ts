@@ -31,7 +31,7 @@ export function renderRunEvents(events: EventEmitter<RunEvents>, io: CliIO, opti
   // A failure may bring the first lines its unit logged: each is a line of its own.
   events.on('action:done', (outcome) => doneLine(outcome).split('\n').forEach(say));
   events.on('rollback:begun', (intent) => say(rollbackBegunLine(intent)));
-  events.on('rollback:flipped', (link, target) => say(rollbackFlippedLine(link, target)));
+  events.on('rollback:flipped', (intent) => say(rollbackFlippedLine(intent)));
   if (options.steps !== true) return;
   events.on('aware:delivered', (target, via) => say(`told ${target.name} (pid ${target.pid}) by ${via}`));
   events.on('aware:answered', (target, answer) => say(`${target.name} (pid ${target.pid}) answered ${answer.answer}`));
