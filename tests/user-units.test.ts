@@ -1,12 +1,19 @@
-import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { connectSystemd } from '../src/systemd/adapter.js';
+import { createUserManagers } from '../src/systemd/user-managers.js';
+import { executePlan } from '../src/execute/execute-plan.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedAction } from '../src/types/plan.js';
 import type { StaleReport } from '../src/report/stale-json.js';
+import type { StatusUser } from '../src/types/status.js';
 import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { createUser, installUserManagerUnits, startUserManager, userctl, userMainPid, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
 import { mainPidOf, systemctl, writeUnit } from './support/systemd/units.js';
+import { pollUntil } from './support/systemd/proc-identity.js';
+import { cgroup2Root } from './support/systemd/tree.js';
 
 // Users' own services, restarted through each user's own systemd (user@UID.service) by a child
 // acting as that user; a real user manager and a real user bus in the systemd sandbox.
@@ -33,6 +40,7 @@ beforeAll(async () => {
   sandbox = await startSystemd({ label: 'users' });
   alice = createUser('rdalice');
   bob = createUser('rdbob');
+  execFileSync('usermod', ['-aG', 'users', alice.name]);
   dir = mkdtempSync('/srv/restartd-test-users-');
   stateDir = join(dir, 'state');
   chmodSync(dir, 0o755);
@@ -67,12 +75,25 @@ afterAll(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("users' own units through their own manager", () => {
+describe("users' own units through their own manager", { timeout: 180_000 }, () => {
   it('status finds the stale user units, owned by their user', async () => {
     const run = await runCli(['status', '--json', ...sandboxOnly()]);
     const report = JSON.parse(run.stdout) as StaleReport;
     const users = report.stale.filter((p) => p.owner.kind === 'user-unit').map((p) => `${p.owner.uid}:${p.owner.name}`).sort();
     expect(users).toEqual([`${alice.uid}:uskip.service`, `${alice.uid}:ustale.service`, `${bob.uid}:ustale.service`].sort());
+    // By user: what happens to each unit, and whether the user's own manager answered.
+    const byUser = (report as StaleReport & { users?: StatusUser[] }).users?.filter((u) => u.uid === alice.uid || u.uid === bob.uid);
+    expect(byUser).toEqual([
+      {
+        uid: alice.uid, name: alice.name, manager: 'running', sessionApps: [],
+        units: [expect.objectContaining({ unit: 'ustale.service', action: 'restart', fate: 'restart' }), expect.objectContaining({ unit: 'uskip.service', action: 'skip', fate: 'skip', reason: 'x-restartd-action-skip' })],
+      },
+      { uid: bob.uid, name: bob.name, manager: 'absent', managerReason: expect.stringMatching(/not that user's manager/), sessionApps: [], units: [expect.objectContaining({ unit: 'ustale.service', fate: 'skip', reason: 'user-manager-absent' })] },
+    ].map((u) => ({ ...u, units: expect.arrayContaining(u.units) })));
+    const text = await runCli(['status', ...sandboxOnly()]);
+    expect(text.stdout).toContain(`${alice.name} (uid ${alice.uid}): manager running\n`);
+    expect(text.stdout).toContain('uskip.service: skipped (x-restartd-action-skip)');
+    expect(text.stdout).toContain('ustale.service: restarted through their manager');
   });
 
   it("plan asks each user's manager: a restart through it, X-Restartd-Action=skip honoured, a repointed bus refused", async () => {
@@ -116,6 +137,105 @@ describe("users' own units through their own manager", () => {
     expect(alices).toEqual(['uskip.service']);
   });
 
+  it("the child runs as the user: uid, gid and groups of the user, a clean environment, the user's manager alone", async () => {
+    const system = await connectSystemd({ busAddress: sandbox.busAddress });
+    const users = createUserManagers({ process: system.process });
+    try {
+      const reached = await users.get(alice.uid);
+      expect(reached).toMatchObject({ state: 'running', uid: alice.uid, name: alice.name });
+      const child = childOf(alice.uid);
+      const status = readFileSync(`/proc/${child}/status`, 'utf8');
+      const ids = (key: string): string[] => (new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/);
+      expect(ids('Uid')).toEqual(Array(4).fill(String(alice.uid)));
+      expect(ids('Gid')).toEqual(Array(4).fill(String(alice.gid)));
+      const groups = execFileSync('id', ['-G', alice.name], { encoding: 'utf8' }).trim().split(' ').sort();
+      expect(ids('Groups').sort()).toEqual(groups);
+      expect(groups).toContain('100');
+      const env = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0').filter(Boolean).sort();
+      expect(env).toEqual([`HOME=${alice.home}`, 'LANG=C.UTF-8', `LOGNAME=${alice.name}`, 'PATH=/usr/bin:/bin', `USER=${alice.name}`, `XDG_RUNTIME_DIR=/run/user/${alice.uid}`]);
+      if (reached.state !== 'running') return;
+      expect(await reached.manager.unitFacts('uskip.service')).toMatchObject({ name: 'uskip.service', loadState: 'loaded', xRestartdAction: 'skip' });
+      // root's uid 0 has no user manager here, whatever asks for it.
+      expect(await users.get(0)).toMatchObject({ state: 'absent' });
+    } finally {
+      users.close();
+      system.close();
+    }
+  });
+
+  it("a changed user unit file: stopped, the user's manager reloaded, started with the new definition", async () => {
+    upgrade('app');
+    writeUserUnit(alice, 'ustale.service', { Service: ['Type=exec', `ExecStart=${bin('app')} infinity`, 'Environment=GENERATION=2'] });
+    const before = await userMainPid(sandbox, alice, 'ustale.service');
+    const run = await runCli(['apply', '--json', ...sandboxOnly(), '--state-dir', stateDir]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { outcomes: Array<{ unit: string; owner: { uid?: number }; ok: boolean; action: string; phase: string }>; managerSteps: unknown[] };
+    expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reload', uid: alice.uid, ok: true })]);
+    const alices = report.outcomes.filter((o) => o.owner.uid === alice.uid && o.unit === 'ustale.service').map(({ action, phase, ok }) => ({ action, phase, ok }));
+    expect(alices).toEqual([{ action: 'stop-start', phase: 'stop', ok: true }, { action: 'stop-start', phase: 'start', ok: true }]);
+    expect(await userMainPid(sandbox, alice, 'ustale.service')).not.toBe(before);
+    expect((await userctl(sandbox, alice, 'show', '-P', 'Environment', 'ustale.service')).trim()).toBe('GENERATION=2');
+  });
+
+  it("user@UID.service itself re-executes in place through the user's own manager", async () => {
+    const system = await connectSystemd({ busAddress: sandbox.busAddress });
+    const users = createUserManagers({ process: system.process });
+    const managerPid = await mainPidOf(sandbox, `user@${alice.uid}.service`);
+    try {
+      const action: PlannedAction = {
+        owner: { kind: 'system-unit', name: `user@${alice.uid}.service` }, action: 'daemon-reexec', reason: 'test', pids: [], phase: 'daemon-reload', unit: `user@${alice.uid}.service`, userManager: { uid: alice.uid },
+      };
+      const report = await executePlan({ daemonReload: false, actions: [action] }, system, { userManagers: users, jobTimeoutMs: 60_000 });
+      expect(report.outcomes).toEqual([expect.objectContaining({ ok: true, jobResult: 'done' })]);
+      expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reexec', uid: alice.uid, ok: true })]);
+      // The same process, re-executed: it says so in the sandbox's journal, and its units kept running.
+      expect(await mainPidOf(sandbox, `user@${alice.uid}.service`)).toBe(managerPid);
+      const journal = await sandbox.exec(['journalctl', '--no-pager', '-o', 'cat', `_PID=${managerPid}`]);
+      expect(journal.stdout).toMatch(/Reexecuting/);
+      expect((await userctl(sandbox, alice, 'is-active', 'usteady.service')).trim()).toBe('active');
+    } finally {
+      users.close();
+      system.close();
+    }
+  });
+
+  it('a stale app of a login session is left running, and its user told once on their terminal', async () => {
+    copyFileSync('/bin/sleep', bin('sessapp'));
+    chmodSync(bin('sessapp'), 0o755);
+    const home = join(dir, 'alice');
+    mkdirSync(home);
+    chownSync(home, alice.uid, alice.gid);
+    const log = join(home, 'typescript');
+    // A real pty: script(1) run by alice, its shell running the app (a login session's program).
+    const login = spawn('setpriv', [`--reuid=${alice.uid}`, `--regid=${alice.gid}`, '--init-groups', '--', 'env', '-i', `HOME=${home}`, 'PATH=/usr/bin:/bin',
+      'script', '-qfec', `${bin('sessapp')} infinity`, log], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      let app: number | undefined;
+      await pollUntil(() => (app = pidRunning(bin('sessapp'), alice.uid)) !== undefined, 30_000, 50);
+      if (app === undefined) throw new Error('the session app did not start');
+      // Its login session, as logind would make it: a session scope in alice's slice.
+      const scope = join(cgroup2Root(), sandbox.cgroupPrefix, 'user.slice', `user-${alice.uid}.slice`, 'session-t1.scope');
+      mkdirSync(scope, { recursive: true });
+      writeFileSync(join(scope, 'cgroup.procs'), String(app));
+      // `mesg y` on the session's terminal (this machine's devpts makes ptys 0600: `mesg n`).
+      chmodSync(readlinkSync(`/proc/${app}/fd/0`), 0o620);
+      upgrade('sessapp');
+      const first = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
+      expect(first.stdout).toMatch(new RegExp(`told ${alice.name} about \\d+ programs? left running on /dev/pts/\\d+`));
+      const told = (text: string): number => text.split(`sessapp (pid ${app})`).length - 1;
+      expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`restartd: ${alice.name}, after the update .*old code: .*sessapp \\(pid ${app}\\)`));
+      expect(await pollUntil(() => told(readFileSync(log, 'utf8')) === 1, 10_000, 50)).toBe(true);
+      const second = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
+      expect(second.stdout).not.toContain(`told ${alice.name}`);
+      expect(told(readFileSync(log, 'utf8'))).toBe(1);
+      expect(pidRunning(bin('sessapp'), alice.uid)).toBe(app);
+    } finally {
+      const app = pidRunning(bin('sessapp'), alice.uid);
+      if (app !== undefined) process.kill(app, 'SIGKILL');
+      login.kill('SIGKILL');
+    }
+  });
+
   it("a user whose manager's bus is gone is reported, not failed", async () => {
     upgrade('app');
     await userctl(sandbox, alice, 'stop', 'dbus.socket', 'dbus.service');
@@ -127,6 +247,33 @@ describe("users' own units through their own manager", () => {
     expect(alices).toEqual([expect.objectContaining({ action: 'skip', reason: 'user-manager-absent', detail: expect.stringMatching(/rdalice \(uid \d+\) is not running: .*ECONNREFUSED/) })]);
   });
 });
+
+/** The host PID of a process of `uid` running `exe` (deleted or not). */
+function pidRunning(exe: string, uid: number): number | undefined {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+      if (path === exe && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'))) return Number(pid);
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return undefined;
+}
+
+/** The user manager child running as `uid` (host PID). */
+function childOf(uid: number): number {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      if (cmdline.includes('user-manager-child') && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status)) return Number(pid);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error(`no user manager child running as uid ${uid}`);
+}
 
 async function mainPidOfBob(): Promise<number> {
   const r = await sandbox.exec(['setpriv', `--reuid=${bob.uid}`, `--regid=${bob.gid}`, '--init-groups', '--', 'env', '-i',

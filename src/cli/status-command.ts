@@ -78,13 +78,15 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
     io.out(`${JSON.stringify(report, null, 2)}\n`);
     return exitCode;
   }
-  const [{ renderStatusText }, { wantsColour }, { registrationsSection, lastRunsSection, fleetSection }, { printableLines }] = await Promise.all([
+  const [{ renderStatusText }, { wantsColour }, { registrationsSection, lastRunsSection, fleetSection }, { printableLines }, { userLines }] = await Promise.all([
     import('../report/status-text.js'),
     import('../status/colour.js'),
     import('../report/status-sections.js'),
     import('../report/printable.js'),
+    import('../report/status-users.js'),
   ]);
   const sections = [
+    ...(report.users === undefined ? [] : [{ title: `users with stale processes: ${report.users.length}`, lines: userLines(report.users) }]),
     registrationsSection(report.registrations ?? []),
     lastRunsSection(report.lastRuns ?? []),
     fleetSection(report.fleet ?? { waiting: [], holding: [] }),

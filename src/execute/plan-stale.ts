@@ -4,13 +4,16 @@ import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../types/plan.js';
 import { gatherUnitFacts, gatherUserUnitFacts } from '../systemd/gather-unit-facts.js';
 import { crossCheckOwners, scopeToManager } from '../systemd/scope-to-manager.js';
-import type { SystemdManager, UserManagers } from '../types/systemd.js';
+import type { SystemdManager, UserManagers, UserManagerSummary } from '../types/systemd.js';
+import { userOf } from '../report/status-users.js';
 
 export interface StalePlan {
   /** The stale processes the plan covers: with a manager, those it owns, named as it names them. */
   stale: StaleProcess[];
   plan: Plan;
   warnings: string[];
+  /** Each user with stale processes and whether their own manager was reached (when users' managers were asked). */
+  userManagers?: Map<number, UserManagerSummary>;
 }
 
 /**
@@ -34,5 +37,18 @@ export async function planStale(
   const units = new Map([...facts.units, ...(userFacts?.units ?? [])]);
   const absent = userFacts === undefined || userFacts.absent.size === 0 ? {} : { absentUserManagers: userFacts.absent };
   const plan = buildPlan(stale, { units, config, ...awareInput, ...absent });
-  return { stale, plan, warnings: [...facts.warnings, ...(userFacts?.warnings ?? [])] };
+  const warnings = [...facts.warnings, ...(userFacts?.warnings ?? [])];
+  return { stale, plan, warnings, ...(users === undefined ? {} : { userManagers: await summarizeUserManagers(stale, users) }) };
+}
+
+/** Every user with a stale process, and whether their manager answers (each is reached once per run). */
+async function summarizeUserManagers(stale: readonly StaleProcess[], users: UserManagers): Promise<Map<number, UserManagerSummary>> {
+  const uids = [...new Set(stale.map(userOf).filter((uid): uid is number => uid !== undefined))].sort((a, b) => a - b);
+  const summaries = new Map<number, UserManagerSummary>();
+  for (const uid of uids) {
+    const reached = await users.get(uid);
+    const name = reached.name === undefined ? {} : { name: reached.name };
+    summaries.set(uid, reached.state === 'running' ? { uid, ...name, manager: 'running' } : { uid, ...name, manager: 'absent', reason: reached.reason });
+  }
+  return summaries;
 }

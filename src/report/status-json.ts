@@ -1,7 +1,7 @@
 import type { RegistrationStatus } from '../types/aware.js';
 import type { FleetStatus } from '../types/fleet.js';
 import type { RunSummary } from '../types/runs.js';
-import type { InstalledSource, RebootDecision } from '../types/status.js';
+import type { InstalledSource, RebootDecision, StatusUser } from '../types/status.js';
 import type { StaleReport } from './stale-json.js';
 
 /**
@@ -21,12 +21,14 @@ export interface StatusReport extends StaleReport {
   warnings?: string[];
   /** A switch deferred to the maintenance window, and the slots a live run waits for or holds. */
   fleet?: FleetStatus;
+  /** Stale processes by user: their units (through their own manager) and session apps; absent when no user's process is stale. */
+  users?: StatusUser[];
 }
 
 /** The StaleReport plus the status sections; empty optional sections are left out. Pure. */
 export function buildStatusReport(
   stale: StaleReport,
-  sections: { reboot: RebootDecision; installed?: InstalledSource[] | undefined; registrations?: RegistrationStatus[] | undefined; lastRuns?: RunSummary[] | undefined; fleet?: FleetStatus | undefined },
+  sections: { reboot: RebootDecision; installed?: InstalledSource[] | undefined; registrations?: RegistrationStatus[] | undefined; lastRuns?: RunSummary[] | undefined; fleet?: FleetStatus | undefined; users?: StatusUser[] | undefined },
 ): StatusReport {
   return {
     ...stale,
@@ -35,5 +37,6 @@ export function buildStatusReport(
     ...(sections.registrations ? { registrations: sections.registrations } : {}),
     ...(sections.lastRuns ? { lastRuns: sections.lastRuns } : {}),
     ...(sections.fleet === undefined ? {} : { fleet: sections.fleet }),
+    ...(sections.users && sections.users.length > 0 ? { users: sections.users } : {}),
   };
 }

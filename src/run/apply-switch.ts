@@ -2,6 +2,8 @@ import { EventEmitter } from 'eventemitter3';
 import type { Config } from '../config/schema.js';
 import { findUpdateAware } from '../aware/find-update-aware.js';
 import { createNotifier } from '../aware/notifier.js';
+import { DEFAULT_AWARE_STATE_DIR } from '../aware/aware-dirs.js';
+import { tellUsers } from '../aware/tell-users.js';
 import { detectStale } from '../detect.js';
 import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
@@ -102,10 +104,11 @@ export async function applySwitch(
       ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
     };
-    const detection = await detectStale({ changeSet, ...scan });
+    const detection = await detectStale({ changeSet, ...scan, compareMaxBytes: config.limits?.compareMaxBytes });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
-    const { plan: built, warnings } = await planStale(detection.stale, config, manager, aware, users);
+    const planned = await planStale(detection.stale, config, manager, aware, users);
+    const { plan: built, warnings } = planned;
     const plan = options.journal?.begin(built) ?? built;
     for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
@@ -136,6 +139,10 @@ export async function applySwitch(
       ? undefined
       : rollbackIntent(outcomes, options.rollback, options.new, options.old);
     const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan), events);
+    // Users are told about what stays running (session apps, skipped units): once per process.
+    if (!options.dryRun) {
+      tellUsers({ stale: planned.stale, actions: plan.actions, userManagers: planned.userManagers, stateDir: options.awareStateDir ?? DEFAULT_AWARE_STATE_DIR, procRoot: options.procRoot }, (notice) => events.emit('user:notified', notice));
+    }
     return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings, ...(rolledBack === undefined ? {} : { rolledBack }) };
   } finally {
     users.close();

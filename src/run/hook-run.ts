@@ -108,10 +108,14 @@ async function drainHere(request: HookRequest & { stateDir: string }, runEvents:
   return { kind: 'done', exitCode, switches: drained.switches };
 }
 
-/** The CLI entry the detached child runs: dist/cli/main.js (also when this module runs from src/, in tests). */
+/**
+ * The CLI entry the detached child runs: in the bundle (dist/cli/restartd.js and its chunks, all the
+ * Debian package ships) the bundle's entry beside this chunk; else dist/cli/main.js (also when this
+ * module runs from src/, in tests).
+ */
 function cliEntry(): string {
-  const beside = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  const candidates = ['./restartd.js', '../cli/main.js', '../../dist/cli/main.js'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
+  return candidates.find((path) => existsSync(path)) ?? (candidates.at(-1) as string);
 }
 
 /** Runs `hook --foreground` in its own session, output appended to STATE/hook.log; waits at most maxWaitMs. */

@@ -104,7 +104,7 @@ export async function carryOutRollback(
       else await runRollbackCommand(intent, intent.command, ctx.commandTimeoutMs);
       ctx.journal?.flipped(intent);
     }
-    events.emit('rollback:flipped', intent);
+    events.emit('rollback:flipped', intent.link ?? (intent.command ?? []).join(' '), intent.to, intent);
     const built: Plan = { daemonReload: ctx.daemonReload, actions: intent.units.map(restartOntoOld) };
     const plan = ctx.journal?.restarts.begin(built) ?? built;
     const executed: ExecutionReport = await executePlan(

@@ -11,6 +11,7 @@ import type { FleetStatus } from '../fleet/fleet-state.js';
 import type { RunSummary } from '../journal/last-runs.js';
 import { DEFAULT_STATE_DIR, SWITCHES_DIR } from '../journal/state-dir.js';
 import type { Plan } from '../types/plan.js';
+import type { StatusUser } from '../types/status.js';
 import type { StatusReport } from '../report/status-json.js';
 import { EXIT, type ExitCode } from '../types/exit-codes.js';
 import type { RunEvents } from './events.js';
@@ -81,9 +82,10 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
   let plan: Plan | undefined;
   // status is an overview: the planner's warnings (no unit facts and why) are part of the report.
   let planWarnings: string[] = [];
+  let users: StatusUser[] | undefined;
   if (detection.stale.length > 0) {
     request.onPhase?.('planning actions');
-    const [{ planWithOptionalManager }, { resolveConfig }] = await Promise.all([import('./plan-actions.js'), import('./switch-run.js')]);
+    const [{ planWithOptionalManager }, { resolveConfig }] = await Promise.all([import('./plan-actions.js'), import('./resolve-config.js')]);
     const planned = await planWithOptionalManager(detection.stale, config ?? (await resolveConfig(request.config)), request.busAddress, {
       dirs: request.awareDirs,
       procRoot: request.procRoot,
@@ -91,6 +93,8 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
     report.actions = planned.plan.actions;
     plan = planned.plan;
     planWarnings = planned.warnings;
+    const { groupByUser } = await import('../report/status-users.js');
+    users = groupByUser(report.stale, planned.plan.actions, planned.userManagers ?? new Map());
   }
   const { buildStatusReport } = await import('../report/status-json.js');
   // A deferred switch, and what a live run waits for (files in the state dir; no etcd needed).
@@ -99,7 +103,7 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
     : { waiting: [], holding: [] };
   // The tier follows what the plan will do: an owner it leaves for a reboot is not "restarts needed".
   const reboot = decideReboot(report.stale, kernel, plan?.actions ?? []);
-  const status = buildStatusReport(report, { reboot, installed, registrations, lastRuns: runs, fleet });
+  const status = buildStatusReport(report, { reboot, installed, registrations, lastRuns: runs, fleet, users });
   const tierCode = statusExitCode(status.reboot);
   // Not root and others' processes unreadable: "nothing to do" would be a guess.
   const blind = typeof process.geteuid === 'function' && process.geteuid() !== 0 && report.unreadable.length > 0;

@@ -52,12 +52,9 @@ export interface SwitchRunControl {
   signal?: AbortSignal;
 }
 
-/** A config given as a path (or not at all) is loaded; a parsed one is taken as it is. */
-export async function resolveConfig(config: Config | string | undefined): Promise<Config> {
-  if (typeof config === 'object') return config;
-  const { loadConfig } = await import('../config/load-config.js');
-  return loadConfig(config);
-}
+// In a module of its own: plan and status load it without the apply side (D-Bus, the journal).
+import { resolveConfig } from './resolve-config.js';
+export { resolveConfig };
 
 /**
  * One switch, end to end: maintenance window and delay → pending/deferred records → lock → journal →

@@ -79,6 +79,19 @@ export interface AwareEvents {
   'aware:timeout': [target: NotifyTarget];
   'aware:fallback': [target: NotifyTarget, fallback: 'restart' | 'none', because: string];
   'aware:done': [result: NotifyResult];
+  /** A user was told about their stale programs that restartd leaves running (once per stale process). */
+  'user:notified': [notice: UserNotice];
+}
+
+/** What a user was told, and where (a package manager's UI may show `text` instead). */
+export interface UserNotice {
+  uid: number;
+  name?: string;
+  text: string;
+  /** The stale processes the notice is about. */
+  pids: number[];
+  /** The terminals written to (`mesg n` ones are left out). */
+  terminals: string[];
 }
 
 /** What restartd remembers about a registration between runs (one state file each). */

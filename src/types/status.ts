@@ -67,3 +67,20 @@ export interface InstalledSource {
   /** Bytes of inodes referenced by some generation but not the current one: what removing all the others would free. */
   reclaimableBytes?: number;
 }
+
+/** What happens to a user's stale unit or app: restarted (reloaded) through their manager, told, left running, or skipped. */
+export type UserFate = 'restart' | 'tell' | 'leave-running' | 'skip';
+
+/** One user with stale processes, and what happens to each (`restartd status --json` `users`). */
+export interface StatusUser {
+  uid: number;
+  /** The account's name, when the passwd database knows the uid. */
+  name?: string;
+  /** The user's own systemd manager: reached (running) or not (absent, with why). */
+  manager: 'running' | 'absent';
+  managerReason?: string;
+  /** The user's units (user@UID.service's) with stale processes, and the plan's action for each. */
+  units: Array<{ unit: string; action: string; reason: string; pids: number[]; fate: UserFate }>;
+  /** Stale processes of the user's login sessions and bare processes: told or left running. */
+  sessionApps: Array<{ pid: number; comm: string; owner: string; fate: UserFate }>;
+}

@@ -123,3 +123,11 @@ export interface UserManagers {
   get(uid: number): Promise<UserManagerState>;
   close(): void;
 }
+
+/** A user's manager as a report shows it: reached (running) or not, and why not. */
+export interface UserManagerSummary {
+  uid: number;
+  name?: string;
+  manager: 'running' | 'absent';
+  reason?: string;
+}
