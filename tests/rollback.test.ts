@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestartd } from '../src/index.js';
 import { lastRuns } from '../src/journal/last-runs.js';
+import { lastRunsSection } from '../src/report/status-sections.js';
 import { TEST_PAUSED_FILE } from '../src/journal/test-pause.js';
 import { EXIT } from '../src/types/exit-codes.js';
 import { CLI, runCli } from './support/cli.js';
@@ -142,6 +143,7 @@ describe('a broken release, rolled back', { timeout: 240_000 }, () => {
     const runsNow = lastRuns(stateDir, 5);
     const forward = runsNow.find((r) => r.old === releases.dir(good));
     expect(forward).toMatchObject({ state: 'finished', rolledBack: { state: 'finished', ok: true, flipped: true, to: releases.dir(good), units: ALL } });
+    expect(lastRunsSection(runsNow).lines).toContain(`  rolled back to ${releases.dir(good)} (${ALL.join(', ')}): ${String(json.rolledBack['reason'])}`);
     // The restarts onto OLD are a run of their own, NEW -> OLD.
     expect(runsNow.find((r) => r.old === releases.dir(bad))?.done.map((d) => d.unit).sort()).toEqual(ALL);
   });
