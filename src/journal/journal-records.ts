@@ -42,7 +42,7 @@ export const JournalLineSchema = z.discriminatedUnion('type', [
     type: z.literal('rollback'),
     at: z.string(),
     step: z.enum(['begun', 'flipped', 'finished']),
-    intent: z.object({ link: z.string(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
+    intent: z.object({ link: z.string().optional(), command: z.array(z.string()).optional(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
     key: z.string().optional(),
     outcomes: z.array(OutcomeRecord).optional(),
     ok: z.boolean().optional(),

@@ -131,8 +131,8 @@ export class SwitchJournal {
 
   /** Appends a step of this switch's rollback (fsync'ed before the next step). */
   recordRollback(step: 'begun' | 'flipped' | 'finished', intent: RollbackIntent, extra: { key?: string; outcomes?: readonly Outcome[]; ok?: boolean; cause?: string } = {}): void {
-    const { link, from, to, reason, units } = intent;
-    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, from, to, reason, units }, ...extra });
+    const { link, command, from, to, reason, units } = intent;
+    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, command, from, to, reason, units }, ...extra });
   }
 
   private readRollback(line: Extract<JournalLine, { type: 'rollback' }>): void {

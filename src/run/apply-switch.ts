@@ -18,7 +18,7 @@ import { planStale } from '../execute/plan-stale.js';
 import type { ExecuteEvents, ExecutionReport, FleetGate, JobJournal, Outcome } from '../types/outcome.js';
 import { verifyOutcomes } from '../execute/verify.js';
 import type { RollbackIntent, RolledBack } from '../types/rollback.js';
-import { carryOutRollback, rollbackIntent, type RollbackContext, type RollbackJournal } from './rollback.js';
+import { carryOutRollback, rollbackIntent, type RollbackContext, type RollbackHow, type RollbackJournal } from './rollback.js';
 
 export interface ApplySwitchOptions {
   /** The generations switched between; both absent: the live scan (deleted and replaced files, scripts). */
@@ -45,7 +45,7 @@ export interface ApplySwitchOptions {
    * Opt-in: when a restart, reload or start of this run failed, `link` (which points at `new`) goes
    * back to `old` and every unit the run restarted is restarted onto `old` (src/run/rollback.ts).
    */
-  rollback?: { link: string } | undefined;
+  rollback?: RollbackHow | undefined;
   /** Update-aware registration dirs (default: /run/restartd/aware.d and each stale user's runtime dir). */
   awareDirs?: string[] | undefined;
   /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
@@ -140,7 +140,7 @@ export async function applySwitch(
       options.dryRun || manager === undefined ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
     const intent = options.rollback === undefined || options.dryRun || manager === undefined || options.old === undefined || options.new === undefined
       ? undefined
-      : rollbackIntent(outcomes, options.rollback.link, options.new, options.old);
+      : rollbackIntent(outcomes, options.rollback, options.new, options.old);
     const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan), events);
     // Users are told about what stays running (session apps, skipped units): once per process.
     if (!options.dryRun) {
@@ -162,6 +162,7 @@ export function rollbackContext(options: ApplySwitchOptions, manager: SystemdMan
     concurrency: options.concurrency ?? options.config.concurrency,
     jobTimeoutMs: options.jobTimeoutMs ?? options.config.jobTimeoutSeconds * 1000,
     settleMs: (options.config.settleSeconds ?? 2) * 1000,
+    commandTimeoutMs: (options.config.rollback?.commandTimeoutSeconds ?? 600) * 1000,
     procRoot: options.procRoot,
     scratchDirs: options.config.scratchDirs,
     daemonReload: plan.daemonReload,

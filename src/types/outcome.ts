@@ -199,8 +199,11 @@ export interface ExecuteEvents extends AwareEvents {
   'verify:done': [outcome: Outcome];
   /** rollback: restarts onto the new generation failed; the link goes back (recorded before it is flipped). */
   'rollback:begun': [intent: RollbackIntent];
-  /** rollback: the link points at the old generation again; its units restart next. */
-  'rollback:flipped': [link: string, target: string];
+  /**
+   * rollback: the link points at the old generation (`target`) again, or the rollback command
+   * succeeded (`link` is then its argv, joined by spaces); its units restart next.
+   */
+  'rollback:flipped': [link: string, target: string, intent: RollbackIntent];
   'rollback:done': [rolledBack: RolledBack];
 }
 
