@@ -21,7 +21,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('loadConfig', () => {
   it('the defaults', () => {
-    expect(DEFAULT_CONFIG).toEqual({ version: 1, units: [], protect: [], unprotect: [], jobTimeoutSeconds: 300, concurrency: 4 });
+    expect(DEFAULT_CONFIG).toEqual({ version: 1, units: [], protect: [], unprotect: [], jobTimeoutSeconds: 300, settleSeconds: 2, concurrency: 4 });
     expect(DEFAULT_CONFIG_PATH).toBe('/etc/restartd/config.json');
   });
 

@@ -23,9 +23,19 @@ const cases: Array<[string, string, Owner]> = [
     { kind: 'system-unit', name: 'ssh.service', cgroup: '/system.slice/ssh.service' },
   ],
   [
-    'nested manager prefix (a sandboxed systemd seen from the host)',
+    'nested manager prefix (a sandboxed systemd seen from the host) is a container, not the host unit',
     '0::/systemd-sandbox/system.slice/foo.service\n',
-    { kind: 'system-unit', name: 'foo.service', cgroup: '/systemd-sandbox/system.slice/foo.service' },
+    { kind: 'container', name: 'systemd-sandbox', cgroup: '/systemd-sandbox/system.slice/foo.service' },
+  ],
+  [
+    'a manager inside a delegated unit (systemd-nspawn with its own system.slice)',
+    '0::/machine.slice/systemd-nspawn@web.service/payload/system.slice/nginx.service\n',
+    { kind: 'container', name: 'systemd-nspawn@web.service', cgroup: '/machine.slice/systemd-nspawn@web.service/payload/system.slice/nginx.service' },
+  ],
+  [
+    'a service with cgroups of its own below it stays the service',
+    '0::/system.slice/build.service/worker-1\n',
+    { kind: 'system-unit', name: 'build.service', cgroup: '/system.slice/build.service/worker-1' },
   ],
   [
     'user unit',

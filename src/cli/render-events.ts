@@ -27,7 +27,8 @@ export function renderRunEvents(events: EventEmitter<RunEvents>, io: CliIO, opti
   events.on('fleet:waiting', (group, action, holders) => say(fleetWaitingLine(group, action, holders)));
   events.on('fleet:acquired', (group, action, hold) => say(fleetAcquiredLine(group, action, hold)));
   events.on('fleet:released', (group, action, hold) => say(fleetReleasedLine(group, action, hold)));
-  events.on('action:done', (outcome) => say(doneLine(outcome)));
+  // A failure may bring the first lines its unit logged: each is a line of its own.
+  events.on('action:done', (outcome) => doneLine(outcome).split('\n').forEach(say));
   events.on('user:notified', (notice) => say(`told ${notice.name ?? `uid ${notice.uid}`} about ${notice.pids.length} program${notice.pids.length === 1 ? '' : 's'} left running${notice.terminals.length === 0 ? '' : ` on ${notice.terminals.join(', ')}`}`));
   if (options.steps !== true) return;
   events.on('aware:delivered', (target, via) => say(`told ${target.name} (pid ${target.pid}) by ${via}`));

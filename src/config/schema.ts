@@ -45,6 +45,12 @@ export const ConfigSchema = z
       .max(86_400)
       .default(300)
       .describe('How long one systemd job (restart, reload, stop, start) may take before it counts as failed.'),
+    settleSeconds: z
+      .number()
+      .min(0)
+      .max(600)
+      .default(2)
+      .describe('How long a restarted (or started, reloaded) unit must stay active after its job to count as done; a Type=notify unit that is ready is done at once.'),
     concurrency: z.number().int().min(1).max(256).default(4).describe('How many units restart at the same time.'),
     scratchDirs: z
       .array(absoluteDir)

@@ -3,10 +3,12 @@ import { PHASES, type Phase, type Plan, type PlannedAction } from '../types/plan
 import type { SystemdManager } from '../types/systemd.js';
 import { holdsFleetSlot, FleetSlots } from './fleet-slots.js';
 import { runPool } from './pool.js';
+import { settleOutcome } from './settle.js';
 import { describeError, failure, planned, runUnitAction, since, type ActionContext } from './run-action.js';
 import type { ExecuteEvents, ExecuteOptions, ExecutionReport, ManagerStep, Outcome } from '../types/outcome.js';
 
-export const DEFAULT_EXECUTE_OPTIONS: ExecuteOptions = { dryRun: false, concurrency: 4, jobTimeoutMs: 90_000 };
+const DEFAULT_SETTLE_MS = 2000;
+export const DEFAULT_EXECUTE_OPTIONS: ExecuteOptions = { dryRun: false, concurrency: 4, jobTimeoutMs: 90_000, settleMs: DEFAULT_SETTLE_MS };
 
 /** Resuming a journaled run: the outcome to report instead of running an action already done. */
 export type SkipDone = (action: PlannedAction) => Outcome | undefined;
@@ -34,6 +36,7 @@ export async function executePlan(
     options: opts,
     events,
     mainPidBefore: new Map(),
+    settleFrom: new Map(),
     gated: (action, job) => (slots !== undefined && holdsFleetSlot(action) ? slots.around(action, job) : job()),
   };
   // Outcomes by plan index: events come as jobs finish, the report keeps the plan's order.
@@ -63,7 +66,8 @@ export async function executePlan(
         // journal: an action recorded ok by an interrupted run of this switch is not run again.
         const prior = skipDone?.(action);
         if (prior !== undefined) return done(action, prior);
-        done(action, await ctx.gated(action, () => run(action)));
+        // A unit settling is still being restarted: it keeps its place in the pool and its fleet slot.
+        done(action, await ctx.gated(action, async () => settle(await run(action), ctx)));
       });
     }
   } finally {
@@ -75,6 +79,16 @@ export async function executePlan(
   }
   const byPlan = [...outcomes].sort(([a], [b]) => a - b).map(([, outcome]) => outcome);
   return { outcomes: byPlan, managerSteps, durationMs: since(started) };
+}
+
+/** A done (re)start or reload, watched for the settle time (see settleOutcome); other outcomes as they are. */
+function settle(outcome: Outcome, ctx: ActionContext): Promise<Outcome> {
+  // A user unit settles on its user's manager (run-action keys it by uid too).
+  const key = outcome.owner.kind === 'user-unit' && outcome.owner.uid !== undefined ? `${outcome.owner.uid}/${outcome.unit}` : outcome.unit;
+  const from = ctx.settleFrom.get(key);
+  if (from === undefined || !outcome.ok) return Promise.resolve(outcome);
+  ctx.settleFrom.delete(key);
+  return settleOutcome(outcome, from, from.manager ?? ctx.manager, ctx.options.settleMs ?? DEFAULT_SETTLE_MS);
 }
 
 function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {

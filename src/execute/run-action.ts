@@ -2,6 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { RestartdError } from '../errors.js';
 import { unitJobOf, type UnitJob } from '../plan/unit-job.js';
 import type { PlannedAction } from '../types/plan.js';
+import type { SettleStart } from './settle.js';
 import type { JobMethod, JobResult, SystemdManager } from '../types/systemd.js';
 import { ALREADY_DONE, isAlreadyDone, planned, type ExecuteEvents, type ExecuteOptions, type NoJobResult, type Outcome, type OutcomeCode } from '../types/outcome.js';
 
@@ -12,6 +13,8 @@ export interface ActionContext {
   events: EventEmitter<ExecuteEvents>;
   /** MainPID of a stop-start unit when it was stopped, for its start's outcome. */
   mainPidBefore: Map<string, number>;
+  /** A unit whose (re)start or reload was done, and its state then: settleOutcome watches it. */
+  settleFrom: Map<string, SettleStart>;
   /** Runs a unit job, holding a fleet slot of its group when the action needs one (else it just runs). */
   gated: (action: PlannedAction, job: () => Promise<Outcome>) => Promise<Outcome>;
 }
@@ -60,6 +63,7 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
 async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionContext, pidKeyPrefix: string): Promise<Outcome> {
   const pidKey = `${pidKeyPrefix}${job.unit}`;
   const started = performance.now();
+  const queuedAtMs = Date.now();
   let before = 0;
   try {
     before = ctx.mainPidBefore.get(pidKey) ?? (await ctx.manager.mainPid(job.unit));
@@ -81,7 +85,12 @@ async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionCon
     }
     if (method === 'RestartUnit' || method === 'StartUnit') await ctx.manager.resetFailed(job.unit);
     const result = await runJob(method, job.unit, ctx);
-    const after = job.method === 'StopUnit' ? 0 : await ctx.manager.mainPid(job.unit);
+    let after = 0;
+    if (job.method !== 'StopUnit') {
+      const state = await ctx.manager.unitState(job.unit);
+      after = state.mainPid;
+      if (result === 'done') ctx.settleFrom.set(pidKey, { state, queuedAtMs, ...(pidKeyPrefix === '' ? {} : { manager: ctx.manager }) });
+    }
     const outcome: Outcome = {
       ...planned(action),
       ok: result === 'done',

@@ -24,12 +24,13 @@ export interface VerifyOptions {
 }
 
 /**
- * Outcomes whose unit should now run new processes: a done restart, start or reload (an update-aware
+ * Outcomes whose unit should now run new processes: a done restart, start or reload that stayed up (an update-aware
  * fallback's too), and one an interrupted run of the same switch did (resuming reports it done, so
  * it is verified like the rest).
  */
 function needsVerify(outcome: Outcome): boolean {
-  if (outcome.dryRun) return false;
+  // A unit that did not stay up has no new processes to judge.
+  if (outcome.dryRun || outcome.code === 'UNIT_FAILED') return false;
   const doneBefore = isAlreadyDone(outcome) && outcome.action !== 'notify';
   if (outcome.jobResult !== 'done' && !doneBefore) return false;
   return outcome.action === 'restart' || outcome.action === 'reload' || outcome.action === 'notify' || (outcome.action === 'stop-start' && outcome.phase === 'start');

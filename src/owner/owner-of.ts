@@ -56,7 +56,26 @@ export function ownerFromCgroupPath(path: string): Owner | undefined {
     }
   }
   const unit = firstUnit(segments);
-  return unit === undefined ? undefined : { kind: 'system-unit', name: unit, cgroup: path };
+  if (unit === undefined) return undefined;
+  return nestedManager(segments, unit) ?? { kind: 'system-unit', name: unit, cgroup: path };
+}
+
+/**
+ * A subtree that another service manager runs (a container's systemd, a test sandbox): the host
+ * manager lays out slices and units from its root, so a segment above the first unit that is
+ * neither (`/systemd-sandbox-1/system.slice/dbus.service`), or a manager's layout below a unit that
+ * delegates (`…/systemd-nspawn@web.service/payload/system.slice/nginx.service`), is a container:
+ * never the host unit of the same name.
+ */
+function nestedManager(segments: readonly string[], unit: string): Owner | undefined {
+  const at = segments.indexOf(unit);
+  const foreign = segments.slice(0, at).find((segment) => !segment.endsWith('.slice'));
+  const path = `/${segments.join('/')}`;
+  if (foreign !== undefined) return { kind: 'container', name: foreign, cgroup: path };
+  if (segments.slice(at + 1).some((segment) => segment.endsWith('.slice') || segment === 'init.scope')) {
+    return { kind: 'container', name: unit, cgroup: path };
+  }
+  return undefined;
 }
 
 /** The outermost unit that is not a slice: cgroups a service makes below itself are not units of their own. */

@@ -51,7 +51,7 @@ export function outcomeLine(outcome: Outcome): string {
   if (outcome.action === 'skip') return `${outcome.dryRun ? 'would skip' : 'skipped'} ${name} (${processes(outcome.pids.length)}): ${why}`;
   if (outcome.action === 'reboot-hint') return `reboot needed for ${name} (${processes(outcome.pids.length)}): ${why}`;
   if (isLeftRunning(outcome)) return `left running ${name} (${processes(outcome.pids.length)}): ${outcome.cause ?? 'not update-aware'}`;
-  if (!outcome.ok) return `FAILED ${name}: ${failureText(outcome)}`;
+  if (!outcome.ok) return `FAILED ${name}: ${failureText(outcome)}${journalText(outcome)}`;
   if (outcome.dryRun) {
     const sockets = outcome.sockets === undefined ? '' : ` and ${outcome.sockets.map((s) => s.unit).join(', ')}`;
     return `would ${verb} ${name}${sockets} (${processes(outcome.pids.length)})`;
@@ -65,6 +65,11 @@ function mainPidText(outcome: Outcome): string {
   if (verbOf(outcome) === 'stop') return ` (MainPID was ${pids.before})`;
   if (pids.before === pids.after) return ` (MainPID ${pids.after})`;
   return ` (MainPID ${pids.before} -> ${pids.after})`;
+}
+
+/** The first lines a failed unit logged, indented under its FAILED line. */
+function journalText(outcome: Outcome): string {
+  return (outcome.journal ?? []).map((line) => `\n    | ${line}`).join('');
 }
 
 function failureText(outcome: Outcome): string {

@@ -108,6 +108,7 @@ export async function applySwitch(
       dryRun: options.dryRun,
       concurrency: options.concurrency ?? config.concurrency,
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
+      settleMs: (config.settleSeconds ?? 2) * 1000,
       skipDone: options.journal?.skipDone,
       ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
       userManagers: users,

@@ -19,8 +19,9 @@ export async function planWithOptionalManager(
 ): Promise<StalePlan> {
   const warnings: string[] = [];
   const aware = await findUpdateAware(stale, awareOptions, (file, reason) => warnings.push(`update-aware registration ${file} ignored: ${reason}`));
-  // A user unit's manager is found in the system manager's namespaces.
-  const needed = stale.some((p) => p.owner.kind === 'system-unit' || p.owner.kind === 'pid1' || p.owner.kind === 'user-unit');
+  // A container seen from here may be the tree of the manager at an explicit --bus (a nested systemd);
+  // a user unit's manager is found in the system manager's namespaces.
+  const needed = stale.some((p) => p.owner.kind === 'system-unit' || p.owner.kind === 'pid1' || p.owner.kind === 'user-unit' || (bus !== undefined && p.owner.kind === 'container'));
   const manager = await connectOptionalManager(bus, warnings, { needed });
   const users = createUserManagers({ process: manager?.process });
   try {

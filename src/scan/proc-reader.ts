@@ -12,6 +12,16 @@ export class ProcReadError extends Error {
   }
 }
 
+/**
+ * /proc files the kernel makes in one go (single_open: the whole text is one seq_file record), so
+ * a read that returns less than asked for returned all of it. Not maps: it comes a page at a time.
+ */
+const ONE_RECORD = new Set(['stat', 'status', 'cgroup']);
+
+function isOneRecord(entry: string): boolean {
+  return ONE_RECORD.has(entry) || entry.startsWith('fdinfo/');
+}
+
 /** errnos that mean "the process is gone" rather than "you may not look". */
 const GONE = new Set(['ENOENT', 'ESRCH']);
 
@@ -63,14 +73,17 @@ export class ProcReader {
   /** Reads a /proc file into `bytes` (no string made); returns its length. */
   readBytes(pid: number | 'self', entry: string): number {
     let fd: number | undefined;
+    const oneRecord = isOneRecord(entry);
     try {
       fd = openSync(this.path(pid, entry), 'r');
       let length = 0;
       for (;;) {
         if (length === this.buffer.length) this.buffer = Buffer.concat([this.buffer, Buffer.allocUnsafe(this.buffer.length)]);
-        const n = readSync(fd, this.buffer, length, this.buffer.length - length, null);
-        if (n === 0) break;
+        const wanted = this.buffer.length - length;
+        const n = readSync(fd, this.buffer, length, wanted, null);
         length += n;
+        // A short read of a one-record file is all of it: no second read to see the end.
+        if (n === 0 || (oneRecord && n < wanted)) break;
       }
       return length;
     } catch (error) {

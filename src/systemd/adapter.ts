@@ -4,7 +4,7 @@ import { RestartdError } from '../errors.js';
 import { resolveBusAddress } from './bus-address.js';
 import { JobTracker } from './job-tracker.js';
 import { findManagerProcess, managerPidOf, type InvocationProbe } from './manager-process.js';
-import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager } from '../types/systemd.js';
+import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState } from '../types/systemd.js';
 import { readUnitKeys } from './unit-file-read.js';
 
 export { resolveBusAddress };
@@ -156,6 +156,24 @@ class DbusSystemdManager implements SystemdManager {
     if (!unit.endsWith('.service')) return 0;
     const [path] = (await this.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [unit], { subject: unit })) as [string];
     return num(await this.get(path, SERVICE, 'MainPID', unit));
+  }
+
+  async unitState(unit: string): Promise<UnitState> {
+    const [path] = (await this.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [unit], { subject: unit })) as [string];
+    const props = await this.getAll(path, UNIT, unit);
+    const service = unit.endsWith('.service') ? await this.getAll(path, SERVICE, unit) : {};
+    const id = props['InvocationID']?.value as Buffer | undefined;
+    return {
+      activeState: str(props['ActiveState']) ?? 'unknown',
+      subState: str(props['SubState']) ?? 'unknown',
+      type: str(service['Type']) ?? '',
+      result: str(service['Result']) ?? '',
+      execMainCode: num(service['ExecMainCode']),
+      execMainStatus: num(service['ExecMainStatus']),
+      nRestarts: num(service['NRestarts']),
+      invocationId: id === undefined ? '' : Buffer.from(id).toString('hex').replace(/^0+$/, ''),
+      mainPid: num(service['MainPID']),
+    };
   }
 
   async resetFailed(unit: string): Promise<void> {

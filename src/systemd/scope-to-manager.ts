@@ -1,7 +1,7 @@
 import type { StaleProcess } from '../types/stale.js';
 import { ownerFromCgroupPath } from '../owner/owner-of.js';
 import type { Owner } from '../types/owner.js';
-import { inManagerTree, managerRelativeCgroup } from './manager-process.js';
+import { inManagerTree, managerPidOf, managerRelativeCgroup, nsPidsOf } from './manager-process.js';
 import type { ManagerProcess, SystemdManager } from '../types/systemd.js';
 
 const PID1: Owner = { kind: 'pid1', name: 'init' };
@@ -11,6 +11,8 @@ const PID1: Owner = { kind: 'pid1', name: 'init' };
  * A manager in a container (or a test sandbox) owns only its cgroup tree: processes elsewhere are
  * left out, and cgroup paths are taken relative to its root ("/system.slice/foo.service"). The
  * manager's own process is its PID 1. Without a known manager process everything is kept as is.
+ * A process in the manager's tree but in a PID namespace it cannot see (another container's, beside
+ * it) is not one of its units' whatever its cgroup says: it is a container.
  */
 export function scopeToManager(stale: readonly StaleProcess[], manager: ManagerProcess | undefined): StaleProcess[] {
   if (manager === undefined) return [...stale];
@@ -28,7 +30,8 @@ export function scopeToManager(stale: readonly StaleProcess[], manager: ManagerP
     if (cgroup === undefined || !inManagerTree(manager, cgroup)) continue;
     const relative = managerRelativeCgroup(manager, cgroup);
     const owner = ownerFromCgroupPath(relative) ?? { kind: 'process', name: `pid:${process.pid}`, cgroup: relative };
-    scoped.push({ ...process, owner });
+    const hidden = owner.kind === 'system-unit' && nsPidsOf(process.pid) !== undefined && managerPidOf(manager, process.pid) === undefined;
+    scoped.push({ ...process, owner: hidden ? { kind: 'container', name: owner.name, cgroup: relative } : owner });
   }
   return scoped;
 }

@@ -34,6 +34,8 @@ async function serve(manager: SystemdManager, request: ChildRequest): Promise<un
   switch (request.op) {
     case 'unitFacts':
       return manager.unitFacts(request.unit);
+    case 'unitState':
+      return manager.unitState(request.unit);
     case 'mainPid':
       return manager.mainPid(request.unit);
     case 'resetFailed':

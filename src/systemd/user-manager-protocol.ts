@@ -47,26 +47,45 @@ export const LiveUnitFactsSchema = z.object({
   fragmentPath: PATH.optional(),
   dropInPaths: z.array(PATH).max(256).optional(),
   refuseManualStop: z.boolean().optional(),
+  refuseManualStart: z.boolean().optional(),
+  canStart: z.boolean().optional(),
+  canStop: z.boolean().optional(),
   canReload: z.boolean().optional(),
+  partOf: z.array(UNIT_NAME).max(256).optional(),
+  bindsTo: z.array(UNIT_NAME).max(256).optional(),
   triggeredBy: z.array(UNIT_NAME).max(256).optional(),
   xRestartIfChanged: z.boolean().optional(),
   xReloadIfChanged: z.boolean().optional(),
   xStopIfChanged: z.boolean().optional(),
+  xOnlyManualStart: z.boolean().optional(),
+  xNotSocketActivated: z.boolean().optional(),
   xRestartdAction: z.enum(UNIT_ACTIONS).optional(),
   unitFileChanged: z.boolean().optional(),
   controlGroup: PATH.optional(),
   fileWarnings: z.array(z.string().max(1024)).max(64).optional(),
 });
 
+export const UnitStateSchema = z.object({
+  activeState: z.string().max(64),
+  subState: z.string().max(64),
+  type: z.string().max(64),
+  result: z.string().max(64),
+  execMainCode: z.number().int(),
+  execMainStatus: z.number().int(),
+  nRestarts: z.number().int().nonnegative(),
+  invocationId: z.string().max(64),
+  mainPid: z.number().int().nonnegative(),
+});
+
 /** Requests root sends; `id` pairs each with its answer. */
 export type ChildRequest =
-  | { id: number; op: 'unitFacts' | 'mainPid' | 'resetFailed' | 'restart' | 'reload' | 'stop' | 'start'; unit: string }
+  | { id: number; op: 'unitFacts' | 'unitState' | 'mainPid' | 'resetFailed' | 'restart' | 'reload' | 'stop' | 'start'; unit: string }
   | { id: number; op: 'waitForJob'; job: z.infer<typeof JobSchema>; timeoutMs: number }
   | { id: number; op: 'daemonReload' }
   | { id: number; op: 'reexecute'; timeoutMs: number };
 
 export const ChildRequestSchema = z.discriminatedUnion('op', [
-  z.object({ id: z.number().int(), op: z.enum(['unitFacts', 'mainPid', 'resetFailed', 'restart', 'reload', 'stop', 'start']), unit: UNIT_NAME }),
+  z.object({ id: z.number().int(), op: z.enum(['unitFacts', 'unitState', 'mainPid', 'resetFailed', 'restart', 'reload', 'stop', 'start']), unit: UNIT_NAME }),
   z.object({ id: z.number().int(), op: z.literal('waitForJob'), job: JobSchema, timeoutMs: z.number().int().positive() }),
   z.object({ id: z.number().int(), op: z.literal('daemonReload') }),
   z.object({ id: z.number().int(), op: z.literal('reexecute'), timeoutMs: z.number().int().positive() }),
@@ -90,6 +109,7 @@ export type Answer = z.infer<typeof AnswerSchema>;
 /** How each request's value is parsed. */
 export const VALUE_SCHEMAS = {
   unitFacts: LiveUnitFactsSchema,
+  unitState: UnitStateSchema,
   mainPid: z.number().int().nonnegative(),
   resetFailed: z.null(),
   restart: JobSchema,

@@ -3,7 +3,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RestartdError } from '../errors.js';
 import type { UserAccount } from './user-account.js';
-import type { Job, JobCompletion, LiveUnitFacts, ManagerProcess, SystemdManager, UserManagerState } from '../types/systemd.js';
+import type { Job, JobCompletion, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState, UserManagerState } from '../types/systemd.js';
 import { AnswerSchema, HelloSchema, MAX_LINE_BYTES, VALUE_SCHEMAS, type ChildArgs, type ChildRequest, type Hello } from './user-manager-protocol.js';
 import { managerPidOf } from './manager-process.js';
 
@@ -163,6 +163,7 @@ class ChildUserManager implements SystemdManager {
   }
 
   unitFacts = async (unit: string): Promise<LiveUnitFacts> => (await this.ask({ op: 'unitFacts', unit })) as LiveUnitFacts;
+  unitState = async (unit: string): Promise<UnitState> => (await this.ask({ op: 'unitState', unit })) as UnitState;
   mainPid = async (unit: string): Promise<number> => (await this.ask({ op: 'mainPid', unit })) as number;
   resetFailed = async (unit: string): Promise<void> => void (await this.ask({ op: 'resetFailed', unit }));
   restart = async (unit: string): Promise<Job> => (await this.ask({ op: 'restart', unit })) as Job;

@@ -13,7 +13,7 @@ export const EXIT = {
   ERROR: 3,
   /** apply: nothing to do. */
   NOTHING_TO_DO: 4,
-  /** apply, hook: some action failed, timed out or left its unit stale (the others still ran). */
+  /** apply, hook: some action failed, timed out, or left its unit stale or dead after its restart (the others still ran). */
   FAILED: 5,
   /** apply: another run holds the state dir's lock: nothing done. */
   BUSY: 6,
@@ -30,7 +30,7 @@ export const EXIT_MEANINGS: readonly { code: ExitCode; status?: string; plan?: s
   { code: EXIT.REBOOT, status: 'CRITICAL: a reboot or soft-reboot is needed', apply: 'done, but an owner needs a reboot' },
   { code: EXIT.ERROR, status: 'UNKNOWN: error, or the scan could not see enough to judge (not root)', plan: 'error', apply: 'error before anything ran', hook: 'bad input (or etcd unreachable with --fleet)' },
   { code: EXIT.NOTHING_TO_DO, apply: 'nothing to do' },
-  { code: EXIT.FAILED, apply: 'some action failed, timed out or left its unit stale (the others still ran)', hook: 'some action failed' },
+  { code: EXIT.FAILED, apply: 'some action failed, timed out, or left its unit stale or dead after its restart (the others still ran)', hook: 'some action failed' },
   { code: EXIT.BUSY, apply: 'another run holds the state dir\'s lock: nothing done' },
   { code: EXIT.DEFERRED, apply: 'deferred: outside the maintenance window, nothing done, the switch pending' },
 ];

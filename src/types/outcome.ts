@@ -19,6 +19,8 @@ export type OutcomeCode =
   | 'SYSTEMD'
   /** The service's job was done, but restarting (or starting, stopping) one of its sockets was not. */
   | 'SOCKET_FAILED'
+  /** The job was done, but the unit did not stay active for the settle time (failed, inactive, or restarted by systemd in a loop). */
+  | 'UNIT_FAILED'
   /** The verify re-scan found the unit's new processes still holding old files. */
   | 'STILL_STALE'
   /** The processes did not register as update-aware (or no notifier was given): they were left as they are. */
@@ -67,6 +69,8 @@ export interface Outcome {
   sockets?: { unit: string; jobResult: JobResult | NoJobResult }[];
   code?: OutcomeCode;
   cause?: string;
+  /** UNIT_FAILED: the first lines the unit logged since its job was queued (when its journal is readable). */
+  journal?: string[];
   /** Set by verify: processes of the unit that still hold old files after the action. */
   stillStale?: StillStaleProcess[];
   /** notify: what each registered update-aware process was told and answered. */
@@ -98,6 +102,8 @@ export interface ExecuteOptions {
   concurrency: number;
   /** How long to wait for one job's JobRemoved. */
   jobTimeoutMs: number;
+  /** How long a (re)started or reloaded unit must stay active after its job (default 2000). */
+  settleMs?: number;
   /** Tells registered update-aware processes in the notify phase (createNotifier); without it notify stays NOTIFY_UNAVAILABLE. */
   notifier?: Notifier;
   /** fleet: a slot of the action's group is held around each restart, reload and stop-start (src/fleet). */

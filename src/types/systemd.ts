@@ -49,6 +49,27 @@ export interface LiveUnitFacts extends UnitFacts {
   fileWarnings?: string[];
 }
 
+/** What the executor reads of a unit right after its job, and while it settles. */
+export interface UnitState {
+  /** ActiveState: "active", "failed", "inactive", "activating", ... */
+  activeState: string;
+  /** SubState: "running", "auto-restart", "exited", "dead", ... */
+  subState: string;
+  /** The service's Type ("exec", "notify", "oneshot", ...); "" for other unit types. */
+  type: string;
+  /** The service's Result ("success", "exit-code", "signal", ...); "" for other unit types. */
+  result: string;
+  /** ExecMainCode (CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3; 0 while it runs) and ExecMainStatus. */
+  execMainCode: number;
+  execMainStatus: number;
+  /** How often systemd restarted the unit by itself (Restart=). */
+  nRestarts: number;
+  /** The unit's InvocationID in hex ("" when it has none). */
+  invocationId: string;
+  /** The manager's PID of the main process; 0 when none. */
+  mainPid: number;
+}
+
 /** Where the manager runs, as seen from here: needed when it lives in other namespaces (a container). */
 export interface ManagerProcess {
   /** Its PID in our PID namespace. */
@@ -75,6 +96,8 @@ export interface SystemdManager {
   /** A PID of ours as the manager knows it; undefined when the process is outside its PID namespace. */
   toManagerPid(pid: number): number | undefined;
   mainPid(unit: string): Promise<number>;
+  /** The unit's live state (see UnitState). */
+  unitState(unit: string): Promise<UnitState>;
   resetFailed(unit: string): Promise<void>;
   restart(unit: string): Promise<Job>;
   reload(unit: string): Promise<Job>;

@@ -22,6 +22,8 @@ const BOOT_SCRIPT = fileURLToPath(new URL('./systemd/boot.sh', import.meta.url))
 // systemd's poweroff request (glibc's SIGRTMIN is 34).
 const SIGRTMIN_PLUS_4 = 38;
 const MAX_DIR_LENGTH = 60;
+// Where the sandbox's cgroup is (it may be nested in another sandbox's), for whoever stops it.
+const CGROUP_FILE = 'cgroup';
 
 export interface SandboxOptions {
   /** State directory (short: it is part of the bus socket path). Default: sandboxDir(label). */
@@ -29,6 +31,11 @@ export interface SandboxOptions {
   label?: string;
   bootTimeoutMs?: number;
   stopTimeoutMs?: number;
+  /**
+   * The cgroup2 path (from the hierarchy's root) to boot under, default the root: another sandbox's
+   * `cgroupPrefix` nests this one in its tree, as a container's systemd sits under the host's.
+   */
+  cgroupParent?: string;
 }
 
 export interface ExecResult {
@@ -89,7 +96,8 @@ export async function startSystemd(options: SandboxOptions = {}): Promise<System
   }
   if (process.getuid?.() !== 0) throw new Error('the systemd sandbox needs root');
   const systemd = systemdBinary();
-  const cgroupDir = join(cgroup2Root(), basename(dir));
+  const cgroupPath = join('/', options.cgroupParent ?? '', basename(dir));
+  const cgroupDir = join(cgroup2Root(), cgroupPath);
   await stopOrphans(dirname(dir));
   if (existsSync(dir)) {
     if (!existsSync(join(dir, MARKER))) throw new Error(`${dir} exists and is not a sandbox state directory`);
@@ -98,6 +106,7 @@ export async function startSystemd(options: SandboxOptions = {}): Promise<System
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   // Owner before marker: another test process sweeping orphans only looks at marked directories.
   writeFileSync(join(dir, 'owner'), formatIdentity(identityOf(process.pid) ?? { pid: process.pid, startTime: 0 }));
+  writeFileSync(join(dir, CGROUP_FILE), cgroupPath);
   writeFileSync(join(dir, MARKER), '');
   prepareTree(dir);
   mkdirSync(cgroupDir, { recursive: true });
@@ -112,7 +121,7 @@ export async function startSystemd(options: SandboxOptions = {}): Promise<System
       busAddress,
       hostPid,
       unitDir: join(dir, 'run', 'systemd', 'system'),
-      cgroupPrefix: `/${basename(dir)}`,
+      cgroupPrefix: cgroupPath,
       exec: (cmd) =>
         run('nsenter', ['--target', String(hostPid), '--pid', '--mount', '--uts', '--ipc', '--cgroup', '--',
           'env', '-u', 'DBUS_SYSTEM_BUS_ADDRESS', 'SYSTEMD_PAGER=', 'SYSTEMD_COLORS=0', ...cmd], 30_000),
@@ -205,7 +214,13 @@ async function stopSandboxDir(dir: string, timeoutMs: number): Promise<void> {
     process.kill(unshare.pid, 'SIGKILL');
   }
   if (isAlive(unshare)) await pollUntil(() => !isAlive(unshare), 5000, 20);
-  await removeCgroup(join(cgroup2Root(), basename(dir)));
+  let cgroupPath = `/${basename(dir)}`;
+  try {
+    cgroupPath = readFileSync(join(dir, CGROUP_FILE), 'utf8');
+  } catch {
+    // a sandbox from before the file existed: at the root
+  }
+  await removeCgroup(join(cgroup2Root(), cgroupPath));
   if (existsSync(join(dir, MARKER))) rmSync(dir, { recursive: true, force: true });
 }
 
