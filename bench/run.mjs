@@ -12,6 +12,7 @@ import { buildFloor } from './lib/floor.mjs';
 import { benchScanCase, loadTestkit } from './lib/scan-bench.mjs';
 import { benchDiff } from './lib/diff-bench.mjs';
 import { evaluateTargets, renderMarkdown } from './lib/report.mjs';
+import { restartdBin } from './lib/tools.mjs';
 import { median } from './lib/stats.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +32,9 @@ async function packageVersion(name) {
 async function machineInfo(tmpDir) {
   const startups = [];
   for (let i = 0; i < 5; i++) startups.push((await timedRun(process.execPath, ['-e', '0'], { tmpDir })).wallMs);
+  // restartd's own start-up (module graph, CLI parse) without a scan: the "start-up" share of its time.
+  const own = [];
+  for (let i = 0; i < 5; i++) own.push((await timedRun(process.execPath, [join(REPO, restartdBin(REPO)), '--version'], { tmpDir })).wallMs);
   return {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model?.trim() ?? 'unknown',
@@ -46,6 +50,7 @@ async function machineInfo(tmpDir) {
     loadAtStart: Math.round(loadavg()[0] * 100) / 100,
     processesAtStart: readdirSync('/proc').filter((d) => /^\d+$/.test(d)).length,
     nodeStartupMs: Math.round(median(startups) * 10) / 10,
+    restartdStartupMs: Math.round(median(own) * 10) / 10,
   };
 }
 

@@ -19,6 +19,8 @@ export interface DetectOptions {
   parallel?: boolean | 'auto';
   /** Interpreted programs: files examined per process, time budget, start-time tolerance. */
   interp?: Partial<InterpLimits>;
+  /** Replaced files above this many bytes are judged by identity alone (default 64 MiB). */
+  compareMaxBytes?: number | undefined;
 }
 
 export interface Detection {
@@ -53,6 +55,7 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
         ...(changes.storeDir === undefined ? {} : { storeDir: changes.storeDir }),
       },
       scratchDirs: options.scratchDirs,
+      compareMaxBytes: options.compareMaxBytes,
     },
   );
   // Interpreted programs need the whole scan (trees shared between processes): judged here.

@@ -17,6 +17,8 @@ export type RestartdErrorCode =
   | 'BUSY'
   /** etcd could not be reached, or no slot came free in time. */
   | 'FLEET'
+  /** A rollback to the old generation could not be carried out (the link, a restart onto it). */
+  | 'ROLLBACK_FAILED'
   /** The run was stopped (a signal) before it could do its work. */
   | 'ABORTED'
   /** restartd broke one of its own rules: a bug, reported as one. */

@@ -1,36 +1,21 @@
-import { execFile } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/types/flags.js';
 import { runCli } from './support/cli.js';
+import { demoDeb, packageDeb, run, VERSION } from './support/deb.js';
 import { OverlayRoot } from './support/overlay-root.js';
 
 // npm run package:deb for real: the .deb built twice (byte-identical), linted, then installed,
-// upgraded, removed and purged with dpkg in a throwaway overlay of this machine's root, with apt
+// upgraded, removed and purged with apt-get in a throwaway overlay of this machine's root, with apt
 // running its hook there. The host's own dpkg database, /usr and /var/lib/restartd stay untouched.
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 const NEXT = `${VERSION}+next1`;
+const DEMO = 'restartd-test-deb-demo';
+const APT = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' };
 let root: OverlayRoot;
 let debs: string;
 let deb: string;
-
-function run(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number; out: string; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: 300_000, maxBuffer: 64 * 1024 * 1024, ...options }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout + stderr, stdout });
-    });
-  });
-}
-
-async function packageDeb(out: string, version?: string): Promise<string> {
-  const built = await run(process.execPath, [join(REPO, 'scripts/package-deb.mjs'), '--out', out, ...(version === undefined ? [] : ['--version', version])], { cwd: REPO });
-  expect(built.code, built.out).toBe(0);
-  return join(out, `restartd_${version ?? VERSION}_all.deb`);
-}
 
 /** A file of the package, read out of the .deb. */
 async function member(path: string): Promise<Buffer> {
@@ -146,19 +131,6 @@ describe('npm run package:deb', () => {
   });
 });
 
-/** A package of a test program, for apt to install and upgrade. */
-async function demoDeb(version: number): Promise<string> {
-  const tree = join(debs, `demo-${version}`);
-  mkdirSync(join(tree, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(tree, 'usr/lib/restartd-test-demo'), { recursive: true });
-  writeFileSync(join(tree, 'DEBIAN/control'), `Package: restartd-test-demo\nVersion: ${version}\nArchitecture: all\nMaintainer: restartd tests <root@localhost>\nDescription: restartd test program\n`);
-  copyFileSync('/bin/sleep', join(tree, 'usr/lib/restartd-test-demo/demo'));
-  appendFileSync(join(tree, 'usr/lib/restartd-test-demo/demo'), `\nrestartd-test v${version}\n`);
-  const out = join(debs, `restartd-test-demo_${version}_all.deb`);
-  expect((await run('dpkg-deb', ['--build', '--root-owner-group', tree, out])).code).toBe(0);
-  return out;
-}
-
 /** Every path under DIR, relative. */
 function walk(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
@@ -167,9 +139,10 @@ function walk(dir: string, prefix = ''): string[] {
   });
 }
 
-describe('the .deb installed with dpkg and used by apt (in an overlay of this machine)', () => {
+describe('the .deb installed, upgraded and purged with apt-get (in an overlay of this machine)', () => {
   it('installs: the CLI runs from /, postinst made /var/lib/restartd (0700) and nothing else, man and completion find it', async () => {
-    await inRoot(`dpkg -i ${deb}`);
+    // A fresh machine: whatever this one has at /var/lib/restartd is hidden in the copy.
+    await inRoot(`rm -rf /var/lib/restartd && apt-get install -y ${deb}`, APT);
     const listed = (await inRoot('dpkg -L restartd')).split('\n').filter(Boolean).map((p) => p.replace(/^\//, ''));
     const help = await inRoot('/usr/bin/restartd --help');
     expect(help).toContain('usage: restartd <command> [options]');
@@ -179,10 +152,10 @@ describe('the .deb installed with dpkg and used by apt (in an overlay of this ma
     expect([0, 1, 2, 3], status.out).toContain(status.code);
     expect(JSON.parse(status.out.slice(status.out.indexOf('{'), status.out.lastIndexOf('}') + 1))).toMatchObject({ version: 1, scanned: expect.any(Object) });
     expect(statSync(join(root.upper, 'var/lib/restartd')).mode & 0o777).toBe(0o700);
-    // What the install wrote: dpkg's own records, man-db's index, the package's files, the state dir.
+    // What the install wrote: apt's and dpkg's own records, man-db's index, the package's files, the state dir.
     // usrmerge: /lib is /usr/lib, so dpkg's lib/… is written as usr/lib/…
     const ours = new Set([...listed.map((p) => p.replace(/^lib\//, 'usr/lib/')), 'var/lib/restartd']);
-    const written = walk(root.upper).filter((p) => !/^(var\/lib\/dpkg|var\/log|var\/cache\/man|root)(\/|$)|^var\/cache$/.test(p));
+    const written = walk(root.upper).filter((p) => !/^(var\/lib\/dpkg|var\/lib\/apt|var\/log|var\/cache\/(man|apt|debconf)|root)(\/|$)|^(var\/cache|tmp)$/.test(p));
     const stray = written.filter((p) => !ours.has(p) && ![...ours].some((o) => o.startsWith(`${p}/`)));
     expect(stray).toEqual([]);
     expect(await inRoot('man -w restartd')).toContain('/usr/share/man/man8/restartd.8.gz');
@@ -190,40 +163,44 @@ describe('the .deb installed with dpkg and used by apt (in an overlay of this ma
   });
 
   it('apt runs the installed hook; RESTARTD_SUSPEND records the switch only, and a failing restartd never fails apt', async () => {
-    const [v1, v2] = [await demoDeb(1), await demoDeb(2)];
+    const [v1, v2] = [await demoDeb(debs, DEMO, 1), await demoDeb(debs, DEMO, 2)];
     await inRoot(`apt-get install -y ${v1}`, { DEBIAN_FRONTEND: 'noninteractive', RESTARTD_SUSPEND: '1' });
     expect(existsSync(join(root.upper, 'var/lib/restartd/pkg/old.json'))).toBe(true);
-    expect(readFileSync(join(root.upper, 'var/lib/restartd/pkg/packages'), 'utf8')).toBe('restartd-test-demo\n');
+    expect(readFileSync(join(root.upper, 'var/lib/restartd/pkg/packages'), 'utf8')).toBe(`${DEMO}\n`);
     // suspended: the switch is recorded, pending for a later hook
     expect(existsSync(join(root.upper, 'var/lib/restartd/pending.json'))).toBe(true);
     // not suspended, no bus to restart anything through: restartd says so, apt goes on
     const upgrade = await root.run(`apt-get install -y ${v2}`, { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l', RESTARTD_HOOK_ARGS: '--bus unix:path=/run/none' });
     expect(upgrade.code, upgrade.out).toBe(0);
     expect(upgrade.out).toMatch(/restartd/);
+    expect(upgrade.out).not.toMatch(/Cannot find module|internal error/);
     const manifest = JSON.parse(readFileSync(join(root.upper, 'var/lib/restartd/pkg/old.json'), 'utf8')) as { files: { path: string }[] };
-    expect(manifest.files.map((f) => f.path)).toContain('usr/lib/restartd-test-demo/demo');
+    expect(manifest.files.map((f) => f.path)).toContain(`usr/lib/${DEMO}/demo`);
   });
 
   it('upgrades to the next version keeping the config, the edited conffile and the journal', async () => {
     const next = await packageDeb(join(debs, 'next'), NEXT);
     await inRoot(`mkdir -p /etc/restartd && echo '{ "version": 1 }' > /etc/restartd/config.json && echo '// edited' >> /etc/apt/apt.conf.d/99restartd && echo kept > /var/lib/restartd/marker`);
     const journal = walk(join(root.upper, 'var/lib/restartd')).sort();
-    await inRoot(`dpkg -i ${next}`);
+    // apt upgrades restartd with restartd's own hook active (no bus in the copy: it reports that, apt goes on)
+    await inRoot(`apt-get install -y ${next}`, APT);
     expect(await inRoot('restartd --version')).toContain(NEXT);
     expect(await inRoot('dpkg-query -W -f "\\${Version}" restartd')).toBe(NEXT);
     expect(readFileSync(join(root.upper, 'etc/restartd/config.json'), 'utf8')).toContain('"version": 1');
     expect(readFileSync(join(root.upper, 'etc/apt/apt.conf.d/99restartd'), 'utf8')).toContain('// edited');
-    expect(walk(join(root.upper, 'var/lib/restartd')).sort()).toEqual(journal);
+    // the state dir kept all it had (restartd's own hook adds its record of this upgrade)
+    expect(walk(join(root.upper, 'var/lib/restartd'))).toEqual(expect.arrayContaining(journal));
+    expect(readFileSync(join(root.upper, 'var/lib/restartd/marker'), 'utf8')).toBe('kept\n');
   });
 
   it('removes (the conffile stays and does nothing to apt), then purges: no file of the package is left', async () => {
     const listed = (await inRoot('dpkg -L restartd')).split('\n').filter(Boolean);
-    await inRoot('dpkg -r restartd');
+    await inRoot('apt-get remove -y restartd', APT);
     expect(await inRoot('test ! -e /usr/bin/restartd && test -f /etc/apt/apt.conf.d/99restartd && test -d /var/lib/restartd && echo removed')).toContain('removed');
     // the hook's conffile is left behind by remove: apt still runs cleanly with it
-    const apt = await root.run(`apt-get install -y --allow-downgrades ${await demoDeb(1)}`, { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' });
+    const apt = await root.run(`apt-get install -y --allow-downgrades ${await demoDeb(debs, DEMO, 1)}`, { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' });
     expect(apt.code, apt.out).toBe(0);
-    await inRoot('dpkg -P restartd');
+    await inRoot('apt-get purge -y restartd', APT);
     const left = (await inRoot(`for p in ${listed.join(' ')} /var/lib/restartd /etc/apt/apt.conf.d/99restartd; do if [ -f "$p" ]; then echo "$p"; fi; done; test ! -e /var/lib/restartd; echo checked`)).split('\n').filter(Boolean);
     expect(left).toEqual(['checked']);
     expect((await root.run('dpkg-query -W restartd')).code).not.toBe(0);

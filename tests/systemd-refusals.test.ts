@@ -17,16 +17,18 @@ const gens = (releases: Releases): string[] => ['--old', releases.dir(1), '--new
 
 beforeAll(async () => {
   sandbox = await startSystemd({ label: 'refuse' });
-  refusing = new Releases({ lead: { from: '/bin/sleep' }, guarded: { from: '/bin/sleep' } });
+  refusing = new Releases({ lead: { from: '/bin/sleep' }, guarded: { from: '/bin/sleep' }, manual: { from: '/bin/sleep' } });
   chained = new Releases({ base: { from: '/bin/sleep' }, follower: { from: '/bin/sleep' } });
   // guarded can only be started as lead's dependency, and restarts with it (PartOf=).
   writeUnit(sandbox, 'lead.service', { Unit: ['Wants=guarded.service'], Service: exec(refusing, 'lead') });
   writeUnit(sandbox, 'guarded.service', { Unit: ['RefuseManualStart=yes', 'PartOf=lead.service'], Service: exec(refusing, 'guarded') });
+  // NixOS: only an admin starts it (read from the unit's file, not the bus).
+  writeUnit(sandbox, 'manual.service', { Unit: ['X-OnlyManualStart=true'], Service: exec(refusing, 'manual') });
   writeUnit(sandbox, 'base.service', { Service: exec(chained, 'base') });
   writeUnit(sandbox, 'follower.service', { Unit: ['PartOf=base.service'], Service: [...exec(chained, 'follower'), 'ExecReload=/bin/true', 'X-ReloadIfChanged=true'] });
   await systemctl(sandbox, 'daemon-reload');
-  await systemctl(sandbox, 'start', 'lead.service', 'base.service', 'follower.service');
-  refusing.build({ guarded: 'changed' });
+  await systemctl(sandbox, 'start', 'lead.service', 'base.service', 'follower.service', 'manual.service');
+  refusing.build({ guarded: 'changed', manual: 'changed' });
   refusing.switchTo(2);
   chained.build({ base: 'changed', follower: 'changed' });
   chained.switchTo(2);
@@ -41,10 +43,13 @@ afterAll(async () => {
 describe('systemd refusals on a real systemd', () => {
   it('a stale RefuseManualStart=yes unit is skipped with the unit that restarts it, and left running', async () => {
     const guardedPid = await mainPidOf(sandbox, 'guarded.service');
+    const manualPid = await mainPidOf(sandbox, 'manual.service');
     const leadPid = await mainPidOf(sandbox, 'lead.service');
     const plan = await runCli(['plan', ...gens(refusing), '--json']);
     const actions = (JSON.parse(plan.stdout) as { actions: PlannedAction[] }).actions.filter((a) => a.unit === 'guarded.service' || a.unit === 'lead.service');
     expect(actions).toEqual([expect.objectContaining({ unit: 'guarded.service', action: 'skip', reason: 'refuse-manual-start', phase: 'none' })]);
+    const manual = (JSON.parse(plan.stdout) as { actions: PlannedAction[] }).actions.find((a) => a.unit === 'manual.service');
+    expect(manual).toMatchObject({ action: 'skip', reason: 'x-only-manual-start', detail: 'X-OnlyManualStart=true: only an admin starts it' });
     expect(actions[0]?.detail).toContain('RefuseManualStart=yes');
     expect(actions[0]?.detail).toContain('lead.service (PartOf=)');
 
@@ -55,6 +60,7 @@ describe('systemd refusals on a real systemd', () => {
     expect(await unitProperty(sandbox, 'guarded.service', 'ActiveState')).toBe('active');
     expect(await mainPidOf(sandbox, 'guarded.service')).toBe(guardedPid);
     expect(await mainPidOf(sandbox, 'lead.service')).toBe(leadPid);
+    expect(await mainPidOf(sandbox, 'manual.service')).toBe(manualPid);
   });
 
   it('reads the refusals from the bus: RefuseManualStart, CanStart, PartOf', async () => {
@@ -65,7 +71,9 @@ describe('systemd refusals on a real systemd', () => {
 
   it('a reload planned after a stop that takes the unit down becomes a start', async () => {
     // base's unit file changes: it is stopped before the daemon-reload, and follower (PartOf=) with it.
-    writeUnit(sandbox, 'base.service', { Unit: ['Description=base, changed'], Service: exec(chained, 'base') });
+    // NixOS: only an admin starts it (read from the unit's file, not the bus).
+  writeUnit(sandbox, 'manual.service', { Unit: ['X-OnlyManualStart=true'], Service: exec(refusing, 'manual') });
+  writeUnit(sandbox, 'base.service', { Unit: ['Description=base, changed'], Service: exec(chained, 'base') });
     const before = await mainPidOf(sandbox, 'follower.service');
     const plan = await runCli(['plan', ...gens(chained), '--json']);
     const actions = (JSON.parse(plan.stdout) as { actions: PlannedAction[] }).actions.filter((a) => a.unit === 'base.service' || a.unit === 'follower.service');

@@ -160,6 +160,17 @@ export function renderMarkdown(results) {
         `outside = flagged processes that are not the workload's. Node startup alone (node -e 0): ${fmtMs(machine.nodeStartupMs)}. ` +
         (scanNotes.length ? `restartd's own scan time (scanned.durationMs): ${scanNotes.join('; ')}.` : ''),
     );
+    const went = scan
+      .filter((c) => !c.error && c.tools.restartd?.wallMedianMs != null && c.tools.restartd.scanMs != null)
+      .map((c) => {
+        const { wallMedianMs: total, scanMs } = c.tools.restartd;
+        const startup = machine.restartdStartupMs ?? null;
+        const rest = startup == null ? null : Math.max(0, total - startup - scanMs);
+        return `${c.mode}/${c.n}: ${fmtMs(total)} = start-up ${fmtMs(startup)} + scan and match ${fmtMs(scanMs)} + plan, render and the rest ${fmtMs(rest)}`;
+      });
+    if (went.length) {
+      out.push('', `Where restartd's time went (start-up = \`restartd --version\`, scan and match = scanned.durationMs, the rest = what remains of the median wall time): ${went.join('; ')}.`);
+    }
     const slow = scan.flatMap((c) => Object.values(c.tools ?? {}).filter((r) => r.runs && r.plannedRuns < config.runs).map((r) => `${r.tool} at ${c.mode}/${c.n}: ${r.runs.length} runs`));
     if (slow.length) out.push('', `Fewer runs for slow tools (first run > 15 s): ${slow.join('; ')}.`);
     const failures = scan.flatMap((c) => Object.values(c.tools ?? {}).filter((r) => r.failures?.length).map((r) => `${r.tool} at ${c.mode}/${c.n}: ${r.failures.length} failed runs`));

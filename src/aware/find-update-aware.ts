@@ -1,7 +1,7 @@
+import { lstatSync } from 'node:fs';
 import type { StaleProcess } from '../types/stale.js';
 import { awareDirsFor } from './aware-dirs.js';
 import { readIdentity } from './proc-identity.js';
-import { indexRegistrations } from './notifier.js';
 import { judgeTarget } from './trust.js';
 
 export interface FindAwareOptions {
@@ -24,7 +24,11 @@ export async function findUpdateAware(
 ): Promise<Map<number, string>> {
   const aware = new Map<number, string>();
   if (stale.length === 0) return aware;
-  const index = await indexRegistrations(options.dirs ?? awareDirsFor(stale.map((p) => p.uid)), onSkipped);
+  // A missing dir holds no registration: without any, the reader (and zod) is never loaded.
+  const dirs = (options.dirs ?? awareDirsFor(stale.map((p) => p.uid))).filter((dir) => !isMissing(dir));
+  if (dirs.length === 0) return aware;
+  const { indexRegistrations } = await import('./notifier.js');
+  const index = await indexRegistrations(dirs, onSkipped);
   for (const proc of stale) {
     const mine = (index.get(proc.pid) ?? []).filter((r) => r.registration.startTime === proc.startTime);
     if (mine.length === 0) continue;
@@ -33,4 +37,13 @@ export async function findUpdateAware(
     if (trusted !== undefined) aware.set(proc.pid, trusted.registration.name);
   }
   return aware;
+}
+
+/** The dir is certainly absent (ENOENT); any other failure is left for the reader to report. */
+function isMissing(dir: string): boolean {
+  try {
+    return lstatSync(dir, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
 }

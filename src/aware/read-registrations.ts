@@ -1,8 +1,8 @@
-import { constants } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeIssues } from '../config/describe-issues.js';
 import { errnoCode } from '../errors.js';
+import { readRegular } from '../safe-fs/read-regular.js';
 import { MAX_REGISTRATION_BYTES, RegistrationSchema } from '../types/registration-schema.js';
 import type { LoadedRegistration } from '../types/aware.js';
 
@@ -48,35 +48,25 @@ export async function readRegistrations(dir: string): Promise<RegistrationScan> 
 
 /** One registration file, checked as readRegistrations says. */
 export async function readRegistrationFile(file: string, dirUid: number): Promise<LoadedRegistration | { reason: string }> {
-  let handle;
-  try {
-    // O_NONBLOCK: a FIFO planted in the dir must not hang the run.
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = errnoCode(error);
-    return { reason: code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code ?? String(error)})` };
+  // Non-blocking, no link followed, fstat()ed, bounded: a FIFO or a huge file planted in the dir can't stall the run.
+  const read = readRegular(file, { maxBytes: MAX_REGISTRATION_BYTES });
+  if (!read.ok) {
+    if (read.reason === 'not-regular') return { reason: 'is not a regular file' };
+    if (read.reason === 'too-large') return { reason: `is larger than ${MAX_REGISTRATION_BYTES} bytes` };
+    return { reason: read.errno === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${read.errno})` };
   }
+  const info = read.stat;
+  if (info.nlink !== 1) return { reason: `has ${info.nlink} hard links` };
+  if (info.uid === 0 && dirUid !== 0) return { reason: `is owned by root in a dir owned by uid ${dirUid}` };
+  let json: unknown;
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) return { reason: 'is not a regular file' };
-    if (info.nlink !== 1) return { reason: `has ${info.nlink} hard links` };
-    if (info.size > MAX_REGISTRATION_BYTES) return { reason: `is larger than ${MAX_REGISTRATION_BYTES} bytes` };
-    if (info.uid === 0 && dirUid !== 0) return { reason: `is owned by root in a dir owned by uid ${dirUid}` };
-    const buffer = Buffer.alloc(MAX_REGISTRATION_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_REGISTRATION_BYTES) return { reason: `is larger than ${MAX_REGISTRATION_BYTES} bytes` };
-    let json: unknown;
-    try {
-      json = JSON.parse(buffer.subarray(0, bytesRead).toString('utf8'));
-    } catch {
-      return { reason: 'is not valid JSON' };
-    }
-    const parsed = RegistrationSchema.safeParse(json, { reportInput: true });
-    if (!parsed.success) return { reason: describeIssues(parsed.error.issues) };
-    return { file, fileUid: info.uid, registration: parsed.data };
-  } finally {
-    await handle.close();
+    json = JSON.parse(read.bytes.toString('utf8'));
+  } catch {
+    return { reason: 'is not valid JSON' };
   }
+  const parsed = RegistrationSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) return { reason: describeIssues(parsed.error.issues) };
+  return { file, fileUid: info.uid, registration: parsed.data };
 }
 
 function skipAll(scan: RegistrationScan, dir: string, reason: string): RegistrationScan {

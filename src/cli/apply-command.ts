@@ -1,5 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { summaryLine } from '../report/outcome-text.js';
+import { rollbackLine } from '../report/rollback-text.js';
+import { printable } from '../report/printable.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import type { SourceKind } from '../types/generation.js';
 import { applyReport } from '../report/apply-json.js';
@@ -12,7 +14,7 @@ import { renderRunEvents } from './render-events.js';
 export { applyExitCode } from '../run/apply-exit.js';
 
 /** `restartd apply`'s exit codes: the one table's (src/types/exit-codes.ts). */
-export const APPLY_EXIT = { OK: EXIT.OK, REBOOT: EXIT.REBOOT, ERROR: EXIT.ERROR, NOTHING_TO_DO: EXIT.NOTHING_TO_DO, FAILED: EXIT.FAILED, BUSY: EXIT.BUSY, DEFERRED: EXIT.DEFERRED } as const;
+export const APPLY_EXIT = { OK: EXIT.OK, REBOOT: EXIT.REBOOT, ERROR: EXIT.ERROR, NOTHING_TO_DO: EXIT.NOTHING_TO_DO, FAILED: EXIT.FAILED, BUSY: EXIT.BUSY, DEFERRED: EXIT.DEFERRED, ROLLED_BACK: EXIT.ROLLED_BACK } as const;
 
 export interface ApplyCommandArgs {
   /** Both absent: the live scan. */
@@ -34,6 +36,9 @@ export interface ApplyCommandArgs {
   awareDirs?: string[] | undefined;
   awareStateDir?: string | undefined;
   fleet?: FleetArgs | undefined;
+  /** The link that points at NEW; with `rollback`, flipped back to OLD when a restart fails. */
+  link?: string | undefined;
+  rollback?: boolean | undefined;
 }
 
 /**
@@ -61,6 +66,8 @@ export async function runApply(args: ApplyCommandArgs, io: CliIO): Promise<numbe
       fleet: args.fleet,
       concurrency: args.concurrency,
       jobTimeoutMs: args.jobTimeoutMs,
+      link: args.link,
+      rollback: args.rollback,
       command: 'apply',
     },
     events,
@@ -87,7 +94,7 @@ export function renderApplyResult(result: ApplyResult, args: Pick<ApplyCommandAr
       return;
     }
     case 'done':
-      if (args.json) io.out(`${JSON.stringify(applyReport(result.plan, result.report, result.dryRun, result.exitCode, result.warnings), null, 2)}\n`);
-      else io.out(`${result.dryRun ? 'dry run: ' : ''}${summaryLine(result.report.outcomes, result.report.managerSteps)}\n`);
+      if (args.json) io.out(`${JSON.stringify(applyReport(result.plan, result.report, result.dryRun, result.exitCode, result.warnings, result.rolledBack), null, 2)}\n`);
+      else io.out(`${result.dryRun ? 'dry run: ' : ''}${summaryLine(result.report.outcomes, result.report.managerSteps)}\n${result.rolledBack === undefined ? '' : `${printable(rollbackLine(result.rolledBack))}\n`}`);
   }
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { summaryLine } from '../report/outcome-text.js';
+import { rollbackLine } from '../report/rollback-text.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import type { SourceKind } from '../types/generation.js';
 import { readHookEnv } from '../hook/hook-env.js';
@@ -9,8 +10,8 @@ import { EXIT } from '../types/exit-codes.js';
 import { printableIO, type CliIO } from './io.js';
 import { renderRunEvents } from './render-events.js';
 
-/** `restartd hook`'s exit codes: 0 done, queued, suspended, deferred or detached; 3 bad input; 5 some action failed. */
-export const HOOK_EXIT = { OK: EXIT.OK, ERROR: EXIT.ERROR, FAILED: EXIT.FAILED } as const;
+/** `restartd hook`'s exit codes: 0 done, queued, suspended, deferred or detached; 3 bad input; 5 some action failed; 8 a switch was rolled back. */
+export const HOOK_EXIT = { OK: EXIT.OK, ERROR: EXIT.ERROR, FAILED: EXIT.FAILED, ROLLED_BACK: EXIT.ROLLED_BACK } as const;
 
 export interface HookCommandArgs {
   old?: string | undefined;
@@ -25,6 +26,9 @@ export interface HookCommandArgs {
   maxWaitSeconds?: number | undefined;
   foreground: boolean;
   fleet?: FleetArgs | undefined;
+  /** The link that points at NEW (else RESTARTD_LINK); with `rollback`, flipped back when a restart fails. */
+  link?: string | undefined;
+  rollback?: boolean | undefined;
 }
 
 /**
@@ -38,7 +42,10 @@ export async function runHook(args: HookCommandArgs, rawIO: CliIO, env: Readonly
   renderRunEvents(events, io);
   events.on('switch:start', (p) => io.out(`restartd hook: ${p.old} -> ${p.new} (${p.invocations} invocation${p.invocations === 1 ? '' : 's'} since ${p.since})\n`));
   events.on('switch:finished-before', (p, at) => io.out(`restartd hook: ${p.old} -> ${p.new} was carried out at ${at}: nothing to do\n`));
-  events.on('switch:done', ({ result }) => io.out(`${summaryLine(result.report.outcomes, result.report.managerSteps)}\n`));
+  events.on('switch:done', ({ result }) => {
+    io.out(`${summaryLine(result.report.outcomes, result.report.managerSteps)}\n`);
+    if (result.rolledBack !== undefined) io.out(`${rollbackLine(result.rolledBack)}\n`);
+  });
   const result = await runHookSwitch(
     {
       old: args.old ?? fromEnv.request.old,
@@ -51,6 +58,8 @@ export async function runHook(args: HookCommandArgs, rawIO: CliIO, env: Readonly
       stateDir: args.stateDir,
       awareDirs: args.awareDirs,
       fleet: args.fleet,
+      link: args.link ?? fromEnv.link,
+      rollback: args.rollback,
       suspend: fromEnv.suspended,
       foreground: args.foreground,
       maxWaitMs: args.maxWaitSeconds === undefined ? undefined : args.maxWaitSeconds * 1000,

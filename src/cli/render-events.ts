@@ -2,6 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { actionStartLine, doneLine, managerStepLine, verifyLine } from '../report/outcome-text.js';
 import { fleetAcquiredLine, fleetDelayLine, fleetReleasedLine, fleetWaitingLine } from '../fleet/fleet-text.js';
 import { printable } from '../report/printable.js';
+import { rollbackBegunLine, rollbackFlippedLine } from '../report/rollback-text.js';
 import type { RunEvents } from '../run/events.js';
 import type { CliIO } from './io.js';
 
@@ -29,6 +30,8 @@ export function renderRunEvents(events: EventEmitter<RunEvents>, io: CliIO, opti
   events.on('fleet:released', (group, action, hold) => say(fleetReleasedLine(group, action, hold)));
   // A failure may bring the first lines its unit logged: each is a line of its own.
   events.on('action:done', (outcome) => doneLine(outcome).split('\n').forEach(say));
+  events.on('rollback:begun', (intent) => say(rollbackBegunLine(intent)));
+  events.on('rollback:flipped', (link, target) => say(rollbackFlippedLine(link, target)));
   events.on('user:notified', (notice) => say(`told ${notice.name ?? `uid ${notice.uid}`} about ${notice.pids.length} program${notice.pids.length === 1 ? '' : 's'} left running${notice.terminals.length === 0 ? '' : ` on ${notice.terminals.join(', ')}`}`));
   if (options.steps !== true) return;
   events.on('aware:delivered', (target, via) => say(`told ${target.name} (pid ${target.pid}) by ${via}`));

@@ -168,6 +168,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           retry: request['retry'] === true,
           awareDirs: strs(request['awareDirs']),
           fleet: request.fleet,
+          link: str(request['link']),
+          rollback: request['rollback'] === true ? true : undefined,
         },
         io,
       );
@@ -189,6 +191,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           maxWaitSeconds: maxWait === undefined ? undefined : maxWait / 1000,
           foreground: request['foreground'] === true,
           fleet: request.fleet,
+          link: str(request['link']),
+          rollback: request['rollback'] === true ? true : undefined,
         },
         io,
         io.env ?? {},
@@ -213,6 +217,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           awareDirs: strs(request['awareDirs']),
           signal: stop.signal,
           fleet: request.fleet,
+          rollback: request['rollback'] === true ? true : undefined,
         },
         io,
       );

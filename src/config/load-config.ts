@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { RestartdError, errnoCode } from '../errors.js';
+import { RestartdError } from '../errors.js';
+import { describeRefusal, readRegular } from '../safe-fs/read-regular.js';
 import { describeIssues } from './describe-issues.js';
 import { ConfigSchema, DEFAULT_CONFIG, type Config } from './schema.js';
 
@@ -22,16 +22,13 @@ export interface LoadConfigOptions {
  */
 export async function loadConfig(path?: string, options: LoadConfigOptions = {}): Promise<Config> {
   const file = path ?? options.defaultPath ?? DEFAULT_CONFIG_PATH;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = errnoCode(error);
-    if (path === undefined && code === 'ENOENT') return structuredClone(DEFAULT_CONFIG);
-    throw configError(file, `cannot read (${code ?? String(error)})`, error);
+  // A FIFO or a device given as --config is refused at once, and nothing past the limit is read.
+  const read = readRegular(file, { follow: true, maxBytes: MAX_CONFIG_BYTES });
+  if (!read.ok) {
+    if (path === undefined && read.reason === 'unreadable' && read.errno === 'ENOENT') return structuredClone(DEFAULT_CONFIG);
+    throw configError(file, describeRefusal(read));
   }
-  if (text.length > MAX_CONFIG_BYTES) throw configError(file, `too large (${text.length} bytes, at most ${MAX_CONFIG_BYTES})`);
-  return parseConfig(text, file);
+  return parseConfig(read.bytes.toString('utf8'), file);
 }
 
 /** Validates config text; `file` names it in errors. */

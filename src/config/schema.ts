@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { globProblem } from './glob.js';
 import { UNIT_ACTIONS } from '../types/plan.js';
 import { FleetConfigSchema } from './fleet-schema.js';
+import { LimitsSchema } from './limits-schema.js';
 
 const unitGlob = z
   .string()
@@ -61,6 +62,13 @@ export const ConfigSchema = z
       .max(64)
       .optional()
       .describe('Where `restartd status` looks for installed generations: Nix profiles, OSTree deployments dirs, release dirs or their `current` links (default: /nix/var/nix/profiles/system and /ostree/deploy/*/deploy, when present; --generations wins).'),
+    limits: LimitsSchema.optional().describe('Bounds on what one run reads and waits for (a hostile local user can make files huge, many or slow).'),
+    rollback: z
+      .strictObject({
+        on: z.enum(['failure', 'never']).describe('"failure": when a restart, reload or start of a switch fails, flip its link back to the old generation and restart onto it what the run restarted (exit 8); "never": do not (the default).'),
+      })
+      .optional()
+      .describe('Rolling back a broken release (apply with --link, hook with RESTARTD_LINK, watch); --rollback turns it on for one run.'),
     fleet: FleetConfigSchema.optional().describe('Fleet rollouts: slots per group across hosts (with --fleet), maintenance window, delay with jitter.'),
   })
   .meta({

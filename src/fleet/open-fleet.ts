@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { FleetConfigSchema, type FleetConfig } from '../config/fleet-schema.js';
 import type { Config } from '../config/schema.js';
-import { RestartdError } from '../errors.js';
+import { errnoCode, RestartdError } from '../errors.js';
 import type { FleetGate } from '../types/outcome.js';
 import { createFleetGate, type Semaphore } from './fleet-gate.js';
 import { fleetHostName } from './host-identity.js';
@@ -86,10 +86,9 @@ export async function openFleetGate(args: FleetArgs, config: Config, warn: (mess
   if ((args.cert !== undefined || args.key !== undefined) && args.ca === undefined) throw new RestartdError('USAGE', '--fleet-cert and --fleet-key need --fleet-ca FILE', { subject: '--fleet-ca' });
   if ((args.user === undefined) !== (args.passwordFile === undefined)) throw new RestartdError('USAGE', '--fleet-user and --fleet-password-file go together', { subject: '--fleet-user' });
   const password = readFlagFile('--fleet-password-file', args.passwordFile)?.toString('utf8').replace(/\r?\n$/, '');
-  // Loaded on demand: a run without --fleet never loads the etcd client (nor gRPC).
-  const { EtcdSemaphore } = await import('./etcd-semaphore.js');
   let semaphore: Semaphore;
   try {
+    const EtcdSemaphore = await loadEtcdSemaphore();
     semaphore = await EtcdSemaphore.connect(
       { endpoints, ca: readFlagFile('--fleet-ca', args.ca), cert: readFlagFile('--fleet-cert', args.cert), key: readFlagFile('--fleet-key', args.key), user: args.user, password },
       fleet.leaseTtlSeconds,
@@ -100,4 +99,17 @@ export async function openFleetGate(args: FleetArgs, config: Config, warn: (mess
     return local();
   }
   return createFleetGate({ config: fleet, host, semaphore, slots, onWarning: warn });
+}
+
+/**
+ * The etcd client, loaded on demand: a run without --fleet never loads it (nor gRPC), and it is an
+ * optional dependency, so an install without it says which package --fleet needs.
+ */
+async function loadEtcdSemaphore(): Promise<(typeof import('./etcd-semaphore.js'))['EtcdSemaphore']> {
+  try {
+    return (await import('./etcd-semaphore.js')).EtcdSemaphore;
+  } catch (error) {
+    if (errnoCode(error) !== 'ERR_MODULE_NOT_FOUND' || !String(error).includes("'etcd3'")) throw error;
+    throw new RestartdError('FLEET', "--fleet needs the etcd client, the npm package 'etcd3' (an optional dependency of restartd): install it next to restartd (npm install etcd3)", { subject: '--fleet', cause: error });
+  }
 }

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { UNKNOWN_SIZE } from '../diff/compare-files.js';
-import { RestartdError, errnoCode } from '../errors.js';
+import { RestartdError } from '../errors.js';
+import { describeRefusal, readRegular } from '../safe-fs/read-regular.js';
 import { ManifestSchema } from './manifest-schema.js';
 import type { Generation, GenerationFile } from '../types/generation.js';
 
@@ -20,14 +20,15 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return shown.join('; ') + more;
 }
 
+/** A manifest bigger than this is refused before it is read (about 300,000 entries). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
 /** Reads and validates a manifest generation; errors name the file and the field. */
 export async function loadManifest(path: string): Promise<Generation> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw manifestError(path, `cannot read (${errnoCode(error) ?? String(error)})`, error);
-  }
+  // A FIFO or device at the path is refused at once; the size is checked before a byte is read.
+  const read = readRegular(path, { follow: true, maxBytes: MAX_MANIFEST_BYTES });
+  if (!read.ok) throw manifestError(path, describeRefusal(read));
+  const text = read.bytes.toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -8,12 +8,15 @@ import type { SwitchRequest } from './pending-switch.js';
  *   the previous and new system (the activation script's `/run/current-system` before and after);
  *   OSTree/bootc: the booted and the staged deployment's directories.
  * - RESTARTD_SOURCE: dir | nix | manifest (default: detected from the path).
+ * - RESTARTD_LINK: the current/profile link that points at the new generation: with --rollback (or
+ *   the config's rollback.on), flipped back to the old one when a restart onto the new one fails.
  * - RESTARTD_SUSPEND (and needrestart's NEEDRESTART_SUSPEND): set and not "0": record the switch,
  *   restart nothing; a later `restartd hook` carries it out.
  */
 export interface HookEnv {
   request: Partial<SwitchRequest>;
   suspended: boolean;
+  link?: string;
 }
 
 const SOURCES = ['dir', 'nix', 'manifest'] as const;
@@ -32,5 +35,6 @@ export function readHookEnv(env: Readonly<Record<string, string | undefined>>): 
       ...(source !== undefined && (SOURCES as readonly string[]).includes(source) ? { source: source as SwitchRequest['source'] & string } : {}),
     },
     suspended: suspend !== undefined && suspend !== '0',
+    ...(set('RESTARTD_LINK') === undefined ? {} : { link: set('RESTARTD_LINK') as string }),
   };
 }

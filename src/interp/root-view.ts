@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { openRegular, readAt } from '../safe-fs/read-regular.js';
 import type { PathView } from './python-module.js';
 
 const MAX_LINKS = 40;
@@ -100,18 +101,15 @@ export class RootView implements PathView {
    * fstat, so a FIFO or device planted at the path can't stall the scan.
    */
   readHead(path: string, maxBytes: number): string | undefined {
-    let fd: number | undefined;
+    const opened = openRegular(this.prefix + path, { follow: true });
+    if (!opened.ok) return undefined;
     try {
-      fd = openSync(this.prefix + path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-      if (!fstatSync(fd).isFile()) return undefined;
       const buffer = Buffer.allocUnsafe(maxBytes);
-      let filled = 0;
-      for (let n = 1; n > 0 && filled < maxBytes; filled += n) n = readSync(fd, buffer, filled, maxBytes - filled, null);
-      return buffer.toString('latin1', 0, filled);
+      return buffer.toString('latin1', 0, readAt(opened.fd, buffer, 0));
     } catch {
       return undefined;
     } finally {
-      if (fd !== undefined) closeSync(fd);
+      closeSync(opened.fd);
     }
   }
 }

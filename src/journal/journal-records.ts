@@ -21,6 +21,18 @@ export const JournalLineSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('outcome'), at: z.string(), key: z.string(), outcome: OutcomeRecord }),
   z.object({ type: z.literal('verified'), at: z.string(), outcome: OutcomeRecord }),
   z.object({ type: z.literal('finished'), at: z.string(), ok: z.number(), failed: z.number() }),
+  // A rollback's steps: `begun` before the link is flipped (with the switch's outcomes and the key
+  // of the rollback's own journal), `flipped` after, `finished` once its restarts are verified.
+  z.object({
+    type: z.literal('rollback'),
+    at: z.string(),
+    step: z.enum(['begun', 'flipped', 'finished']),
+    intent: z.object({ link: z.string(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
+    key: z.string().optional(),
+    outcomes: z.array(OutcomeRecord).optional(),
+    ok: z.boolean().optional(),
+    cause: z.string().optional(),
+  }),
 ]);
 export type JournalLine = z.infer<typeof JournalLineSchema>;
 

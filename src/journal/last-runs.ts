@@ -2,9 +2,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import type { Outcome } from '../types/outcome.js';
-import type { RunSummary, RunUnitResult } from '../types/runs.js';
+import type { RunRollback, RunSummary, RunUnitResult } from '../types/runs.js';
 import { readJsonFile, readJsonLines } from './durable-file.js';
-import { asOutcome, JOURNAL_LINES_FILE, JOURNAL_PLAN_FILE, journalLines, JournalPlanSchema, SWITCHES_DIR } from './journal-records.js';
+import { asOutcome, JOURNAL_LINES_FILE, JOURNAL_PLAN_FILE, journalLines, JournalPlanSchema, SWITCHES_DIR, type JournalLine } from './journal-records.js';
 
 export type { RunSummary, RunUnitResult };
 
@@ -51,6 +51,7 @@ function summarize(dir: string): RunSummary | undefined {
   let attempts = 0;
   // Latest word per unit and action: a retried failure that then succeeded counts as done.
   const latest = new Map<string, RunUnitResult & { ok: boolean; phase: string }>();
+  let rolledBack: RunRollback | undefined;
   for (const line of lines) {
     if (line.type === 'begun') {
       attempts++;
@@ -58,6 +59,8 @@ function summarize(dir: string): RunSummary | undefined {
       finishedAt = undefined;
     } else if (line.type === 'finished') {
       finishedAt = line.at;
+    } else if (line.type === 'rollback') {
+      rolledBack = rollbackOf(line, rolledBack);
     } else {
       const o = asOutcome(line.outcome);
       if (line.type === 'verified' && o.ok) continue;
@@ -83,9 +86,17 @@ function summarize(dir: string): RunSummary | undefined {
     ...(finishedAt === undefined ? {} : { finishedAt }),
     state: finishedAt === undefined ? 'unfinished' : 'finished',
     attempts,
+    ...(rolledBack === undefined ? {} : { rolledBack }),
     done: results.filter((r) => r.ok && r.phase !== 'none').map(strip),
     failed: results.filter((r) => !r.ok && r.code !== 'NOTIFY_UNAVAILABLE').map(strip),
     // Processes left running (a notify nobody registered for) count with the skips.
     skipped: results.filter((r) => (r.ok && r.phase === 'none') || r.code === 'NOTIFY_UNAVAILABLE').map(strip),
   };
+}
+
+/** A rollback's latest step: `state` finished (with `ok`) or unfinished (begun or flipped, interrupted). */
+function rollbackOf(line: Extract<JournalLine, { type: 'rollback' }>, before: RunRollback | undefined): RunRollback {
+  const base = line.step === 'begun' || before === undefined ? { ...line.intent, startedAt: line.at } : before;
+  if (line.step !== 'finished') return { ...base, state: 'unfinished', flipped: line.step === 'flipped' };
+  return { ...base, state: 'finished', flipped: true, finishedAt: line.at, ok: line.ok === true, ...(line.cause === undefined ? {} : { cause: line.cause }) };
 }

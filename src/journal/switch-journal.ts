@@ -13,8 +13,20 @@ import {
   outcomeKey,
   SWITCHES_DIR,
   switchKey,
+  type JournalLine,
   type JournalPlan,
 } from './journal-records.js';
+import type { RollbackIntent } from '../types/rollback.js';
+
+/** A rollback begun and not finished, as the journal has it. */
+export interface PendingRollback {
+  intent: RollbackIntent;
+  /** The key of the rollback's own journal (its restarts onto the old generation). */
+  key: string;
+  /** The switch's outcomes that called for it. */
+  outcomes: Outcome[];
+  flipped: boolean;
+}
 
 export { ALREADY_DONE, isAlreadyDone };
 
@@ -35,6 +47,7 @@ export class SwitchJournal {
   private readonly stillStale = new Map<string, Outcome>();
   private unfinished: JournalPlan | undefined;
   private lastFinished: string | undefined;
+  private rollback: PendingRollback | undefined;
 
   /**
    * `retry`: actions done by an earlier run whose unit verify found still stale run again (after
@@ -54,6 +67,7 @@ export class SwitchJournal {
         open = false;
         this.lastFinished = line.at;
       }
+      else if (line.type === 'rollback') this.readRollback(line);
       else if (line.type === 'outcome' && line.outcome.ok && line.outcome.phase !== 'none') {
         this.done.set(line.key, asOutcome(line.outcome));
         this.stillStale.delete(line.key);
@@ -77,6 +91,34 @@ export class SwitchJournal {
   /** When an attempt of this switch last finished, unless one is unfinished now. */
   get finishedAt(): string | undefined {
     return this.unfinished === undefined ? this.lastFinished : undefined;
+  }
+
+  /** A rollback an interrupted run began and did not finish: the re-run finishes it, not the switch. */
+  get pendingRollback(): PendingRollback | undefined {
+    return this.unfinished === undefined ? undefined : this.rollback;
+  }
+
+  /** The interrupted attempt's plan (see `resuming`). */
+  get unfinishedPlan(): Plan | undefined {
+    return this.unfinished?.plan;
+  }
+
+  /** Appends a step of this switch's rollback (fsync'ed before the next step). */
+  recordRollback(step: 'begun' | 'flipped' | 'finished', intent: RollbackIntent, extra: { key?: string; outcomes?: readonly Outcome[]; ok?: boolean; cause?: string } = {}): void {
+    const { link, from, to, reason, units } = intent;
+    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, from, to, reason, units }, ...extra });
+  }
+
+  private readRollback(line: Extract<JournalLine, { type: 'rollback' }>): void {
+    if (line.step === 'begun') this.rollback = { intent: line.intent, key: line.key ?? `${this.key}-rollback`, outcomes: (line.outcomes ?? []).map(asOutcome), flipped: false };
+    else if (line.step === 'flipped' && this.rollback !== undefined) this.rollback.flipped = true;
+    else if (line.step === 'finished') {
+      this.rollback = undefined;
+      // Rolled back: what this switch restarted runs the old generation again, so none of it is
+      // "done" for a later attempt of the same switch.
+      this.done.clear();
+      this.stillStale.clear();
+    }
   }
 
   /** Writes the plan down before anything is done; returns the plan to carry out. */

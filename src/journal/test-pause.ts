@@ -7,11 +7,15 @@ import type { Phase } from '../types/plan.js';
 /** Where a paused run says so: `STATE/test-paused` holds the pause point and the pid. */
 export const TEST_PAUSED_FILE = 'test-paused';
 const PAUSE_LIMIT_MS = 120_000;
+const ROLLBACK = 'rollback-';
 
 /**
  * For the crash tests only (RESTARTD_TEST_PAUSE_AFTER): freezes the run at a point where the
  * journal is on disk, so a test can SIGKILL it there. `plan`: the plan is written, nothing done;
  * a phase name: that phase's outcomes are written, the next phase (or verify) has not begun.
+ * A rollback's points: `rollback-begun` (recorded, the link not flipped yet), `rollback-flipped`
+ * (the link flipped and recorded, nothing restarted onto the old generation), `rollback-restart`
+ * (its restarts written, its verify not begun).
  * The freeze blocks the whole process (Atomics.wait), so nothing moves until the kill; it ends
  * by itself after two minutes.
  */
@@ -25,9 +29,23 @@ export function installTestPause(events: EventEmitter<ExecuteEvents>, pauseAfter
     events.on('plan:built', freeze);
     return;
   }
+  if (pauseAfter === 'rollback-begun' || pauseAfter === 'rollback-flipped') {
+    events.on(pauseAfter === 'rollback-begun' ? 'rollback:begun' : 'rollback:flipped', freeze);
+    return;
+  }
+  // A rollback's phases count only once it has flipped the link.
+  const rollbackPhase = pauseAfter.startsWith(ROLLBACK);
+  let armed = !rollbackPhase;
+  const point = rollbackPhase ? pauseAfter.slice(ROLLBACK.length) : pauseAfter;
   let current: Phase | undefined;
+  if (rollbackPhase) {
+    events.on('rollback:flipped', () => {
+      armed = true;
+      current = undefined;
+    });
+  }
   const boundary = (): void => {
-    if (current === pauseAfter) freeze();
+    if (armed && current === point) freeze();
   };
   events.on('phase:start', (phase) => {
     boundary();

@@ -10,6 +10,8 @@ export interface DiskFact {
   literal?: boolean;
   /** The held bytes equal the bytes now at the path (a byte-identical reinstall is not stale). */
   sameContent?: boolean;
+  /** Too large to compare (limits.compareMaxBytes): judged by identity alone, said in the report. */
+  identityOnly?: boolean;
   /** fd only: opened for writing (the process's own data file, not installed software). */
   writable?: boolean;
 }

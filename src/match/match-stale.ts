@@ -1,7 +1,7 @@
 import { ownerOf } from '../owner/owner-of.js';
 import type { FileRef, ProcessImage } from '../types/process.js';
 import { indexChangeSet, type ChangeIndex, type IndexedChanges } from './changeset-index.js';
-import { holdsCurrent, needsDiskFact, type DiskFacts, type MatchPolicy } from './disk-fact.js';
+import { holdsCurrent, needsDiskFact, type DiskFact, type DiskFacts, type MatchPolicy } from './disk-fact.js';
 import { DEFAULT_SCRATCH_DIRS } from './filters.js';
 import type { StaleFile, StaleKind, StaleProcess } from '../types/stale.js';
 
@@ -65,14 +65,14 @@ function judge(ref: FileRef, changes: ChangeIndex, disk: DiskFacts): StaleFile |
   const fact = disk.get(ref);
   if (!fact || holdsCurrent(ref, fact) || fact.sameContent) return undefined;
   const now = fact.current ? { path: ref.path, dev: fact.current.dev, ino: fact.current.ino } : undefined;
-  if (change?.kind === 'changed') return withNew(heldFile(ref, 'changed'), now);
+  if (change?.kind === 'changed') return withNew(heldFile(ref, 'changed'), now, fact);
   if (ref.via === 'cwd') return undefined;
   if (ref.deleted) {
     // A deleted file the process writes, or shares writable, is its own data, not installed software.
     if (fact.writable || (ref.perms?.[1] === 'w' && ref.perms[3] === 's')) return undefined;
-    return withNew(heldFile(ref, 'deleted'), now);
+    return withNew(heldFile(ref, 'deleted'), now, fact);
   }
-  return now ? withNew(heldFile(ref, 'replaced'), now) : undefined;
+  return now ? withNew(heldFile(ref, 'replaced'), now, fact) : undefined;
 }
 
 /** The evidence every stale file starts with: path, how it is held, the held identity, the kind. */
@@ -83,7 +83,8 @@ function heldFile(ref: FileRef, kind: StaleKind): StaleFile {
   return { path: ref.path, via: ref.via, old, kind };
 }
 
-function withNew(file: StaleFile, now: StaleFile['new'] | undefined): StaleFile {
+function withNew(file: StaleFile, now: StaleFile['new'] | undefined, fact?: DiskFact): StaleFile {
   if (now) file.new = now;
+  if (fact?.identityOnly) file.identityOnly = true;
   return file;
 }

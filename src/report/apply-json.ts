@@ -1,9 +1,10 @@
 import { isLeftRunning } from './outcome-text.js';
 import type { ExecutionReport, Outcome } from '../types/outcome.js';
 import type { Plan } from '../types/plan.js';
+import type { RolledBack } from '../types/rollback.js';
 
 /** The `restartd apply --json` object of a run that was carried out (or dry-run). */
-export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean, exitCode: number, warnings: readonly string[]): Record<string, unknown> {
+export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean, exitCode: number, warnings: readonly string[], rolledBack?: RolledBack): Record<string, unknown> {
   return {
     dryRun,
     exitCode,
@@ -14,6 +15,7 @@ export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean
     managerSteps: report.managerSteps,
     warnings,
     durationMs: Math.round(report.durationMs),
+    ...(rolledBack === undefined ? {} : { rolledBack }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { isLeftRunning } from '../report/outcome-text.js';
 import type { ExecutionReport } from '../types/outcome.js';
+import type { RolledBack } from '../types/rollback.js';
 import { EXIT, type ExitCode } from '../types/exit-codes.js';
 
 /**
@@ -10,9 +11,12 @@ import { EXIT, type ExitCode } from '../types/exit-codes.js';
  * - 5 some job did not end "done" or timed out, a unit still holds old files after its restart or
  *   reload, the daemon-reload failed, or a registered update-aware app could not be told; the
  *   other actions still ran. Processes that could only be told and did not register (login
- *   sessions, bare processes) are "left running", like skips: not a failure.
+ *   sessions, bare processes) are "left running", like skips: not a failure;
+ * - 8 a restart onto the new generation failed and the run rolled back (verified); a rollback that
+ *   failed itself is 5.
  */
-export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'managerSteps'>): ExitCode {
+export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'managerSteps'>, rolledBack?: Pick<RolledBack, 'ok'>): ExitCode {
+  if (rolledBack !== undefined) return rolledBack.ok ? EXIT.ROLLED_BACK : EXIT.FAILED;
   const { outcomes, managerSteps } = report;
   if (outcomes.some((o) => !o.ok && !isLeftRunning(o)) || managerSteps.some((s) => !s.ok)) return EXIT.FAILED;
   if (outcomes.some((o) => o.action === 'reboot-hint')) return EXIT.REBOOT;

@@ -15,8 +15,10 @@ import type { StaleProcess } from '../types/stale.js';
 import { RestartdError } from '../errors.js';
 import { executePlan, type SkipDone } from '../execute/execute-plan.js';
 import { planStale } from '../execute/plan-stale.js';
-import type { ExecuteEvents, ExecutionReport, FleetGate } from '../types/outcome.js';
+import type { ExecuteEvents, ExecutionReport, FleetGate, Outcome } from '../types/outcome.js';
 import { verifyOutcomes } from '../execute/verify.js';
+import type { RollbackIntent, RolledBack } from '../types/rollback.js';
+import { carryOutRollback, rollbackIntent, type RollbackContext, type RollbackJournal } from './rollback.js';
 
 export interface ApplySwitchOptions {
   /** The generations switched between; both absent: the live scan (deleted and replaced files, scripts). */
@@ -37,7 +39,12 @@ export interface ApplySwitchOptions {
    * (written down before acting; an interrupted run's plan when resuming); `skipDone` gives the
    * outcome of an action already done, which is then not run again.
    */
-  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone } | undefined;
+  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined } | undefined;
+  /**
+   * Opt-in: when a restart, reload or start of this run failed, `link` (which points at `new`) goes
+   * back to `old` and every unit the run restarted is restarted onto `old` (src/run/rollback.ts).
+   */
+  rollback?: { link: string } | undefined;
   /** Update-aware registration dirs (default: /run/restartd/aware.d and each stale user's runtime dir). */
   awareDirs?: string[] | undefined;
   /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
@@ -61,6 +68,8 @@ export interface ApplySwitchResult {
   report: ExecutionReport;
   /** Units the manager could not describe, unit-file problems. */
   warnings: string[];
+  /** The run rolled back to the old generation (see `rollback`). */
+  rolledBack?: RolledBack | undefined;
 }
 
 /**
@@ -95,7 +104,7 @@ export async function applySwitch(
       ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
     };
-    const detection = await detectStale({ changeSet, ...scan });
+    const detection = await detectStale({ changeSet, ...scan, compareMaxBytes: config.limits?.compareMaxBytes });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
     const planned = await planStale(detection.stale, config, manager, aware, users);
@@ -126,13 +135,53 @@ export async function applySwitch(
     }, events);
     const outcomes =
       options.dryRun || manager === undefined ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
+    const intent = options.rollback === undefined || options.dryRun || manager === undefined || options.old === undefined || options.new === undefined
+      ? undefined
+      : rollbackIntent(outcomes, options.rollback.link, options.new, options.old);
+    const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan), events);
     // Users are told about what stays running (session apps, skipped units): once per process.
     if (!options.dryRun) {
       tellUsers({ stale: planned.stale, actions: plan.actions, userManagers: planned.userManagers, stateDir: options.awareStateDir ?? DEFAULT_AWARE_STATE_DIR, procRoot: options.procRoot }, (notice) => events.emit('user:notified', notice));
     }
-    return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings };
+    return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings, ...(rolledBack === undefined ? {} : { rolledBack }) };
   } finally {
     users.close();
+    owned?.close();
+  }
+}
+
+/** What a rollback takes of the switch's options. */
+export function rollbackContext(options: ApplySwitchOptions, manager: SystemdManager, plan: Plan): RollbackContext {
+  return {
+    manager,
+    source: options.source,
+    storeDir: options.storeDir,
+    concurrency: options.concurrency ?? options.config.concurrency,
+    jobTimeoutMs: options.jobTimeoutMs ?? options.config.jobTimeoutSeconds * 1000,
+    settleMs: (options.config.settleSeconds ?? 2) * 1000,
+    procRoot: options.procRoot,
+    scratchDirs: options.config.scratchDirs,
+    daemonReload: plan.daemonReload,
+    journal: options.journal?.rollback,
+  };
+}
+
+/**
+ * Finishes a rollback an interrupted run began (its journal says so): never the switch forward
+ * again, never a restart twice. The report is the switch's, as the journal kept it.
+ */
+export async function resumeRollback(
+  options: ApplySwitchOptions,
+  pending: { intent: RollbackIntent; outcomes: Outcome[]; flipped: boolean },
+  plan: Plan,
+  events: EventEmitter<ExecuteEvents> = new EventEmitter<ExecuteEvents>(),
+): Promise<ApplySwitchResult> {
+  const owned = options.manager === undefined || options.manager === null ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
+  const manager = owned ?? (options.manager as SystemdManager);
+  try {
+    const rolledBack = await carryOutRollback(pending.intent, pending.outcomes, rollbackContext(options, manager, plan), events, { begun: true, flipped: pending.flipped });
+    return { plan, report: { outcomes: pending.outcomes, managerSteps: [], durationMs: 0 }, warnings: [], rolledBack };
+  } finally {
     owned?.close();
   }
 }

@@ -13,6 +13,7 @@ import { applyExitCode } from './apply-exit.js';
 import type { DrainedSwitch } from './drain-pending.js';
 import { asExecuteEvents, type RunEvents } from './events.js';
 import { awareStateDirOf, type RunRequest } from './request.js';
+import { hookRollbackOption } from './rollback-option.js';
 import { resolveConfig } from './switch-run.js';
 
 export const DEFAULT_HOOK_MAX_WAIT_MS = 30_000;
@@ -95,20 +96,26 @@ async function drainHere(request: HookRequest & { stateDir: string }, runEvents:
   const fleet = await openFleetSession(request.fleet, config, events, request.stateDir);
   let drained;
   try {
-    drained = await drainPending(request.stateDir, { config, busAddress: request.busAddress, procRoot: request.procRoot, awareDirs: request.awareDirs, awareStateDir: awareStateDirOf(request), fleet: fleet.gate }, events, runEvents);
+    const rollback = hookRollbackOption(request, config, (message) => events.emit('warning', message));
+    drained = await drainPending(request.stateDir, { config, busAddress: request.busAddress, procRoot: request.procRoot, awareDirs: request.awareDirs, awareStateDir: awareStateDirOf(request), fleet: fleet.gate, rollback }, events, runEvents);
   } finally {
     await fleet.close();
   }
   if (drained.kind === 'queued') return { kind: 'queued', exitCode: EXIT.OK, holder: drained.holder };
   if (drained.switches.length > 0 && !hasPending(request.stateDir)) clearAllDeferred(request.stateDir);
-  const failed = drained.switches.some(({ result }) => applyExitCode(result.report) === EXIT.FAILED);
-  return { kind: 'done', exitCode: failed ? EXIT.FAILED : EXIT.OK, switches: drained.switches };
+  const codes = drained.switches.map(({ result }) => applyExitCode(result.report, result.rolledBack));
+  const exitCode = codes.includes(EXIT.FAILED) ? EXIT.FAILED : codes.includes(EXIT.ROLLED_BACK) ? EXIT.ROLLED_BACK : EXIT.OK;
+  return { kind: 'done', exitCode, switches: drained.switches };
 }
 
-/** The CLI entry the detached child runs: dist/cli/main.js (also when this module runs from src/, in tests). */
+/**
+ * The CLI entry the detached child runs: in the bundle (dist/cli/restartd.js and its chunks, all the
+ * Debian package ships) the bundle's entry beside this chunk; else dist/cli/main.js (also when this
+ * module runs from src/, in tests).
+ */
 function cliEntry(): string {
-  const beside = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  const candidates = ['./restartd.js', '../cli/main.js', '../../dist/cli/main.js'].map((path) => fileURLToPath(new URL(path, import.meta.url)));
+  return candidates.find((path) => existsSync(path)) ?? (candidates.at(-1) as string);
 }
 
 /** Runs `hook --foreground` in its own session, output appended to STATE/hook.log; waits at most maxWaitMs. */

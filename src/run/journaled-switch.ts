@@ -2,7 +2,8 @@ import { EventEmitter } from 'eventemitter3';
 import { RestartdError } from '../errors.js';
 import { ensureStateDir } from '../journal/state-dir.js';
 import { acquireStateLock, type LockHolder } from '../journal/state-lock.js';
-import { applySwitch, type ApplySwitchOptions, type ApplySwitchResult } from './apply-switch.js';
+import { applySwitch, resumeRollback, type ApplySwitchOptions, type ApplySwitchResult } from './apply-switch.js';
+import type { RollbackJournal } from './rollback.js';
 import type { ExecuteEvents, Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
 import { SwitchJournal } from '../journal/switch-journal.js';
@@ -39,20 +40,45 @@ export async function applyUnderLock(
     if (journal === undefined) throw new RestartdError('INTERNAL', 'the journal was used before the scan chose it');
     return journal;
   };
+  // A rollback's restarts go to its own journal (keyed apart from the switch's), once it began.
+  let rollbackJournal: SwitchJournal | undefined;
+  const recording = (): SwitchJournal => rollbackJournal ?? current();
+  const rollbackOf = (): SwitchJournal => {
+    if (rollbackJournal === undefined) throw new RestartdError('INTERNAL', "the rollback's journal was used before the rollback began");
+    return rollbackJournal;
+  };
+  const rollback: RollbackJournal = {
+    begun: (intent, outcomes) => {
+      const key = `${current().key}-rollback-${Date.now()}`;
+      current().recordRollback('begun', intent, { key, outcomes });
+      rollbackJournal = new SwitchJournal(stateDir, intent.from, intent.to, false, key);
+    },
+    flipped: (intent) => current().recordRollback('flipped', intent),
+    restarts: { begin: (plan) => rollbackOf().begin(plan), skipDone: (action) => rollbackOf().skipDone(action) },
+    finished: (result) => {
+      rollbackOf().finish(result.outcomes);
+      rollbackJournal = undefined;
+      current().recordRollback('finished', result, { ok: result.ok, ...(result.cause === undefined ? {} : { cause: result.cause }) });
+    },
+  };
   // Synchronous appends: an outcome is on disk before the next action starts.
-  const onDone = (outcome: Outcome): void => current().record(outcome);
-  const onVerified = (outcome: Outcome): void => current().recordVerified(outcome);
+  const onDone = (outcome: Outcome): void => recording().record(outcome);
+  const onVerified = (outcome: Outcome): void => recording().recordVerified(outcome);
   events.on('action:done', onDone);
   events.on('verify:done', onVerified);
   try {
-    const result = await applySwitch(
-      {
-        ...options,
-        onDetected,
-        journal: { begin: (plan: Plan) => current().begin(plan), skipDone: (action: PlannedAction) => current().skipDone(action) },
-      },
-      events,
-    );
+    const journaled = { begin: (plan: Plan) => current().begin(plan), skipDone: (action: PlannedAction) => current().skipDone(action), rollback };
+    const pending = journal?.pendingRollback;
+    const plan = journal?.unfinishedPlan;
+    let result: ApplySwitchResult;
+    if (pending !== undefined && plan !== undefined) {
+      // Killed while rolling back: finish the rollback, never the switch forward again.
+      current().begin(plan);
+      rollbackJournal = new SwitchJournal(stateDir, pending.intent.from, pending.intent.to, false, pending.key);
+      result = await resumeRollback({ ...options, journal: journaled }, pending, plan, events);
+    } else {
+      result = await applySwitch({ ...options, onDetected, journal: journaled }, events);
+    }
     current().finish(result.report.outcomes);
     return { result, journalDir: current().dir, resumed };
   } finally {

@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.js';
 import { RestartdError } from '../errors.js';
 import type { RunEvents } from './events.js';
 import type { RunRequest } from './request.js';
-import { resolveConfig } from './switch-run.js';
+import { resolveConfig } from './resolve-config.js';
 
 /** `restartd plan`'s result: the `plan --json` object (its `actions` included), and the plan behind it. */
 export interface PlanRunResult {
@@ -35,6 +35,7 @@ export async function detectReport(request: Pick<RunRequest, 'procRoot' | 'scrat
     changeSet,
     ...(request.procRoot === undefined ? {} : { procRoot: request.procRoot }),
     ...(scratchDirs === undefined ? {} : { scratchDirs }),
+    compareMaxBytes: config?.limits?.compareMaxBytes,
   });
   return { detection, report: buildStaleReport({ ...detection, changeSet }) };
 }

@@ -36,6 +36,17 @@ export interface RunRequest {
   waitMs?: number | undefined;
   /** etcd fleet coordination (`--fleet` and the `--fleet-*` flags); absent: a single host. */
   fleet?: FleetArgs | undefined;
+  /**
+   * The current/profile link that points at `new` (a release dir's `current`, a Nix profile link):
+   * what a rollback flips back to `old`. `watch` sets it to the link it follows.
+   */
+  link?: string | undefined;
+  /**
+   * Opt-in: a restart, reload or start of this run failed → flip `link` back to `old` and restart
+   * onto it every unit the run restarted (exit 8). Default: the config's `rollback.on`. Needs
+   * `old`, `new` and `link`.
+   */
+  rollback?: boolean | undefined;
   /** Override the config's concurrency and jobTimeoutSeconds. */
   concurrency?: number | undefined;
   jobTimeoutMs?: number | undefined;

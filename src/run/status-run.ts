@@ -85,7 +85,7 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
   let users: StatusUser[] | undefined;
   if (detection.stale.length > 0) {
     request.onPhase?.('planning actions');
-    const [{ planWithOptionalManager }, { resolveConfig }] = await Promise.all([import('./plan-actions.js'), import('./switch-run.js')]);
+    const [{ planWithOptionalManager }, { resolveConfig }] = await Promise.all([import('./plan-actions.js'), import('./resolve-config.js')]);
     const planned = await planWithOptionalManager(detection.stale, config ?? (await resolveConfig(request.config)), request.busAddress, {
       dirs: request.awareDirs,
       procRoot: request.procRoot,

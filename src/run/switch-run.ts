@@ -9,6 +9,8 @@ import { EXIT, type ExitCode } from '../types/exit-codes.js';
 import { applyExitCode } from './apply-exit.js';
 import { applySummary, type ApplySummary } from '../report/apply-json.js';
 import { openFleetSession } from './fleet-session.js';
+import type { RolledBack } from '../types/rollback.js';
+import { rollbackOption } from './rollback-option.js';
 import { connectOptionalManager } from './optional-manager.js';
 import { awareStateDirOf, LIVE, type RunRequest } from './request.js';
 
@@ -29,6 +31,8 @@ export type ApplyResult =
       resumed: boolean;
       /** The journal's dir in the state dir (a journaled run). */
       journalDir?: string;
+      /** Restarts onto the new generation failed and the run rolled back (exit 8; not ok: 5). */
+      rolledBack?: RolledBack;
     }
   | {
       kind: 'deferred';
@@ -48,12 +52,9 @@ export interface SwitchRunControl {
   signal?: AbortSignal;
 }
 
-/** A config given as a path (or not at all) is loaded; a parsed one is taken as it is. */
-export async function resolveConfig(config: Config | string | undefined): Promise<Config> {
-  if (typeof config === 'object') return config;
-  const { loadConfig } = await import('../config/load-config.js');
-  return loadConfig(config);
-}
+// In a module of its own: plan and status load it without the apply side (D-Bus, the journal).
+import { resolveConfig } from './resolve-config.js';
+export { resolveConfig };
 
 /**
  * One switch, end to end: maintenance window and delay → pending/deferred records → lock → journal →
@@ -69,6 +70,7 @@ export async function runSwitch(request: RunRequest, runEvents: EventEmitter<Run
   const loaded = await resolveConfig(request.config);
   const config = request.scratchDirs === undefined ? loaded : { ...loaded, scratchDirs: [...request.scratchDirs] };
   const dryRun = request.dryRun === true;
+  const rollback = rollbackOption(request, config, (message) => events.emit('warning', message));
   const verdict: WindowVerdict = dryRun ? { open: true } : windowVerdict(config.fleet);
   if (!verdict.open) {
     if (control.whenClosed !== 'wait') return defer(request, verdict);
@@ -88,6 +90,7 @@ export async function runSwitch(request: RunRequest, runEvents: EventEmitter<Run
     procRoot: request.procRoot,
     awareDirs: request.awareDirs,
     awareStateDir: awareStateDirOf(request),
+    rollback,
   };
   if (dryRun) {
     // No slots, no lock, no journal, and the bus only for unit facts: a dry run works without one.
@@ -138,13 +141,14 @@ export async function runSwitch(request: RunRequest, runEvents: EventEmitter<Run
 function done(result: ApplySwitchResult, extra: { dryRun: boolean; resumed: boolean; journalDir?: string }): ApplyResult {
   return {
     kind: 'done',
-    exitCode: applyExitCode(result.report),
+    exitCode: applyExitCode(result.report, result.rolledBack),
     ...extra,
     ...(result.changeSet === undefined ? {} : { changeSet: result.changeSet }),
     plan: result.plan,
     report: result.report,
     summary: applySummary(result.report.outcomes),
     warnings: result.warnings,
+    ...(result.rolledBack === undefined ? {} : { rolledBack: result.rolledBack }),
   };
 }
 

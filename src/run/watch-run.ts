@@ -52,7 +52,8 @@ export async function runWatch(request: WatchRequest, events: EventEmitter<RunEv
     debounceMs: debounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS,
     run: (old, next) => {
       events.emit('watch:running', old, next);
-      return runSwitch({ ...rest, old, new: next, config, waitMs: LOCK_WAIT_MS, command: 'watch' }, runEvents, { whenClosed: 'wait', signal });
+      // A rollback flips the followed link back: the watch then sees a switch to the old generation, where nothing is stale.
+      return runSwitch({ ...rest, link, old, new: next, config, waitMs: LOCK_WAIT_MS, command: 'watch' }, runEvents, { whenClosed: 'wait', signal });
     },
   });
   follower.on('ready', (target) => events.emit('watch:ready', link, target));

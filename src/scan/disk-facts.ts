@@ -1,9 +1,10 @@
-import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { indexChangeSet, type ChangeIndex, type IndexedChanges } from '../match/changeset-index.js';
 import { needsDiskFact, type DiskFact, type DiskFacts, type MatchPolicy } from '../match/disk-fact.js';
 import { DEFAULT_SCRATCH_DIRS } from '../match/filters.js';
 import { fdinfoWritable, formatStatDev } from './parse.js';
 import { ProcReader } from './proc-reader.js';
+import { ContentComparer, type SameContent } from './same-content.js';
 import { viewOf, type ProcessView } from './process-view.js';
 import type { FileRef, ProcessImage, ScanResult } from '../types/process.js';
 
@@ -11,6 +12,8 @@ export interface DiskFactOptions {
   procRoot?: string;
   changeSet?: IndexedChanges | undefined;
   scratchDirs?: readonly string[];
+  /** Replaced files above this many bytes are judged by identity alone (limits.compareMaxBytes). */
+  compareMaxBytes?: number | undefined;
 }
 
 /**
@@ -36,7 +39,8 @@ export class DiskFactGatherer {
   private readonly self: ScanResult['self'];
   /** Keyed by view (mount namespace + root) and path: a path names another file in another view. */
   private readonly statCache = new Map<string, Stats | null>();
-  private readonly sameCache = new Map<string, boolean | undefined>();
+  private readonly sameCache = new Map<string, SameContent>();
+  private readonly comparer: ContentComparer;
 
   /** `selfRootId`: the scanner's root identity (ScanResult.self.rootId). */
   constructor(
@@ -46,6 +50,7 @@ export class DiskFactGatherer {
     this.reader = new ProcReader(options.procRoot ?? '/proc');
     this.changes = indexChangeSet(options.changeSet);
     this.policy = { scratchDirs: options.scratchDirs ?? DEFAULT_SCRATCH_DIRS };
+    this.comparer = new ContentComparer(options.compareMaxBytes);
     // The gatherer runs in the scanning process (a scan worker shares its namespace).
     this.self = { pid: -1, mntNs: this.reader.live ? (this.reader.tryLink('self', 'ns/mnt') ?? null) : null, rootId: selfRootId };
   }
@@ -56,7 +61,7 @@ export class DiskFactGatherer {
     for (const ref of image.files) {
       if (!needsDiskFact(ref, this.changes, this.policy)) continue;
       view ??= viewOf(this.reader, image, this.self);
-      into.set(ref, factFor(this.reader, image, ref, view, this.statCache, this.sameCache));
+      into.set(ref, factFor(this.reader, image, ref, view, this.statCache, this.sameCache, this.comparer));
     }
   }
 }
@@ -82,7 +87,8 @@ function factFor(
   ref: FileRef,
   view: ProcessView,
   statCache: Map<string, Stats | null>,
-  sameCache: Map<string, boolean | undefined>,
+  sameCache: Map<string, SameContent>,
+  comparer: ContentComparer,
 ): DiskFact {
   const { prefix } = view;
   const st = statPath(view, ref.path, statCache);
@@ -107,10 +113,12 @@ function factFor(
     if (heldEntry !== undefined) {
       const key = `${ref.dev}:${ref.ino}>${current.dev}:${current.ino}`;
       if (!sameCache.has(key)) {
-        sameCache.set(key, sameBytes(reader.path(image.pid, heldEntry), prefix + ref.path, ref.size, current.size));
+        const differentSize = ref.size !== undefined && ref.size !== current.size;
+        sameCache.set(key, differentSize ? false : comparer.same(reader.path(image.pid, heldEntry), prefix + ref.path, current));
       }
       const same = sameCache.get(key);
-      if (same !== undefined) fact.sameContent = same;
+      if (same === 'too-large') fact.identityOnly = true;
+      else if (same !== undefined) fact.sameContent = same;
     }
   }
   return fact;
@@ -121,32 +129,4 @@ function heldEntryOf(ref: FileRef): string | undefined {
   if (ref.via === 'exe') return 'exe';
   if (ref.via === 'fd') return ref.fd === undefined ? undefined : `fd/${ref.fd}`;
   return ref.range === undefined ? undefined : `map_files/${ref.range}`;
-}
-
-const CHUNK = 1 << 16;
-
-/** Compares two files byte by byte; undefined when either can't be read (e.g. map_files needs root). */
-function sameBytes(heldPath: string, currentPath: string, heldSize: number | undefined, currentSize: number): boolean | undefined {
-  let a: number | undefined;
-  let b: number | undefined;
-  try {
-    const size = heldSize ?? statSync(heldPath).size;
-    if (size !== currentSize) return false;
-    a = openSync(heldPath, 'r');
-    b = openSync(currentPath, 'r');
-    const bufA = Buffer.allocUnsafe(CHUNK);
-    const bufB = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const n = readSync(a, bufA, 0, CHUNK, null);
-      const m = readSync(b, bufB, 0, CHUNK, null);
-      if (n !== m) return false;
-      if (n === 0) return true;
-      if (bufA.compare(bufB, 0, m, 0, n) !== 0) return false;
-    }
-  } catch {
-    return undefined;
-  } finally {
-    if (a !== undefined) closeSync(a);
-    if (b !== undefined) closeSync(b);
-  }
 }

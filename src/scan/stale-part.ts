@@ -12,6 +12,8 @@ export interface StaleMatchInput {
   /** Only what matching reads of the ChangeSet (not `added`). */
   changeSet?: IndexedChanges | undefined;
   scratchDirs?: readonly string[] | undefined;
+  /** Replaced files above this many bytes are judged by identity alone. */
+  compareMaxBytes?: number | undefined;
   /** The scanner's root identity (ScanResult.self.rootId). */
   selfRootId: string | undefined;
 }
@@ -35,6 +37,7 @@ export function scanStalePids(reader: ProcReader, pids: Iterable<number>, skipPi
     procRoot: reader.root,
     changeSet: input.changeSet,
     ...(input.scratchDirs === undefined ? {} : { scratchDirs: input.scratchDirs }),
+    compareMaxBytes: input.compareMaxBytes,
   });
   const disk: DiskFacts = new Map();
   const staleFilesOf = createStaleFileMatcher({

@@ -30,7 +30,8 @@ export function scopeToManager(stale: readonly StaleProcess[], manager: ManagerP
     if (cgroup === undefined || !inManagerTree(manager, cgroup)) continue;
     const relative = managerRelativeCgroup(manager, cgroup);
     const owner = ownerFromCgroupPath(relative) ?? { kind: 'process', name: `pid:${process.pid}`, cgroup: relative };
-    const hidden = owner.kind === 'system-unit' && nsPidsOf(process.pid) !== undefined && managerPidOf(manager, process.pid) === undefined;
+    // A process that exited meanwhile has no NSpid either: it is not taken for a container.
+    const hidden = owner.kind === 'system-unit' && managerPidOf(manager, process.pid) === undefined && nsPidsOf(process.pid) !== undefined;
     scoped.push({ ...process, owner: hidden ? { kind: 'container', name: owner.name, cgroup: relative } : owner });
   }
   return scoped;

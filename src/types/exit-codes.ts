@@ -19,6 +19,8 @@ export const EXIT = {
   BUSY: 6,
   /** apply: outside the maintenance window: nothing done, the switch pending. */
   DEFERRED: 7,
+  /** apply, hook: restarts onto the new generation failed; rolled back to the old one (verified). */
+  ROLLED_BACK: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -33,4 +35,5 @@ export const EXIT_MEANINGS: readonly { code: ExitCode; status?: string; plan?: s
   { code: EXIT.FAILED, apply: 'some action failed, timed out, or left its unit stale or dead after its restart (the others still ran)', hook: 'some action failed' },
   { code: EXIT.BUSY, apply: 'another run holds the state dir\'s lock: nothing done' },
   { code: EXIT.DEFERRED, apply: 'deferred: outside the maintenance window, nothing done, the switch pending' },
+  { code: EXIT.ROLLED_BACK, apply: 'rolled back: a restart onto NEW failed; --link points at OLD again and the units the run restarted run OLD (verified)', hook: 'a pending switch was rolled back' },
 ];

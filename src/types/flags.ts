@@ -13,7 +13,7 @@ export const COMMANDS = [
   },
   {
     name: 'apply',
-    synopsis: 'apply [--old OLD --new NEW] [--dry-run] [--json]',
+    synopsis: 'apply [--old OLD --new NEW [--link LINK --rollback]] [--dry-run] [--json]',
     help: 'carry the plan out through systemd, then verify by re-scanning; journaled: run it again after a crash to finish the job. Without --old/--new: act on what `restartd status` shows',
   },
   {
@@ -87,7 +87,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'retry', key: 'retry', type: 'boolean', group: 'state', commands: ['apply'], help: 'run again what an earlier run of the same switch did but left still stale (a re-run otherwise reports it failed, exit 5)' },
   { name: 'max-wait', key: 'maxWaitMs', type: 'seconds', value: 'SECONDS', group: 'state', commands: ['hook'], help: 'hold the package manager at most this long (default 30); the rest goes on detached, output in STATE/hook.log' },
   { name: 'foreground', key: 'foreground', type: 'boolean', group: 'state', commands: ['hook'], help: 'carry the pending switches out in this process' },
-  { name: 'link', key: 'link', type: 'string', value: 'PATH', completes: 'file', group: 'state', commands: ['watch'], help: 'the current/profile link to follow' },
+  { name: 'link', key: 'link', type: 'string', value: 'PATH', completes: 'file', group: 'state', commands: SWITCH, forward: true, help: 'watch: the current/profile link to follow; apply, hook (or RESTARTD_LINK): the link that points at NEW, which --rollback flips back to OLD' },
+  { name: 'rollback', key: 'rollback', type: 'boolean', group: 'state', commands: SWITCH, forward: true, help: 'a restart, reload or start onto NEW failed: flip --link back to OLD, restart onto OLD every unit the run restarted, verify (exit 8); default: the config\'s rollback.on' },
   { name: 'debounce', key: 'debounceMs', type: 'seconds', value: 'SECONDS', group: 'state', commands: ['watch'], help: 'quiet time before a switch counts as settled (default 2)' },
   { name: 'fleet', key: 'fleet.endpoints', type: 'string', value: 'URL[,URL…]', group: 'fleet', commands: SWITCH, forward: true, help: 'etcd client endpoints: at most K hosts restart the same unit (or config group) at once; a host that dies frees its slot when its lease expires. Without it: a single host, no etcd needed' },
   { name: 'fleet-ca', key: 'fleet.ca', type: 'string', value: 'FILE', completes: 'file', group: 'fleet', commands: SWITCH, forward: true, help: 'TLS to etcd: the CA (PEM)' },

@@ -4,6 +4,7 @@ import type { ActionKind, Phase, Plan, PlannedAction } from './plan.js';
 import type { Job, JobResult, UserManagers } from './systemd.js';
 // update-aware: notify outcomes and events
 import type { AwareEvents, NotifyResult } from './aware.js';
+import type { RollbackIntent, RolledBack } from './rollback.js';
 
 /** Tells the registered update-aware processes of a notify action (src/aware createNotifier); undefined: nobody registered. */
 export type Notifier = (action: PlannedAction) => Promise<Outcome | undefined>;
@@ -162,6 +163,11 @@ export interface ExecuteEvents extends AwareEvents {
   'fleet:acquired': [group: string, action: PlannedAction, hold: FleetHold];
   'fleet:released': [group: string, action: PlannedAction, hold: FleetHold];
   'verify:done': [outcome: Outcome];
+  /** rollback: restarts onto the new generation failed; the link goes back (recorded before it is flipped). */
+  'rollback:begun': [intent: RollbackIntent];
+  /** rollback: the link points at the old generation again; its units restart next. */
+  'rollback:flipped': [link: string, target: string];
+  'rollback:done': [rolledBack: RolledBack];
 }
 
 /** The `detail` of an outcome that an earlier, interrupted run of the same switch already achieved (src/journal). */

@@ -10,6 +10,24 @@ export interface RunUnitResult {
   cause?: string;
 }
 
+/** A switch's rollback to its old generation, as the journal has it (see src/run/rollback.ts). */
+export interface RunRollback {
+  link: string;
+  from: string;
+  to: string;
+  reason: string;
+  units: string[];
+  startedAt: string;
+  /** `unfinished`: interrupted; the next run of the switch finishes it. */
+  state: 'finished' | 'unfinished';
+  /** The link points at the old generation again. */
+  flipped: boolean;
+  finishedAt?: string;
+  /** Finished: every unit runs the old generation again (verified); not ok: ROLLBACK_FAILED, `cause` says why. */
+  ok?: boolean;
+  cause?: string;
+}
+
 /** What the journal says about one switch (old → new): every attempt of it taken together. */
 export interface RunSummary {
   key: string;
@@ -21,6 +39,8 @@ export interface RunSummary {
   state: 'finished' | 'unfinished';
   /** Attempts: more than 1 when an interrupted run was resumed. */
   attempts: number;
+  /** Restarts onto the new generation failed and the run rolled back to the old one. */
+  rolledBack?: RunRollback;
   /** Units restarted, reloaded, stopped, started (ok outcomes with a job). */
   done: RunUnitResult[];
   /** Units whose latest outcome failed (not ok), with code and cause; verify's STILL_STALE included. */

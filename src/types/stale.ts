@@ -24,6 +24,8 @@ export interface StaleFile {
   /** modified-after-start: the file's ctime and the process's start, in ms since the epoch. */
   changedAt?: number;
   startedAt?: number;
+  /** Larger than limits.compareMaxBytes: the bytes were not compared, the file is judged by identity alone. */
+  identityOnly?: true;
 }
 
 /** A ProcessImage plus the evidence. See DESIGN.md "StaleProcess". */

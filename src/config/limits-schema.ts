@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** Bounds on what restartd reads and waits for; each defaults to a value safe on a shared host. */
+export const LimitsSchema = z
+  .strictObject({
+    compareMaxBytes: z
+      .int()
+      .min(0)
+      .max(2 ** 40)
+      .optional()
+      .describe('A replaced or deleted file larger than this is not compared byte for byte with the one now at its path: it is judged by identity (dev, inode) alone, and the report says so (identityOnly). Default 67108864 (64 MiB).'),
+  })
+  .meta({ title: 'restartd limits' });
+
+export type Limits = z.infer<typeof LimitsSchema>;

@@ -1,0 +1,156 @@
+import { EventEmitter } from 'eventemitter3';
+import { diffGenerations } from '../generation/index.js';
+import { flipLink, linkTarget, pointsAt } from '../generation/flip-link.js';
+import { executePlan, type SkipDone } from '../execute/execute-plan.js';
+import { verifyOutcomes } from '../execute/verify.js';
+import { RestartdError } from '../errors.js';
+import { isAlreadyDone, type ExecuteEvents, type ExecutionReport, type Outcome } from '../types/outcome.js';
+import type { Plan, PlannedAction } from '../types/plan.js';
+import type { RollbackIntent, RolledBack } from '../types/rollback.js';
+import type { SourceKind } from '../types/generation.js';
+import type { SystemdManager } from '../types/systemd.js';
+
+export type { RollbackIntent, RolledBack };
+
+/**
+ * The outcome codes that make a run roll back: a job that failed or timed out, a call systemd
+ * refused, a unit that died after its restart. Never a skip, a process left running, or a unit
+ * verify found still stale (its ExecStart points elsewhere: rolling back would not help it).
+ */
+const TRIGGERS: ReadonlySet<string> = new Set(['JOB_FAILED', 'JOB_TIMEOUT', 'SYSTEMD', 'UNIT_FAILED']);
+/** The actions that put a unit onto the new generation. */
+const ONTO_NEW: ReadonlySet<string> = new Set(['restart', 'reload', 'stop-start']);
+
+/** Crash safety of a rollback (src/run/journaled-switch.ts): each step is on disk before the next. */
+export interface RollbackJournal {
+  /** Before the link is flipped: what is rolled back, and the switch's outcomes that caused it. */
+  begun(intent: RollbackIntent, outcomes: readonly Outcome[]): void;
+  flipped(intent: RollbackIntent): void;
+  /** The restarts onto the old generation, journaled like a switch's (an interrupted one is not run twice). */
+  restarts: { begin(plan: Plan): Plan; skipDone: SkipDone };
+  finished(result: RolledBack): void;
+}
+
+/** What a rollback needs of its switch run. */
+export interface RollbackContext {
+  manager: SystemdManager;
+  source?: SourceKind | undefined;
+  storeDir?: string | undefined;
+  concurrency: number;
+  jobTimeoutMs: number;
+  /** How long a restarted unit must stay up (UNIT_FAILED otherwise). */
+  settleMs: number;
+  procRoot?: string | undefined;
+  scratchDirs?: readonly string[] | undefined;
+  /** The switch's plan ran a daemon-reload: the old unit files need one too. */
+  daemonReload: boolean;
+  journal?: RollbackJournal | undefined;
+}
+
+/** The outcomes of a run that call for a rollback (see TRIGGERS). */
+export function rollbackFailures(outcomes: readonly Outcome[]): Outcome[] {
+  return outcomes.filter((o) => !o.ok && o.dryRun !== true && ONTO_NEW.has(o.action) && o.code !== undefined && TRIGGERS.has(o.code));
+}
+
+/**
+ * Every system unit this run put onto the new generation, once each: the ones that came up fine
+ * (so the service set is coherent again) and the ones that failed. Units verify found still
+ * stale run old files already, and are left alone.
+ */
+export function unitsOntoNew(outcomes: readonly Outcome[]): string[] {
+  const units = new Set<string>();
+  for (const o of outcomes) {
+    if (!ONTO_NEW.has(o.action) || o.phase === 'stop' || o.owner.kind !== 'system-unit' || o.dryRun === true) continue;
+    const came = o.ok ? o.jobResult === 'done' || isAlreadyDone(o) : o.code !== undefined && TRIGGERS.has(o.code);
+    if (came) units.add(o.unit);
+  }
+  return [...units].sort();
+}
+
+/** What to roll back after a switch's outcomes, or undefined when nothing calls for it. */
+export function rollbackIntent(outcomes: readonly Outcome[], link: string, from: string, to: string): RollbackIntent | undefined {
+  const failures = rollbackFailures(outcomes);
+  if (failures.length === 0) return undefined;
+  const reason = failures.map((o) => `${o.unit} ${o.code ?? 'failed'}: ${o.cause ?? 'failed'}`).join('; ');
+  return { link, from, to, reason, units: unitsOntoNew(outcomes) };
+}
+
+/**
+ * Rolls back: journal → flip the link back to the old generation (atomically) → journal →
+ * restart every unit of the intent onto it → verify by re-scanning that none holds the new
+ * generation's files. `flipped`: an interrupted rollback already flipped the link. Never throws
+ * for a failure of its own: the result says ROLLBACK_FAILED with both causes, and nothing further
+ * is tried.
+ */
+export async function carryOutRollback(
+  intent: RollbackIntent,
+  switchOutcomes: readonly Outcome[],
+  ctx: RollbackContext,
+  events: EventEmitter<ExecuteEvents>,
+  resume: { begun: boolean; flipped: boolean } = { begun: false, flipped: false },
+): Promise<RolledBack> {
+  if (!resume.begun) ctx.journal?.begun(intent, switchOutcomes);
+  events.emit('rollback:begun', intent);
+  let outcomes: Outcome[] = [];
+  try {
+    if (!resume.flipped) {
+      flipBack(intent);
+      ctx.journal?.flipped(intent);
+    }
+    events.emit('rollback:flipped', intent.link, intent.to);
+    const built: Plan = { daemonReload: ctx.daemonReload, actions: intent.units.map(restartOntoOld) };
+    const plan = ctx.journal?.restarts.begin(built) ?? built;
+    const executed: ExecutionReport = await executePlan(
+      plan,
+      ctx.manager,
+      { dryRun: false, concurrency: ctx.concurrency, jobTimeoutMs: ctx.jobTimeoutMs, settleMs: ctx.settleMs, skipDone: ctx.journal?.restarts.skipDone },
+      events,
+    );
+    const changeSet = await diffGenerations(intent.from, intent.to, {
+      ...(ctx.source === undefined ? {} : { source: ctx.source }),
+      ...(ctx.storeDir === undefined ? {} : { storeDir: ctx.storeDir }),
+    });
+    outcomes = await verifyOutcomes(
+      executed.outcomes,
+      {
+        changeSet,
+        manager: ctx.manager.process,
+        ...(ctx.procRoot === undefined ? {} : { procRoot: ctx.procRoot }),
+        ...(ctx.scratchDirs === undefined ? {} : { scratchDirs: ctx.scratchDirs }),
+      },
+      events,
+    );
+    const failed = [...outcomes.filter((o) => !o.ok).map((o) => `${o.unit} ${o.code ?? 'failed'}: ${o.cause ?? 'failed'}`), ...executed.managerSteps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.cause ?? 'failed'}`)];
+    return finish(intent, outcomes, failed.length === 0 ? undefined : failed.join('; '), ctx, events);
+  } catch (error) {
+    return finish(intent, outcomes, error instanceof Error ? error.message : String(error), ctx, events);
+  }
+}
+
+function finish(intent: RollbackIntent, outcomes: Outcome[], failure: string | undefined, ctx: RollbackContext, events: EventEmitter<ExecuteEvents>): RolledBack {
+  const result: RolledBack =
+    failure === undefined
+      ? { ...intent, ok: true, outcomes }
+      : { ...intent, ok: false, code: 'ROLLBACK_FAILED', cause: `the switch failed (${intent.reason}); rolling back failed too (${failure})`, outcomes };
+  ctx.journal?.finished(result);
+  events.emit('rollback:done', result);
+  return result;
+}
+
+/**
+ * The link goes back to the old generation only from the new one: a link already on the old one
+ * (an interrupted rollback) stays; one that points anywhere else was switched again by someone
+ * else and is left alone.
+ */
+function flipBack(intent: RollbackIntent): void {
+  if (linkTarget(intent.to) === undefined) throw new RestartdError('ROLLBACK_FAILED', `the old generation ${intent.to} is gone: ${intent.link} not flipped`);
+  if (pointsAt(intent.link, intent.to)) return;
+  if (!pointsAt(intent.link, intent.from)) {
+    throw new RestartdError('ROLLBACK_FAILED', `${intent.link} points at ${linkTarget(intent.link) ?? 'nothing'}, not at ${intent.from}: switched again since, not flipped`);
+  }
+  flipLink(intent.link, intent.to);
+}
+
+function restartOntoOld(unit: string): PlannedAction {
+  return { owner: { kind: 'system-unit', name: unit }, action: 'restart', reason: 'rollback', pids: [], phase: 'restart', unit };
+}

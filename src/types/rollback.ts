@@ -1,0 +1,27 @@
+import type { Outcome } from './outcome.js';
+
+/**
+ * What a run rolls back when restarts onto the new generation failed: `link` is flipped from `from`
+ * (the new generation) back to `to` (the old one), then `units` (every unit the run restarted onto
+ * the new one, the failed and the healthy) are restarted onto the old one.
+ */
+export interface RollbackIntent {
+  link: string;
+  from: string;
+  to: string;
+  /** The failures that caused it, in words ("b.service JOB_FAILED: …; …"). */
+  reason: string;
+  units: string[];
+}
+
+/** A rollback carried out (`apply --json`'s `rolledBack`, the library's done result). */
+export interface RolledBack extends RollbackIntent {
+  /** The link points at `to` again and every unit runs its files (verified by a re-scan). */
+  ok: boolean;
+  /** Not ok: the rollback itself failed; nothing further was tried. */
+  code?: 'ROLLBACK_FAILED';
+  /** Not ok: both failures' causes, the switch's and the rollback's. */
+  cause?: string;
+  /** The restarts onto the old generation, after verify. */
+  outcomes: Outcome[];
+}

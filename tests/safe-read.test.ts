@@ -1,0 +1,138 @@
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { readlinkSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load-config.js';
+import { detectStale } from '../src/detect.js';
+import { loadManifest } from '../src/generation/load-manifest.js';
+import { readRegular } from '../src/safe-fs/read-regular.js';
+import { runCli } from './support/cli.js';
+import { until } from './support/live-process.js';
+import { scratchRoot } from './support/scratch.js';
+
+const GiB = 1024 ** 3;
+const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+/** A process that holds `file` on fd 3 (python: nothing from the test's own runtime). */
+function holdOnFd3(file: string, extra = ''): ChildProcess {
+  const code = `import os, sys, time\nfd = os.open(sys.argv[1], os.O_RDONLY)\nos.dup2(fd, 3)\n${extra}\nwhile True: time.sleep(1)\n`;
+  return spawn('/usr/bin/python3', ['-c', code, file], { stdio: 'ignore' });
+}
+
+function holdsFd3(pid: number, file: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/3`) === file;
+  } catch {
+    return false;
+  }
+}
+
+describe('files a target names are read defensively', () => {
+  const scratch = scratchRoot('safe-read');
+  const { root } = scratch;
+  const children: ChildProcess[] = [];
+
+  beforeAll(() => {
+    execFileSync('mkfifo', [`${root}/fifo`]);
+  });
+
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    scratch.remove();
+  });
+
+  it('a FIFO, a device or a directory is refused at once, never read', () => {
+    expect(readRegular(`${root}/fifo`, { maxBytes: 10 })).toEqual({ ok: false, reason: 'not-regular', kind: 'FIFO' });
+    expect(readRegular('/dev/urandom', { maxBytes: 10 })).toEqual({ ok: false, reason: 'not-regular', kind: 'character device' });
+    expect(readRegular(root, { maxBytes: 10 })).toMatchObject({ ok: false, reason: 'not-regular', kind: 'directory' });
+    writeFileSync(`${root}/big`, 'x'.repeat(100));
+    expect(readRegular(`${root}/big`, { maxBytes: 10 })).toEqual({ ok: false, reason: 'too-large', size: 100, limit: 10 });
+  });
+
+  it('a symlink at a target path is not followed unless asked', () => {
+    writeFileSync(`${root}/real`, 'real');
+    execFileSync('ln', ['-sf', `${root}/real`, `${root}/link`]);
+    expect(readRegular(`${root}/link`, { maxBytes: 10 })).toEqual({ ok: false, reason: 'unreadable', errno: 'ELOOP' });
+    expect(readRegular(`${root}/link`, { maxBytes: 10, follow: true })).toMatchObject({ ok: true });
+  });
+
+  it('--config FIFO and --config /dev/urandom give named errors at once', async () => {
+    await expect(loadConfig(`${root}/fifo`)).rejects.toMatchObject({ code: 'BAD_CONFIG', message: `config ${root}/fifo: is a FIFO, not a regular file` });
+    await expect(loadConfig('/dev/urandom')).rejects.toMatchObject({ code: 'BAD_CONFIG', message: 'config /dev/urandom: is a character device, not a regular file' });
+    const run = await runCli(['status', '--config', `${root}/fifo`]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`config ${root}/fifo: is a FIFO, not a regular file`);
+  });
+
+  it('a FIFO manifest gives a named error at once', async () => {
+    await expect(loadManifest(`${root}/fifo`)).rejects.toMatchObject({ code: 'BAD_MANIFEST', message: `manifest ${root}/fifo: is a FIFO, not a regular file` });
+  });
+
+  it('a deleted sparse file over the compare limit is judged by identity alone, without reading it', async () => {
+    writeFileSync(`${root}/sparse.dat`, '');
+    truncateSync(`${root}/sparse.dat`, 16 * GiB);
+    const child = holdOnFd3(`${root}/sparse.dat`);
+    children.push(child);
+    await until(() => holdsFd3(child.pid!, `${root}/sparse.dat`), 'the holder to open its file');
+    // Same size, no disk used: comparing byte for byte would read 16 GiB twice.
+    writeFileSync(`${root}/sparse.new`, '');
+    truncateSync(`${root}/sparse.new`, 16 * GiB);
+    renameSync(`${root}/sparse.new`, `${root}/sparse.dat`);
+    const { stale } = await detectStale({ pids: [child.pid!] });
+    const file = stale[0]?.files.find((f) => f.path === `${root}/sparse.dat`);
+    expect(file).toMatchObject({ kind: 'deleted', via: 'fd', identityOnly: true });
+  });
+
+  it('under the limit, same bytes are not stale and other bytes of the same size are', async () => {
+    writeFileSync(`${root}/same.dat`, 'A'.repeat(300_000));
+    writeFileSync(`${root}/other.dat`, 'A'.repeat(300_000));
+    const same = holdOnFd3(`${root}/same.dat`);
+    const other = holdOnFd3(`${root}/other.dat`);
+    children.push(same, other);
+    await until(() => holdsFd3(same.pid!, `${root}/same.dat`) && holdsFd3(other.pid!, `${root}/other.dat`), 'both holders to open their files');
+    writeFileSync(`${root}/same.new`, 'A'.repeat(300_000));
+    renameSync(`${root}/same.new`, `${root}/same.dat`);
+    // Differs in the middle only: past the head and tail samples, found by the hash.
+    writeFileSync(`${root}/other.new`, `${'A'.repeat(150_000)}B${'A'.repeat(149_999)}`);
+    renameSync(`${root}/other.new`, `${root}/other.dat`);
+    const { stale } = await detectStale({ pids: [same.pid!, other.pid!] });
+    expect(stale.map((p) => p.pid)).toEqual([other.pid]);
+    expect(stale[0]?.files.find((f) => f.path === `${root}/other.dat`)).toMatchObject({ kind: 'deleted' });
+    expect(stale[0]?.files.find((f) => f.path === `${root}/other.dat`)?.identityOnly).toBeUndefined();
+    // A limit of 0 bytes: judged by identity alone, and said so.
+    const identity = await detectStale({ pids: [same.pid!], compareMaxBytes: 0 });
+    expect(identity.stale[0]?.files.find((f) => f.path === `${root}/same.dat`)).toMatchObject({ kind: 'deleted', identityOnly: true });
+  });
+
+  it('an fd swapped between a deleted file and a FIFO every few ms never stalls a scan (bounded loop)', async () => {
+    writeFileSync(`${root}/toggle.dat`, 'T'.repeat(4096));
+    writeFileSync(`${root}/pad.dat`, 'pad');
+    execFileSync('mkfifo', [`${root}/toggle.fifo`]);
+    // fd 3 flips between the (soon deleted) file and the read end of a FIFO nobody writes to: a
+    // blocking open of /proc/PID/fd/3 while it is the FIFO waits for a writer forever. 1,500 more
+    // fds widen the window between the scan's stat of fd 3 and the content comparison's open.
+    const flip = [
+      'pads = [os.open(sys.argv[1] + "/pad.dat", os.O_RDONLY) for _ in range(1500)]',
+      'fifo = os.open(sys.argv[1] + "/toggle.fifo", os.O_RDONLY | os.O_NONBLOCK)',
+      'while True:',
+      '    os.dup2(fifo, 3); time.sleep(0.004)',
+      '    os.dup2(fd, 3); time.sleep(0.001)',
+    ].join('\n');
+    // The steady copy on fd 9: listed after fd 3, so fd 3 is the one compared when it shows the file.
+    const code = `import os, sys, time\nfd = os.dup2(os.open(sys.argv[1] + "/toggle.dat", os.O_RDONLY), 9)\nos.dup2(fd, 3)\n${flip}\n`;
+    const child = spawn('/usr/bin/python3', ['-c', code, root], { stdio: 'ignore' });
+    children.push(child);
+    await until(() => holdsFd3(child.pid!, `${root}/toggle.dat`), 'the flipper to open its file');
+    writeFileSync(`${root}/toggle.new`, 'T'.repeat(4096));
+    renameSync(`${root}/toggle.new`, `${root}/toggle.dat`);
+    // Each scan in its own process: a scan stuck in open() blocks its whole event loop.
+    const scan = `import { detectStale } from ${JSON.stringify(DIST_INDEX)}; await detectStale({ pids: [${child.pid}] });`;
+    let stalled = 0;
+    for (let i = 0; i < 30; i++) {
+      stalled += await new Promise<number>((resolve) => {
+        execFile(process.execPath, ['--input-type=module', '-e', scan], { timeout: 60_000 }, (error) => resolve(error?.killed ? 1 : 0));
+      });
+    }
+    expect(stalled).toBe(0);
+  }, 1_800_000);
+});
