@@ -21,6 +21,8 @@ export type RestartdErrorCode =
   | 'ROLLBACK_FAILED'
   /** The run was stopped (a signal) before it could do its work. */
   | 'ABORTED'
+  /** The state dir (or a file in it) is not restartd's own: wrong owner, writable by others, a link, the wrong kind. */
+  | 'UNSAFE_STATE'
   /** restartd broke one of its own rules: a bug, reported as one. */
   | 'INTERNAL';
 

@@ -112,6 +112,14 @@ describe('notifying a registered app over its socket', () => {
     expect(outcome).toMatchObject({ ok: false, code, notified: [{ name: 'raw', result, reason }] });
   });
 
+  it("a registration's 10-minute ackTimeoutMs is cut to the run's limit (limits.ackTimeoutMaxMs)", async () => {
+    const { dir, stateDir } = dirs();
+    await rawApp(dir, undefined, { fallback: 'none', ackTimeoutMs: 600_000 });
+    const events = new EventEmitter<ExecuteEvents>();
+    const outcome = await createNotifier({ stale: [stale], oldGeneration: '/gen/41', newGeneration: '/gen/42', dirs: [dir], stateDir, maxAckTimeoutMs: 400 }, events)(action);
+    expect(outcome).toMatchObject({ ok: false, code: 'NOTIFY_FAILED', notified: [{ name: 'raw', result: 'timeout', reason: 'no answer within 400 ms' }] });
+  });
+
   it('a paths filter that no stale file is under: not told', async () => {
     const { dir, stateDir } = dirs();
     const updates: UpdateInfo[] = [];

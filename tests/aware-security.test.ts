@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { createNotifier, judgeTarget, RegistrationSchema, type AwareEvents } fro
 import type { StaleProcess } from '../src/types/stale.js';
 import type { PlannedAction } from '../src/types/plan.js';
 import { parseStat } from '../src/scan/parse.js';
+import { until } from './support/live-process.js';
 
 // Two real unprivileged users: A tries to get restartd (root) to signal root's and B's processes.
 const suffix = randomBytes(3).toString('hex');
@@ -182,6 +183,45 @@ describe('a registration acts only on its owner\'s processes', () => {
     expect(outcome?.notified?.[0]).toMatchObject({ result: 'rejected', reason: expect.stringMatching(/^untrusted-socket: the socket is owned by uid 0/) });
     expect(connections).toBe(0);
   });
+
+  it("A swapping its socket path for a link to root's socket (RENAME_EXCHANGE loop) gets nothing written to root's socket", async () => {
+    // A world-connectable root socket: only the peer check stands between it and A's registration.
+    const rootSocket = join(tmp, 'root-open.sock');
+    let rootBytes = 0;
+    const server = createServer((conn) => conn.on('data', (chunk) => (rootBytes += chunk.length)));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(rootSocket, resolve));
+    chmodSync(rootSocket, 0o777);
+    const appSocket = join(dirA, 'app.sock');
+    const app = [
+      'import os, socket, sys',
+      's = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(16)',
+      'while True:',
+      '    c, _ = s.accept(); c.recv(65536); c.sendall(b\'{"type":"ack","answer":"handled"}\\n\'); c.close()',
+    ].join('\n');
+    const appA = start(asUser(userA, ['/usr/bin/python3', '-c', app, appSocket]));
+    await until(() => existsSync(appSocket), "A's app socket");
+    const swap = [
+      'import ctypes, os, sys',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'os.symlink(sys.argv[2], sys.argv[3])',
+      'a, b = sys.argv[1].encode(), sys.argv[3].encode()',
+      'while True: libc.renameat2(-100, a, -100, b, 2)',
+    ].join('\n');
+    start(asUser(userA, ['/usr/bin/python3', '-c', swap, appSocket, rootSocket, join(dirA, 'alt')]));
+    await until(() => existsSync(join(dirA, 'alt')) || existsSync(appSocket) === false, 'the swapper to start');
+    registerAsA('swap', registration('swap', appA.pid ?? 0, { notify: { kind: 'socket', path: appSocket }, ackTimeoutMs: 2000, fallback: 'none' }));
+    const results: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const events = new EventEmitter<AwareEvents>();
+      const notifier = createNotifier({ stale: [staleOf(appA.pid ?? 0, uidA)], oldGeneration: '/gen/1', newGeneration: `/gen/swap-${i}`, dirs: [dirA], stateDir: join(tmp, 'state-swap') }, events);
+      const outcome = await notifier(notifyAction(appA.pid ?? 0));
+      results.push(String(outcome?.notified?.[0]?.result));
+    }
+    expect(results).toHaveLength(60);
+    expect(rootBytes).toBe(0);
+    expect(results.every((r) => ['handled', 'rejected', 'failed'].includes(r))).toBe(true);
+  }, 600_000);
 
   it('a dir A makes writable by others is not read', async () => {
     const sleepA = start(asUser(userA, ['sleep', '600']));

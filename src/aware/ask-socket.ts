@@ -38,7 +38,8 @@ export function askSocket(path: string, message: UpdateMessage, timeoutMs: numbe
   });
 }
 
-function parseAnswer(line: string): SocketReply {
+/** One answer line, parsed by AnswerSchema. */
+export function parseAnswer(line: string): SocketReply {
   let json: unknown;
   try {
     json = JSON.parse(line);

@@ -24,6 +24,8 @@ export interface NotifierOptions {
   /** The skipped registration files were already reported (by findUpdateAware for the plan). */
   skippedReported?: boolean;
   procRoot?: string;
+  /** A registration's ackTimeoutMs is cut to this (limits.ackTimeoutMaxMs, default 30 s). */
+  maxAckTimeoutMs?: number | undefined;
 }
 
 /**
@@ -56,7 +58,7 @@ export function createNotifier(options: NotifierOptions, events: AwareEmitter = 
       const files = proc.files.map((f) => f.path);
       const message = { type: 'update' as const, oldGeneration: options.oldGeneration, newGeneration: options.newGeneration, files };
       told.push(
-        tellProcess(loaded, { message, events, ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }) }).then(async (result) => {
+        tellProcess(loaded, { message, events, maxAckTimeoutMs: options.maxAckTimeoutMs, ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }) }).then(async (result) => {
           const at = new Date().toISOString();
           await writeRegistrationState(stateDir, {
             file: loaded.file,

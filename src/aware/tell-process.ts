@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import { askSocket } from './ask-socket.js';
+import { askSocketAs } from './connect-as.js';
 import { readIdentity } from './proc-identity.js';
 import type { UpdateMessage } from '../types/registration-schema.js';
 import { concerns, judgeSocket, judgeTarget } from './trust.js';
@@ -9,7 +9,12 @@ export interface TellOptions {
   message: UpdateMessage;
   events: AwareEmitter;
   procRoot?: string;
+  /** A registration's ackTimeoutMs is cut to this (limits.ackTimeoutMaxMs): a user can't hold root's run. */
+  maxAckTimeoutMs?: number | undefined;
 }
+
+/** The longest a registered app may keep root's run waiting for its answer, unless the config says otherwise. */
+export const DEFAULT_ACK_TIMEOUT_MAX_MS = 30_000;
 
 /**
  * Tells one registered process about the update. Right before the signal or the connect it re-reads
@@ -58,10 +63,13 @@ export async function tellProcess(loaded: LoadedRegistration, options: TellOptio
   const socketVerdict = judgeSocket(socket, fileUid, identity);
   if (!socketVerdict.trusted) return result('rejected', { reason: `${socketVerdict.reason}: ${socketVerdict.detail}` });
   events.emit('aware:delivered', target, 'socket');
-  const reply = await askSocket(path, options.message, reg.ackTimeoutMs);
+  const timeoutMs = Math.min(reg.ackTimeoutMs, options.maxAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MAX_MS);
+  // The connect is the process user's own (a child with their uid/gid), and the peer is checked before a byte is sent.
+  const user = identity.uids[0] ?? 0;
+  const reply = await askSocketAs(path, options.message, timeoutMs, { uid: user, gid: identity.gids?.[0] ?? user, peerUid: user });
   if (reply.kind === 'timeout') {
     events.emit('aware:timeout', target);
-    return fallback('timeout', `no answer within ${reg.ackTimeoutMs} ms`);
+    return fallback('timeout', `no answer within ${timeoutMs} ms`);
   }
   if (reply.kind === 'failed') return fallback('failed', reply.reason);
   events.emit('aware:answered', target, reply.answer);

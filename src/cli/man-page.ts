@@ -22,7 +22,8 @@ function roff(text: string): string {
 }
 
 function item(label: string, help: string): string[] {
-  return ['.TP', `.B ${roff(label)}`, roff(help)];
+  // A label is one unbreakable line (unpaddable spaces): a long synopsis never wraps mid-usage.
+  return ['.TP', `.B ${roff(label).replaceAll(' ', '\\ ')}`, roff(help)];
 }
 
 /**

@@ -9,6 +9,12 @@ export const LimitsSchema = z
       .max(2 ** 40)
       .optional()
       .describe('A replaced or deleted file larger than this is not compared byte for byte with the one now at its path: it is judged by identity (dev, inode) alone, and the report says so (identityOnly). Default 67108864 (64 MiB).'),
+    ackTimeoutMaxMs: z
+      .int()
+      .min(1)
+      .max(600_000)
+      .optional()
+      .describe("The longest an update-aware app's ackTimeoutMs may keep a run (and its lock) waiting for an answer; a registration asking for more gets this. Default 30000."),
   })
   .meta({ title: 'restartd limits' });
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { Owner } from '../types/owner.js';
 import type { Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
 
@@ -15,11 +16,26 @@ export { SWITCHES_DIR };
 /** An outcome as restartd wrote it (the fields the journal relies on are checked, the rest kept). */
 const OutcomeRecord = z.looseObject({ unit: z.string(), action: z.string(), phase: z.string(), ok: z.boolean() });
 
+/** A job written down before it was submitted (JobSubmission). */
+const SubmissionRecord = z.object({
+  unit: z.string(),
+  method: z.enum(['RestartUnit', 'ReloadUnit', 'StopUnit', 'StartUnit']),
+  invocationId: z.string(),
+  mainPid: z.number(),
+  execMainStartUs: z.number(),
+  stateChangeUs: z.number(),
+  at: z.string(),
+  jobPath: z.string().optional(),
+});
+
 /** One line of `journal.jsonl`. */
 export const JournalLineSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('begun'), at: z.string(), pid: z.number(), resumed: z.boolean() }),
   z.object({ type: z.literal('outcome'), at: z.string(), key: z.string(), outcome: OutcomeRecord }),
   z.object({ type: z.literal('verified'), at: z.string(), outcome: OutcomeRecord }),
+  // Before a job is submitted, and once systemd answered with its path.
+  z.object({ type: z.literal('submitting'), at: z.string(), key: z.string(), submission: SubmissionRecord }),
+  z.object({ type: z.literal('submitted'), at: z.string(), key: z.string(), submission: SubmissionRecord }),
   z.object({ type: z.literal('finished'), at: z.string(), ok: z.number(), failed: z.number() }),
   // A rollback's steps: `begun` before the link is flipped (with the switch's outcomes and the key
   // of the rollback's own journal), `flipped` after, `finished` once its restarts are verified.
@@ -27,7 +43,7 @@ export const JournalLineSchema = z.discriminatedUnion('type', [
     type: z.literal('rollback'),
     at: z.string(),
     step: z.enum(['begun', 'flipped', 'finished']),
-    intent: z.object({ link: z.string(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
+    intent: z.object({ link: z.string().optional(), command: z.array(z.string()).optional(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
     key: z.string().optional(),
     outcomes: z.array(OutcomeRecord).optional(),
     ok: z.boolean().optional(),
@@ -74,9 +90,14 @@ export function switchKey(oldPath: string, newPath: string): string {
 
 /** The identity of an action across runs of the same switch (PIDs differ, the unit does not). */
 export function actionKey(action: PlannedAction): string {
-  return `${action.phase}|${action.action}|${action.owner.kind}:${action.owner.name}|${action.unit ?? action.owner.name}`;
+  return `${action.phase}|${action.action}|${ownerKey(action.owner)}|${action.unit ?? action.owner.name}`;
 }
 
 export function outcomeKey(outcome: Outcome): string {
-  return `${outcome.phase}|${outcome.action}|${outcome.owner.kind}:${outcome.owner.name}|${outcome.unit}`;
+  return `${outcome.phase}|${outcome.action}|${ownerKey(outcome.owner)}|${outcome.unit}`;
+}
+
+// Two users may run a user unit of the same name: theirs are told apart by uid.
+function ownerKey(owner: Owner): string {
+  return owner.kind === 'user-unit' && owner.uid !== undefined ? `${owner.kind}:${owner.uid}/${owner.name}` : `${owner.kind}:${owner.name}`;
 }

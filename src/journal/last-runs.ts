@@ -1,9 +1,10 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { errnoCode } from '../errors.js';
+import { RestartdError, errnoCode } from '../errors.js';
 import type { Outcome } from '../types/outcome.js';
 import type { RunRollback, RunSummary, RunUnitResult } from '../types/runs.js';
 import { readJsonFile, readJsonLines } from './durable-file.js';
+import { QUARANTINED } from './state-trust.js';
 import { asOutcome, JOURNAL_LINES_FILE, JOURNAL_PLAN_FILE, journalLines, JournalPlanSchema, SWITCHES_DIR, type JournalLine } from './journal-records.js';
 
 export type { RunSummary, RunUnitResult };
@@ -22,13 +23,14 @@ export function lastRuns(stateDir: string, n: number): RunSummary[] {
     throw error;
   }
   const byRecency = keys
+    .filter((key) => !key.includes(QUARANTINED))
     .map((key) => ({ key, mtime: mtimeOf(join(root, key, JOURNAL_LINES_FILE)) }))
     .filter((entry): entry is { key: string; mtime: number } => entry.mtime !== undefined)
     .sort((a, b) => b.mtime - a.mtime);
   const runs: RunSummary[] = [];
   for (const { key } of byRecency) {
     if (runs.length >= n) break;
-    const run = summarize(join(root, key));
+    const run = summarizeOrSkip(join(root, key));
     if (run !== undefined) runs.push(run);
   }
   return runs;
@@ -39,6 +41,16 @@ function mtimeOf(path: string): number | undefined {
     return statSync(path).mtimeMs;
   } catch {
     return undefined;
+  }
+}
+
+/** A journal that is not a file (a dir at plan.json, a link): left out here; a switch run refuses it, named. */
+function summarizeOrSkip(dir: string): RunSummary | undefined {
+  try {
+    return summarize(dir);
+  } catch (error) {
+    if (error instanceof RestartdError) return undefined;
+    throw error;
   }
 }
 
@@ -61,7 +73,7 @@ function summarize(dir: string): RunSummary | undefined {
       finishedAt = line.at;
     } else if (line.type === 'rollback') {
       rolledBack = rollbackOf(line, rolledBack);
-    } else {
+    } else if (line.type === 'outcome' || line.type === 'verified') {
       const o = asOutcome(line.outcome);
       if (line.type === 'verified' && o.ok) continue;
       latest.set(`${o.unit}|${o.action}|${o.phase}`, {

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALREADY_DONE, isAlreadyDone, planned, type Outcome } from '../types/outcome.js';
+import { ALREADY_DONE, isAlreadyDone, planned, type JobJournal, type JobSubmission, type Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
 import { appendJsonLine, readJsonFile, readJsonLines, writeFileDurably } from './durable-file.js';
+import { checkTrusted, checkTrustedTree, QUARANTINED, unsafeState } from './state-trust.js';
 import {
   actionKey,
   asOutcome,
@@ -33,6 +34,13 @@ export { ALREADY_DONE, isAlreadyDone };
 /** The `detail` of an outcome not repeated although an earlier run left its unit still stale. */
 export const STILL_STALE_BEFORE = 'still stale after an earlier run';
 
+/** An unfinished attempt whose plan is not restartd's is never resumed: moved aside, and said so. */
+function quarantine(stateDir: string, dir: string, rel: string, why: string): never {
+  const aside = `${dir}${QUARANTINED}${Date.now()}`;
+  renameSync(dir, aside);
+  throw unsafeState(stateDir, `${rel}/${JOURNAL_PLAN_FILE}`, `of an unfinished run is not a plan restartd wrote (${why}): moved to ${aside}, not resumed`);
+}
+
 /**
  * The journal of one switch (old → new) in the state dir. Call under the state lock. The plan is
  * written (write-temp, fsync, rename) before acting; each outcome is appended as a JSON line and
@@ -45,6 +53,8 @@ export class SwitchJournal {
   private readonly done = new Map<string, Outcome>();
   /** Done actions whose unit the verify re-scan found still holding old files, by action key. */
   private readonly stillStale = new Map<string, Outcome>();
+  /** Jobs submitted (or about to be) whose outcome was never written, by action key. */
+  private readonly submissions = new Map<string, JobSubmission>();
   private unfinished: JournalPlan | undefined;
   private lastFinished: string | undefined;
   private rollback: PendingRollback | undefined;
@@ -60,15 +70,30 @@ export class SwitchJournal {
     this.key = key ?? switchKey(oldPath, newPath);
     this.dir = join(stateDir, SWITCHES_DIR, this.key);
     mkdirSync(this.dir, { recursive: true, mode: 0o755 });
+    const rel = `${SWITCHES_DIR}/${this.key}`;
+    checkTrusted(stateDir, rel, lstatSync(this.dir), 'dir');
+    checkTrustedTree(stateDir, rel);
     let open = false;
+    const lost = new Set<string>();
     for (const line of journalLines(readJsonLines(join(this.dir, JOURNAL_LINES_FILE)))) {
       if (line.type === 'begun') open = true;
       else if (line.type === 'finished') {
         open = false;
         this.lastFinished = line.at;
+        // A job lost with the bus outlives its attempt: the next plan's run of it judges it from the facts.
+        for (const key of this.submissions.keys()) if (!lost.has(key)) this.submissions.delete(key);
+      } else if (line.type === 'submitting' || line.type === 'submitted') {
+        const { jobPath, ...rest } = line.submission;
+        this.submissions.set(line.key, { ...rest, ...(jobPath === undefined ? {} : { jobPath }) });
       }
       else if (line.type === 'rollback') this.readRollback(line);
-      else if (line.type === 'outcome' && line.outcome.ok && line.outcome.phase !== 'none') {
+      // A job lost with the bus stays submitted: the next run judges it from the facts.
+      if (line.type === 'outcome' && line.outcome['code'] === 'BUS_LOST') lost.add(line.key);
+      else if (line.type === 'outcome') {
+        lost.delete(line.key);
+        this.submissions.delete(line.key);
+      }
+      if (line.type === 'outcome' && line.outcome.ok && line.outcome.phase !== 'none') {
         this.done.set(line.key, asOutcome(line.outcome));
         this.stillStale.delete(line.key);
       } else if (line.type === 'verified') {
@@ -81,6 +106,7 @@ export class SwitchJournal {
     const saved = JournalPlanSchema.safeParse(readJsonFile(join(this.dir, JOURNAL_PLAN_FILE)));
     // Written by restartd itself from a Plan; the fields resuming relies on were checked.
     if (open && saved.success) this.unfinished = saved.data as unknown as JournalPlan;
+    else if (open) quarantine(stateDir, this.dir, rel, saved.error?.issues[0]?.message ?? 'missing');
   }
 
   /** Whether an earlier run of this switch was interrupted: its plan is the one `begin` returns. */
@@ -105,8 +131,8 @@ export class SwitchJournal {
 
   /** Appends a step of this switch's rollback (fsync'ed before the next step). */
   recordRollback(step: 'begun' | 'flipped' | 'finished', intent: RollbackIntent, extra: { key?: string; outcomes?: readonly Outcome[]; ok?: boolean; cause?: string } = {}): void {
-    const { link, from, to, reason, units } = intent;
-    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, from, to, reason, units }, ...extra });
+    const { link, command, from, to, reason, units } = intent;
+    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, command, from, to, reason, units }, ...extra });
   }
 
   private readRollback(line: Extract<JournalLine, { type: 'rollback' }>): void {
@@ -154,10 +180,18 @@ export class SwitchJournal {
     return { ...planned(action), detail: ALREADY_DONE, ok: true, jobResult: 'not-run', durationMs: 0 };
   };
 
+  /** Jobs written down before each submission (fsync'ed before the call), and an interrupted run's. */
+  readonly jobs: JobJournal = {
+    submitting: (action, submission) => this.append({ type: 'submitting', at: new Date().toISOString(), key: actionKey(action), submission }),
+    submitted: (action, submission) => this.append({ type: 'submitted', at: new Date().toISOString(), key: actionKey(action), submission }),
+    interrupted: (action) => this.submissions.get(actionKey(action)),
+  };
+
   /** Appends an executed outcome (fsync'ed before the next action starts). */
   record(outcome: Outcome): void {
     if (outcome.dryRun || isAlreadyDone(outcome)) return;
     const key = outcomeKey(outcome);
+    if (outcome.code !== 'BUS_LOST') this.submissions.delete(key);
     this.append({ type: 'outcome', at: new Date().toISOString(), key, outcome });
     if (outcome.ok && outcome.phase !== 'none') this.done.set(key, outcome);
   }

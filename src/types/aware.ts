@@ -15,6 +15,8 @@ export interface ProcIdentity {
   startTime: number;
   /** Real, effective, saved and filesystem uid (/proc/PID/status "Uid:"). */
   uids: number[];
+  /** Real, effective, saved and filesystem gid (/proc/PID/status "Gid:"), when read. */
+  gids?: number[];
   kernelThread: boolean;
 }
 
