@@ -79,12 +79,12 @@ describe('what calls for a rollback, and what is rolled back', () => {
   it('a failed job or a unit that died calls for it; still stale, skipped and left running do not', () => {
     expect(rollbackFailures(outcomes).map((o) => o.unit)).toEqual(['failed.service', 'died.service']);
     expect(rollbackFailures(outcomes.filter((o) => o.unit !== 'failed.service' && o.unit !== 'died.service'))).toEqual([]);
-    expect(rollbackIntent([outcomes[0] as Outcome, outcomes[3] as Outcome], '/l', '/new', '/old')).toBeUndefined();
+    expect(rollbackIntent([outcomes[0] as Outcome, outcomes[3] as Outcome], { link: '/l' }, '/new', '/old')).toBeUndefined();
   });
 
   it('every unit the run put onto NEW goes back, the failed and the healthy; never a skipped or still-stale one', () => {
     expect(unitsOntoNew(outcomes)).toEqual(['died.service', 'failed.service', 'fine.service']);
-    expect(rollbackIntent(outcomes, '/l', '/new', '/old')).toEqual({
+    expect(rollbackIntent(outcomes, { link: '/l' }, '/new', '/old')).toEqual({
       link: '/l',
       from: '/new',
       to: '/old',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastRuns } from '../src/journal/last-runs.js';
@@ -42,7 +42,8 @@ function writeCrashUnit(name: (typeof NAMES)[number], version: number): void {
     Service: [
       'Type=exec',
       // r counts its reloads (it is started once, before the count starts: see beforeAll).
-      `${name === 'r' ? 'ExecReload' : 'ExecStartPre'}=/bin/sh -c 'echo x >> ${countFile(name)}'`,
+      // b's start is slow, so a run killed right after submitting it leaves the job queued.
+      `${name === 'r' ? 'ExecReload' : 'ExecStartPre'}=/bin/sh -c 'echo x >> ${countFile(name)}${name === 'b' ? '; sleep 2' : ''}'`,
       `ExecStart=${releases.bin(name)} infinity`,
       ...(name === 's' ? ['X-Restartd-Action=stop-start'] : []),
       ...(name === 'r' ? ['X-Restartd-Action=reload'] : []),
@@ -174,4 +175,31 @@ describe('two apply runs at once', () => {
     const after = counts();
     for (const name of NAMES) expect(after[name]).toBe((before[name] ?? 0) + 1);
   });
+});
+
+// Jobs in the order the plan submits them: stop s, reload r, restart a, restart b, start s.
+const JOBS = 5;
+const STEPS = [...Array.from({ length: JOBS }, (_, i) => [`submit:${i + 1}`, `submitted:${i + 1}`]).flat(), 'verify'];
+
+describe('apply killed with SIGKILL at every step, then run again', () => {
+  it.each(STEPS)('killed at %s: the re-run restarts (or reloads) every unit exactly once, never submitting a job twice', async (step) => {
+    const before = counts();
+    const { args, version, stateDir } = await nextSwitch();
+    await killWhenPaused(stateDir, startApply(args, step));
+    if (step === 'submitted:3') {
+      // Killed in the middle of a journal write: a torn last line.
+      const [key] = readdirSync(join(stateDir, 'switches'));
+      appendFileSync(join(stateDir, 'switches', key ?? '', 'journal.jsonl'), '{"type":"outcome","at":"2026-');
+    }
+    const rerun = await runCli(args);
+    expect(rerun.stderr).toBe('');
+    // r's reload keeps its old program: STILL_STALE (5), and nothing else fails.
+    expect(rerun.code, rerun.stdout).toBe(5);
+    const after = counts();
+    for (const name of NAMES) expect(after[name], `${name}.service starts (${rerun.stdout})`).toBe((before[name] ?? 0) + 1);
+    for (const name of NAMES) expect(runsNew(name, version), `${name}.service runs v${version}`).toBe(true);
+    const [run] = lastRuns(stateDir, 5);
+    expect(run).toMatchObject({ state: 'finished', attempts: 2 });
+    expect(run?.failed.map((f) => `${f.unit} ${f.code}`)).toEqual(['r.service STILL_STALE']);
+  }, 180_000);
 });

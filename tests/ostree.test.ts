@@ -274,7 +274,8 @@ describe('restartd plan with processes running from the old deployment', () => {
     const holder = await start(join(v1.path, 'usr/bin/holder'), [join(v1.path, 'usr/share/demo/big.dat'), join(v1.path, 'etc/demo.conf'), join(v1.path, 'usr/etc/demo.conf')]);
     // Each holds what it should, seen by the kernel.
     const maps = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8');
-    expect(maps(libuser)).toContain(join(v1.path, 'usr/lib/libdemo.so.1'));
+    // The dynamic linker maps the library just after exec: on a loaded machine, a moment later.
+    await expect.poll(() => maps(libuser), { timeout: 5000 }).toContain(join(v1.path, 'usr/lib/libdemo.so.1'));
     await expect.poll(() => maps(holder), { timeout: 5000 }).toContain(join(v1.path, 'usr/etc/demo.conf'));
     expect(maps(holder)).toContain(join(v1.path, 'usr/share/demo/big.dat'));
 

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/types/flags.js';
@@ -12,16 +13,15 @@ import { OverlayRoot } from './support/overlay-root.js';
 // running its hook there. The host's own dpkg database, /usr and /var/lib/restartd stay untouched.
 const NEXT = `${VERSION}+next1`;
 const DEMO = 'restartd-test-deb-demo';
+const ZSH_COMPLETE = fileURLToPath(new URL('./support/zsh-complete.zsh', import.meta.url));
 const APT = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' };
 let root: OverlayRoot;
 let debs: string;
 let deb: string;
 
-/** A file of the package, read out of the .deb. */
+/** A file of the package, as unpacked from the .deb (dpkg-deb -x, in beforeAll). */
 async function member(path: string): Promise<Buffer> {
-  const dir = join(debs, 'x');
-  if (!existsSync(dir)) expect((await run('dpkg-deb', ['-x', deb, dir])).code).toBe(0);
-  return readFileSync(join(dir, path));
+  return readFileSync(join(debs, 'x', path));
 }
 
 async function inRoot(script: string, env: Record<string, string> = {}): Promise<string> {
@@ -34,6 +34,10 @@ beforeAll(async () => {
   root = new OverlayRoot('/srv/restartd-test-deb-');
   debs = join(root.base, 'debs');
   deb = await packageDeb(debs);
+  expect((await run('dpkg-deb', ['-x', deb, join(debs, 'x')])).code).toBe(0);
+  // The copy's package database is frozen now (copied up): apt runs on this machine meanwhile
+  // (other tests install packages) do not change it under the overlay.
+  await inRoot('find /var/lib/dpkg /var/lib/apt -xdev -type f -exec touch -c {} +');
 }, 300_000);
 
 afterAll(() => root?.remove());
@@ -128,6 +132,23 @@ describe('npm run package:deb', () => {
     expect(apply).not.toContain('--prometheus');
     expect(await complete('restartd apply --source ')).toEqual(['dir', 'nix', 'manifest']);
     expect(await complete('restartd status --prom')).toEqual(['--prometheus']);
+  });
+
+  it('zsh completes commands, a command\'s flags and a flag\'s values', async () => {
+    let n = 0;
+    const complete = async (line: string): Promise<string[]> => {
+      const out = join(debs, `zsh-${++n}`);
+      const zsh = await run('zsh', ['-f', ZSH_COMPLETE, join(debs, 'x/usr/share/zsh/vendor-completions'), line, out]);
+      expect(zsh.code, zsh.out).toBe(0);
+      const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+      expect(lines.at(-1)).toBe('DONE');
+      return [...new Set(lines.slice(0, -1))];
+    };
+    expect(await complete('restartd ')).toEqual(COMMANDS.map((c) => c.name));
+    const apply = await complete('restartd apply --');
+    expect(apply).toEqual(expect.arrayContaining(['--dry-run', '--old', '--new', '--wait', '--retry', '--json']));
+    expect(apply).not.toContain('--prometheus');
+    expect(await complete('restartd apply --source ')).toEqual(['dir', 'nix', 'manifest']);
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestartd } from '../src/index.js';
 import { lastRuns } from '../src/journal/last-runs.js';
+import { lastRunsSection } from '../src/report/status-sections.js';
 import { TEST_PAUSED_FILE } from '../src/journal/test-pause.js';
 import { EXIT } from '../src/types/exit-codes.js';
 import { CLI, runCli } from './support/cli.js';
@@ -142,6 +143,7 @@ describe('a broken release, rolled back', { timeout: 240_000 }, () => {
     const runsNow = lastRuns(stateDir, 5);
     const forward = runsNow.find((r) => r.old === releases.dir(good));
     expect(forward).toMatchObject({ state: 'finished', rolledBack: { state: 'finished', ok: true, flipped: true, to: releases.dir(good), units: ALL } });
+    expect(lastRunsSection(runsNow).lines).toContain(`  rolled back to ${releases.dir(good)} (${ALL.join(', ')}): ${String(json.rolledBack['reason'])}`);
     // The restarts onto OLD are a run of their own, NEW -> OLD.
     expect(runsNow.find((r) => r.old === releases.dir(bad))?.done.map((d) => d.unit).sort()).toEqual(ALL);
   });
@@ -180,6 +182,37 @@ describe('a broken release, rolled back', { timeout: 240_000 }, () => {
     expect(run.stdout).toMatch(/^rolled back to .*: .* points at it again, 3 units restarted onto it and verified$/m);
     expect(linkAt()).toBe(releases.dir(good));
     for (const name of NAMES) expect(runs(name, good), `${name}.service runs v${good}`).toBe(true);
+  });
+
+  it('rollback.command runs instead of the flip (no shell, RESTARTD_OLD and RESTARTD_NEW set), then the units restart onto OLD; a failing one is ROLLBACK_FAILED (exit 5) and nothing further is tried', async () => {
+    const script = join(releases.root, 'switch-back');
+    const envFile = join(releases.root, 'command-env');
+    // As a system's own tool would: it records what it was told and switches `current` itself.
+    writeFileSync(script, `#!/bin/sh\nenv | grep '^RESTARTD_' | sort > ${envFile}\n[ -e ${releases.root}/fail-command ] && { echo "cannot switch" >&2; exit 1; }\nln -sfn "$RESTARTD_OLD" ${releases.current}.cmd && mv -T ${releases.current}.cmd ${releases.current}\n`, { mode: 0o755 });
+    const commandConfig = join(releases.root, 'command-config.json');
+    writeFileSync(commandConfig, JSON.stringify({ version: 1, rollback: { on: 'failure', command: [script] } }));
+
+    const { good, bad, args } = await brokenSwitch();
+    const run = await runCli([...args, '--config', commandConfig, '--json']);
+    expect(run.code, run.stdout + run.stderr).toBe(EXIT.ROLLED_BACK);
+    expect(readFileSync(envFile, 'utf8')).toBe(`RESTARTD_NEW=${releases.dir(bad)}\nRESTARTD_OLD=${releases.dir(good)}\n`);
+    const json = JSON.parse(run.stdout) as { rolledBack: Record<string, unknown> };
+    expect(json.rolledBack).toMatchObject({ command: [script], from: releases.dir(bad), to: releases.dir(good), units: ALL, ok: true });
+    expect(json.rolledBack['link']).toBeUndefined();
+    expect(linkAt()).toBe(releases.dir(good));
+    for (const name of NAMES) expect(runs(name, good), `${name}.service runs v${good}`).toBe(true);
+
+    writeFileSync(join(releases.root, 'fail-command'), '');
+    const second = await brokenSwitch();
+    const before = counts();
+    const failed = await runCli([...second.args, '--config', commandConfig, '--json']);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(EXIT.FAILED);
+    const rolledBack = (JSON.parse(failed.stdout) as { rolledBack: { ok: boolean; code: string; cause: string } }).rolledBack;
+    expect(rolledBack).toMatchObject({ ok: false, code: 'ROLLBACK_FAILED' });
+    expect(rolledBack.cause).toMatch(/^the switch failed \(broken\.service JOB_FAILED: .*\); rolling back failed too \(rollback\.command .* failed \(1\): cannot switch\)$/);
+    expect(linkAt()).toBe(releases.dir(second.bad));
+    // Started once, onto NEW, by the switch; the failed rollback restarted nothing.
+    expect(counts()).toEqual(plus(before, 1));
   });
 
   it.each(['rollback-begun', 'rollback-flipped', 'rollback-restart'] as const)('killed at %s: the re-run finishes the rollback, never the switch forward, each unit restarted onto OLD once', async (pauseAfter) => {

@@ -38,8 +38,9 @@ const actionsOf = (actions: PlannedAction[], uid: number): Array<{ unit: string 
 
 beforeAll(async () => {
   sandbox = await startSystemd({ label: 'users' });
-  alice = createUser('rdalice');
-  bob = createUser('rdbob');
+  // Names of this run's own: another run on the machine (or a killed one's leftovers) never collides.
+  alice = createUser(`rdalice${process.pid}`);
+  bob = createUser(`rdbob${process.pid}`);
   execFileSync('usermod', ['-aG', 'users', alice.name]);
   dir = mkdtempSync('/srv/restartd-test-users-');
   stateDir = join(dir, 'state');
@@ -244,7 +245,7 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     expect(run.code).toBe(4);
     const report = JSON.parse(run.stdout) as { outcomes: Array<{ unit: string; owner: { uid?: number }; action: string; reason: string; detail?: string }> };
     const alices = report.outcomes.filter((o) => o.owner.uid === alice.uid && o.unit === 'ustale.service');
-    expect(alices).toEqual([expect.objectContaining({ action: 'skip', reason: 'user-manager-absent', detail: expect.stringMatching(/rdalice \(uid \d+\) is not running: .*ECONNREFUSED/) })]);
+    expect(alices).toEqual([expect.objectContaining({ action: 'skip', reason: 'user-manager-absent', detail: expect.stringMatching(new RegExp(`${alice.name} \\(uid \\d+\\) is not running: .*ECONNREFUSED`)) })]);
   });
 });
 

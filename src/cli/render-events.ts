@@ -31,7 +31,7 @@ export function renderRunEvents(events: EventEmitter<RunEvents>, io: CliIO, opti
   // A failure may bring the first lines its unit logged: each is a line of its own.
   events.on('action:done', (outcome) => doneLine(outcome).split('\n').forEach(say));
   events.on('rollback:begun', (intent) => say(rollbackBegunLine(intent)));
-  events.on('rollback:flipped', (link, target) => say(rollbackFlippedLine(link, target)));
+  events.on('rollback:flipped', (_link, _target, intent) => say(rollbackFlippedLine(intent)));
   events.on('user:notified', (notice) => say(`told ${notice.name ?? `uid ${notice.uid}`} about ${notice.pids.length} program${notice.pids.length === 1 ? '' : 's'} left running${notice.terminals.length === 0 ? '' : ` on ${notice.terminals.join(', ')}`}`));
   if (options.steps !== true) return;
   events.on('aware:delivered', (target, via) => say(`told ${target.name} (pid ${target.pid}) by ${via}`));

@@ -66,6 +66,13 @@ export const ConfigSchema = z
     rollback: z
       .strictObject({
         on: z.enum(['failure', 'never']).describe('"failure": when a restart, reload or start of a switch fails, flip its link back to the old generation and restart onto it what the run restarted (exit 8); "never": do not (the default).'),
+        command: z
+          .array(z.string().min(1))
+          .min(1)
+          .refine((argv) => argv[0]?.startsWith('/') === true, 'the program must be an absolute path')
+          .optional()
+          .describe('For generations only the system\'s own tool can switch back (a NixOS system profile, OSTree): an argv run without a shell instead of flipping a link, with RESTARTD_OLD and RESTARTD_NEW in its environment, e.g. ["/nix/var/nix/profiles/system-41-link/bin/switch-to-configuration", "switch"].'),
+        commandTimeoutSeconds: z.number().positive().max(86_400).default(600).describe('How long rollback.command may take before the rollback counts as failed.'),
       })
       .optional()
       .describe('Rolling back a broken release (apply with --link, hook with RESTARTD_LINK, watch); --rollback turns it on for one run.'),

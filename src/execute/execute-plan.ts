@@ -86,7 +86,7 @@ function settle(outcome: Outcome, ctx: ActionContext): Promise<Outcome> {
   const from = ctx.settleFrom.get(outcome.unit);
   if (from === undefined || !outcome.ok) return Promise.resolve(outcome);
   ctx.settleFrom.delete(outcome.unit);
-  return settleOutcome(outcome, from, ctx.manager, ctx.options.settleMs ?? DEFAULT_SETTLE_MS);
+  return settleOutcome(outcome, from, from.manager, ctx.options.settleMs ?? DEFAULT_SETTLE_MS);
 }
 
 function phaseConcurrency(phase: Phase, options: ExecuteOptions): number {

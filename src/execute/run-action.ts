@@ -3,8 +3,9 @@ import { RestartdError } from '../errors.js';
 import { unitJobOf, type UnitJob } from '../plan/unit-job.js';
 import type { PlannedAction } from '../types/plan.js';
 import type { SettleStart } from './settle.js';
-import type { JobMethod, JobResult, SystemdManager } from '../types/systemd.js';
-import { ALREADY_DONE, isAlreadyDone, planned, type ExecuteEvents, type ExecuteOptions, type NoJobResult, type Outcome, type OutcomeCode } from '../types/outcome.js';
+import type { Job, JobMethod, JobResult, SystemdManager, UnitState } from '../types/systemd.js';
+import { ALREADY_DONE, DONE_BY_INTERRUPTED_RUN, isAlreadyDone, planned, type ExecuteEvents, type ExecuteOptions, type JobSubmission, type NoJobResult, type Outcome, type OutcomeCode } from '../types/outcome.js';
+import { decideResume } from './resume-job.js';
 
 /** What the actions of one run share. */
 export interface ActionContext {
@@ -65,8 +66,31 @@ async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionCon
   const started = performance.now();
   const queuedAtMs = Date.now();
   let before = 0;
+  let submission: JobSubmission | undefined;
   try {
-    before = ctx.mainPidBefore.get(pidKey) ?? (await ctx.manager.mainPid(job.unit));
+    const now = await ctx.manager.unitState(job.unit);
+    before = ctx.mainPidBefore.get(pidKey) ?? now.mainPid;
+    // journal: a job an interrupted run submitted is waited for or judged by the facts, never submitted twice.
+    const earlier = ctx.options.jobJournal?.interrupted(action);
+    const resumed = earlier === undefined ? undefined : await resumeInterrupted(action, earlier, now, ctx, started, DONE_BY_INTERRUPTED_RUN, pidKey);
+    if (resumed !== undefined) return resumed;
+    submission = {
+      unit: job.unit,
+      method: job.method,
+      invocationId: now.invocationId,
+      mainPid: now.mainPid,
+      execMainStartUs: now.execMainStartUs,
+      stateChangeUs: now.stateChangeUs,
+      at: new Date(queuedAtMs).toISOString(),
+    };
+    ctx.options.jobJournal?.submitting(action, submission);
+    ctx.events.emit('job:submitting', action, job.method);
+    const submitted = submission;
+    const onQueued = (queued: Job): void => {
+      submission = { ...submitted, jobPath: queued.path };
+      ctx.options.jobJournal?.submitted(action, { ...submitted, jobPath: queued.path });
+      ctx.events.emit('job:submitted', action, queued);
+    };
     const sockets: { unit: string; jobResult: JobResult | NoJobResult }[] = [];
     // A stop takes the sockets down first, so no connection re-activates the service meanwhile;
     // a start brings them up first; a restart restarts them after the service.
@@ -84,12 +108,12 @@ async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionCon
       method = 'StartUnit';
     }
     if (method === 'RestartUnit' || method === 'StartUnit') await ctx.manager.resetFailed(job.unit);
-    const result = await runJob(method, job.unit, ctx);
+    const result = await runJob(method, job.unit, ctx, onQueued);
     let after = 0;
     if (job.method !== 'StopUnit') {
       const state = await ctx.manager.unitState(job.unit);
       after = state.mainPid;
-      if (result === 'done') ctx.settleFrom.set(job.unit, { state, queuedAtMs });
+      if (result === 'done') ctx.settleFrom.set(job.unit, { state, queuedAtMs, manager: ctx.manager });
     }
     const outcome: Outcome = {
       ...planned(action),
@@ -105,16 +129,72 @@ async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionCon
     return outcome;
   } catch (error) {
     const { code, cause } = describeError(error);
+    // The bus went away with a job submitted: what became of it is asked again on a fresh connection.
+    if (code === 'BUS' && submission !== undefined) return recheckAfterBusLoss(action, submission, ctx, started, cause, pidKey);
     return failure(action, code, cause, { jobResult: code === 'JOB_TIMEOUT' ? 'unknown' : 'not-run', durationMs: since(started) });
   }
 }
 
-async function runJob(method: JobMethod, unit: string, ctx: ActionContext): Promise<JobResult> {
+/**
+ * A job submitted before the bus was lost: on a fresh connection (bounded retries, see reconnect)
+ * it is waited for if still queued, done if the unit's facts say it ran; anything else is BUS_LOST,
+ * not run again here (its submission stays in the journal: a later run decides from the facts).
+ */
+async function recheckAfterBusLoss(action: PlannedAction, submission: JobSubmission, ctx: ActionContext, started: number, lost: string, pidKey: string): Promise<Outcome> {
+  const unknown = (why: string): Outcome =>
+    failure(action, 'BUS_LOST', `the bus was lost during the ${methodVerb(submission.method)} job of ${submission.unit} (${lost}); ${why}: run again to finish the switch`, { jobResult: 'unknown', durationMs: since(started) });
+  try {
+    await ctx.manager.reconnect();
+    const now = await ctx.manager.unitState(submission.unit);
+    const rechecked = await resumeInterrupted(action, submission, now, ctx, started, BUS_LOST_RECHECKED, pidKey);
+    return rechecked ?? unknown('on a fresh connection nothing shows it ran');
+  } catch (error) {
+    return unknown(`whether it ran is not known (${describeError(error).cause})`);
+  }
+}
+
+async function runJob(method: JobMethod, unit: string, ctx: ActionContext, onQueued?: (job: Job) => void): Promise<JobResult> {
   const { manager } = ctx;
   const queue = { RestartUnit: manager.restart, ReloadUnit: manager.reload, StopUnit: manager.stop, StartUnit: manager.start }[method];
   const job = await queue.call(manager, unit);
+  onQueued?.(job);
   ctx.events.emit('job:queued', job);
   return (await manager.waitForJob(job, ctx.options.jobTimeoutMs)).result;
+}
+
+/** The `detail` prefix of an outcome whose job was re-checked on a fresh connection after the bus was lost. */
+const BUS_LOST_RECHECKED = 're-checked after the bus was lost';
+
+/**
+ * A job an interrupted run submitted (or was about to): still queued, it is waited for; else the
+ * unit's facts since the record say whether it ran (see decideResume). Undefined: run it now.
+ */
+async function resumeInterrupted(action: PlannedAction, earlier: JobSubmission, now: UnitState, ctx: ActionContext, started: number, label: string, pidKey: string): Promise<Outcome | undefined> {
+  let decision = decideResume(earlier, now);
+  let result: JobResult = 'done';
+  let state = now;
+  if (decision.kind === 'wait') {
+    const at = performance.now();
+    const pending: Job = { path: decision.jobPath, unit: earlier.unit, method: earlier.method, queuedAt: at, repliedAt: at };
+    ctx.events.emit('job:queued', pending);
+    result = (await ctx.manager.waitForJob(pending, ctx.options.jobTimeoutMs)).result;
+    state = await ctx.manager.unitState(earlier.unit);
+    // The job waited for may have been a step of the action (a restart's stop): judge again.
+    decision = result === 'done' ? decideResume(earlier, state) : decision;
+  }
+  if (decision.kind === 'run') return undefined;
+  const outcome: Outcome = {
+    ...planned(action),
+    detail: decision.kind === 'done' ? `${label}: ${decision.why}` : `${label}: waited for its job`,
+    ok: result === 'done',
+    jobResult: result,
+    durationMs: since(started),
+    mainPid: { before: earlier.mainPid, after: earlier.method === 'StopUnit' ? 0 : state.mainPid },
+  };
+  if (result !== 'done') return { ...outcome, code: 'JOB_FAILED', cause: `${methodVerb(earlier.method)} job of ${earlier.unit} (${label}) ended "${result}"` };
+  if (earlier.method === 'StopUnit') ctx.mainPidBefore.set(pidKey, earlier.mainPid);
+  else ctx.settleFrom.set(earlier.unit, { state, queuedAtMs: Date.parse(earlier.at), manager: ctx.manager });
+  return outcome;
 }
 
 async function socketJobs(job: UnitMethodJob, method: JobMethod, ctx: ActionContext): Promise<{ unit: string; jobResult: JobResult | NoJobResult }[]> {

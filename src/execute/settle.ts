@@ -9,6 +9,8 @@ export interface SettleStart {
   state: UnitState;
   /** Date.now() when its job was queued: its journal is read from then. */
   queuedAtMs: number;
+  /** The manager that ran the job (the system's, or a user's). */
+  manager: SystemdManager;
 }
 
 /** Why a unit that systemd reported started is not running (undefined: it is, or may still be). */
@@ -46,8 +48,13 @@ export async function settleOutcome(outcome: Outcome, from: SettleStart, manager
     try {
       state = await manager.unitState(outcome.unit);
     } catch {
-      // The bus went away while it settles: the job was done; what the unit did since is not known.
-      return outcome;
+      // The bus went away while it settles: asked again on a fresh connection, else the job's word stands.
+      try {
+        await manager.reconnect();
+        state = await manager.unitState(outcome.unit);
+      } catch {
+        return outcome;
+      }
     }
   }
 }

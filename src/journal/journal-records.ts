@@ -15,11 +15,26 @@ export { SWITCHES_DIR };
 /** An outcome as restartd wrote it (the fields the journal relies on are checked, the rest kept). */
 const OutcomeRecord = z.looseObject({ unit: z.string(), action: z.string(), phase: z.string(), ok: z.boolean() });
 
+/** A job written down before it was submitted (JobSubmission). */
+const SubmissionRecord = z.object({
+  unit: z.string(),
+  method: z.enum(['RestartUnit', 'ReloadUnit', 'StopUnit', 'StartUnit']),
+  invocationId: z.string(),
+  mainPid: z.number(),
+  execMainStartUs: z.number(),
+  stateChangeUs: z.number(),
+  at: z.string(),
+  jobPath: z.string().optional(),
+});
+
 /** One line of `journal.jsonl`. */
 export const JournalLineSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('begun'), at: z.string(), pid: z.number(), resumed: z.boolean() }),
   z.object({ type: z.literal('outcome'), at: z.string(), key: z.string(), outcome: OutcomeRecord }),
   z.object({ type: z.literal('verified'), at: z.string(), outcome: OutcomeRecord }),
+  // Before a job is submitted, and once systemd answered with its path.
+  z.object({ type: z.literal('submitting'), at: z.string(), key: z.string(), submission: SubmissionRecord }),
+  z.object({ type: z.literal('submitted'), at: z.string(), key: z.string(), submission: SubmissionRecord }),
   z.object({ type: z.literal('finished'), at: z.string(), ok: z.number(), failed: z.number() }),
   // A rollback's steps: `begun` before the link is flipped (with the switch's outcomes and the key
   // of the rollback's own journal), `flipped` after, `finished` once its restarts are verified.
@@ -27,7 +42,7 @@ export const JournalLineSchema = z.discriminatedUnion('type', [
     type: z.literal('rollback'),
     at: z.string(),
     step: z.enum(['begun', 'flipped', 'finished']),
-    intent: z.object({ link: z.string(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
+    intent: z.object({ link: z.string().optional(), command: z.array(z.string()).optional(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
     key: z.string().optional(),
     outcomes: z.array(OutcomeRecord).optional(),
     ok: z.boolean().optional(),

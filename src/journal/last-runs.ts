@@ -73,7 +73,7 @@ function summarize(dir: string): RunSummary | undefined {
       finishedAt = line.at;
     } else if (line.type === 'rollback') {
       rolledBack = rollbackOf(line, rolledBack);
-    } else {
+    } else if (line.type === 'outcome' || line.type === 'verified') {
       const o = asOutcome(line.outcome);
       if (line.type === 'verified' && o.ok) continue;
       latest.set(`${o.unit}|${o.action}|${o.phase}`, {

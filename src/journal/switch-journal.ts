@@ -1,6 +1,6 @@
 import { lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALREADY_DONE, isAlreadyDone, planned, type Outcome } from '../types/outcome.js';
+import { ALREADY_DONE, isAlreadyDone, planned, type JobJournal, type JobSubmission, type Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
 import { appendJsonLine, readJsonFile, readJsonLines, writeFileDurably } from './durable-file.js';
 import { checkTrusted, checkTrustedTree, QUARANTINED, unsafeState } from './state-trust.js';
@@ -53,6 +53,8 @@ export class SwitchJournal {
   private readonly done = new Map<string, Outcome>();
   /** Done actions whose unit the verify re-scan found still holding old files, by action key. */
   private readonly stillStale = new Map<string, Outcome>();
+  /** Jobs submitted (or about to be) whose outcome was never written, by action key. */
+  private readonly submissions = new Map<string, JobSubmission>();
   private unfinished: JournalPlan | undefined;
   private lastFinished: string | undefined;
   private rollback: PendingRollback | undefined;
@@ -72,14 +74,26 @@ export class SwitchJournal {
     checkTrusted(stateDir, rel, lstatSync(this.dir), 'dir');
     checkTrustedTree(stateDir, rel);
     let open = false;
+    const lost = new Set<string>();
     for (const line of journalLines(readJsonLines(join(this.dir, JOURNAL_LINES_FILE)))) {
       if (line.type === 'begun') open = true;
       else if (line.type === 'finished') {
         open = false;
         this.lastFinished = line.at;
+        // A job lost with the bus outlives its attempt: the next plan's run of it judges it from the facts.
+        for (const key of this.submissions.keys()) if (!lost.has(key)) this.submissions.delete(key);
+      } else if (line.type === 'submitting' || line.type === 'submitted') {
+        const { jobPath, ...rest } = line.submission;
+        this.submissions.set(line.key, { ...rest, ...(jobPath === undefined ? {} : { jobPath }) });
       }
       else if (line.type === 'rollback') this.readRollback(line);
-      else if (line.type === 'outcome' && line.outcome.ok && line.outcome.phase !== 'none') {
+      // A job lost with the bus stays submitted: the next run judges it from the facts.
+      if (line.type === 'outcome' && line.outcome['code'] === 'BUS_LOST') lost.add(line.key);
+      else if (line.type === 'outcome') {
+        lost.delete(line.key);
+        this.submissions.delete(line.key);
+      }
+      if (line.type === 'outcome' && line.outcome.ok && line.outcome.phase !== 'none') {
         this.done.set(line.key, asOutcome(line.outcome));
         this.stillStale.delete(line.key);
       } else if (line.type === 'verified') {
@@ -117,8 +131,8 @@ export class SwitchJournal {
 
   /** Appends a step of this switch's rollback (fsync'ed before the next step). */
   recordRollback(step: 'begun' | 'flipped' | 'finished', intent: RollbackIntent, extra: { key?: string; outcomes?: readonly Outcome[]; ok?: boolean; cause?: string } = {}): void {
-    const { link, from, to, reason, units } = intent;
-    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, from, to, reason, units }, ...extra });
+    const { link, command, from, to, reason, units } = intent;
+    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, command, from, to, reason, units }, ...extra });
   }
 
   private readRollback(line: Extract<JournalLine, { type: 'rollback' }>): void {
@@ -166,10 +180,18 @@ export class SwitchJournal {
     return { ...planned(action), detail: ALREADY_DONE, ok: true, jobResult: 'not-run', durationMs: 0 };
   };
 
+  /** Jobs written down before each submission (fsync'ed before the call), and an interrupted run's. */
+  readonly jobs: JobJournal = {
+    submitting: (action, submission) => this.append({ type: 'submitting', at: new Date().toISOString(), key: actionKey(action), submission }),
+    submitted: (action, submission) => this.append({ type: 'submitted', at: new Date().toISOString(), key: actionKey(action), submission }),
+    interrupted: (action) => this.submissions.get(actionKey(action)),
+  };
+
   /** Appends an executed outcome (fsync'ed before the next action starts). */
   record(outcome: Outcome): void {
     if (outcome.dryRun || isAlreadyDone(outcome)) return;
     const key = outcomeKey(outcome);
+    if (outcome.code !== 'BUS_LOST') this.submissions.delete(key);
     this.append({ type: 'outcome', at: new Date().toISOString(), key, outcome });
     if (outcome.ok && outcome.phase !== 'none') this.done.set(key, outcome);
   }

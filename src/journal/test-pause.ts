@@ -12,7 +12,10 @@ const ROLLBACK = 'rollback-';
 /**
  * For the crash tests only (RESTARTD_TEST_PAUSE_AFTER): freezes the run at a point where the
  * journal is on disk, so a test can SIGKILL it there. `plan`: the plan is written, nothing done;
- * a phase name: that phase's outcomes are written, the next phase (or verify) has not begun.
+ * a phase name: that phase's outcomes are written, the next phase (or verify) has not begun;
+ * `submit:N`: the run's Nth job is written down, not yet submitted; `submitted:N`: it is queued in
+ * systemd and its path written down, its end not awaited; `verify`: the re-scan is done, the first
+ * unit's verdict not yet written.
  * A rollback's points: `rollback-begun` (recorded, the link not flipped yet), `rollback-flipped`
  * (the link flipped and recorded, nothing restarted onto the old generation), `rollback-restart`
  * (its restarts written, its verify not begun).
@@ -27,6 +30,18 @@ export function installTestPause(events: EventEmitter<ExecuteEvents>, pauseAfter
   };
   if (pauseAfter === 'plan') {
     events.on('plan:built', freeze);
+    return;
+  }
+  if (pauseAfter === 'verify') {
+    events.once('verify:done', freeze);
+    return;
+  }
+  const job = /^(submit|submitted):(\d+)$/.exec(pauseAfter);
+  if (job !== null) {
+    let n = 0;
+    events.on(job[1] === 'submit' ? 'job:submitting' : 'job:submitted', () => {
+      if (++n === Number(job[2])) freeze();
+    });
     return;
   }
   if (pauseAfter === 'rollback-begun' || pauseAfter === 'rollback-flipped') {

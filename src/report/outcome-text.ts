@@ -1,5 +1,5 @@
 import type { PlannedAction } from '../types/plan.js';
-import { isAlreadyDone, type ManagerStep, type Outcome } from '../types/outcome.js';
+import { DONE_BY_INTERRUPTED_RUN, isAlreadyDone, type ManagerStep, type Outcome } from '../types/outcome.js';
 
 // One line per execution event, for people. Pure. E.g. `restarting foo.service…`,
 // `restarted foo.service (MainPID 41 -> 57) in 23 ms`, `FAILED bar.service: job result failed`,
@@ -41,7 +41,10 @@ export function isLeftRunning(outcome: Outcome): boolean {
 
 /** An outcome as its run reports it: "already done: …" for what an interrupted run of the switch did. */
 export function doneLine(outcome: Outcome): string {
-  return isAlreadyDone(outcome) ? `already done: ${outcome.action} ${outcome.unit}` : outcomeLine(outcome);
+  if (isAlreadyDone(outcome)) return `already done: ${outcome.action} ${outcome.unit}`;
+  // A job an interrupted run submitted: it ran (or was waited for), and is not submitted again.
+  if (outcome.ok && outcome.detail?.startsWith(DONE_BY_INTERRUPTED_RUN) === true) return `already done: ${outcome.action} ${outcome.unit} (${outcome.detail})`;
+  return outcomeLine(outcome);
 }
 
 export function outcomeLine(outcome: Outcome): string {

@@ -1,6 +1,6 @@
 import type { RegistrationStatus } from '../types/aware.js';
 import type { FleetStatus } from '../types/fleet.js';
-import type { RunSummary, RunUnitResult } from '../types/runs.js';
+import type { RunRollback, RunSummary, RunUnitResult } from '../types/runs.js';
 
 /** A titled block of the human status report (see renderStatusText's `sections`). */
 export interface StatusSection {
@@ -40,7 +40,13 @@ function runLines(run: RunSummary): string[] {
   if (run.failed.length > 0) lines.push(`  failed: ${units(run.failed, true)}`);
   if (run.skipped.length > 0) lines.push(`  skipped: ${units(run.skipped, false)}`);
   if (run.done.length + run.failed.length + run.skipped.length === 0) lines.push('  nothing to do');
+  if (run.rolledBack !== undefined) lines.push(`  ${rollbackState(run.rolledBack)}`);
   return lines;
+}
+
+function rollbackState(rb: RunRollback): string {
+  const state = rb.state === 'unfinished' ? 'rolling back (interrupted; run it again to finish)' : rb.ok === true ? 'rolled back' : 'ROLLBACK FAILED';
+  return `${state} to ${rb.to} (${rb.units.join(', ') || 'no units'}): ${rb.ok === false ? (rb.cause ?? rb.reason) : rb.reason}`;
 }
 
 /** The last runs from the journal, newest first. Pure. */

@@ -15,10 +15,10 @@ import type { StaleProcess } from '../types/stale.js';
 import { RestartdError } from '../errors.js';
 import { executePlan, type SkipDone } from '../execute/execute-plan.js';
 import { planStale } from '../execute/plan-stale.js';
-import type { ExecuteEvents, ExecutionReport, FleetGate, Outcome } from '../types/outcome.js';
+import type { ExecuteEvents, ExecutionReport, FleetGate, JobJournal, Outcome } from '../types/outcome.js';
 import { verifyOutcomes } from '../execute/verify.js';
 import type { RollbackIntent, RolledBack } from '../types/rollback.js';
-import { carryOutRollback, rollbackIntent, type RollbackContext, type RollbackJournal } from './rollback.js';
+import { carryOutRollback, rollbackIntent, type RollbackContext, type RollbackHow, type RollbackJournal } from './rollback.js';
 
 export interface ApplySwitchOptions {
   /** The generations switched between; both absent: the live scan (deleted and replaced files, scripts). */
@@ -37,14 +37,15 @@ export interface ApplySwitchOptions {
   /**
    * Crash safety (src/journal): `begin` gets the plan just built and returns the one to carry out
    * (written down before acting; an interrupted run's plan when resuming); `skipDone` gives the
-   * outcome of an action already done, which is then not run again.
+   * outcome of an action already done, which is then not run again; `jobs` writes each job down
+   * before it is submitted (and finds those of an interrupted run: see JobJournal).
    */
-  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined } | undefined;
+  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined; jobs?: JobJournal } | undefined;
   /**
    * Opt-in: when a restart, reload or start of this run failed, `link` (which points at `new`) goes
    * back to `old` and every unit the run restarted is restarted onto `old` (src/run/rollback.ts).
    */
-  rollback?: { link: string } | undefined;
+  rollback?: RollbackHow | undefined;
   /** Update-aware registration dirs (default: /run/restartd/aware.d and each stale user's runtime dir). */
   awareDirs?: string[] | undefined;
   /** Where what each registration was last told is kept (default /run/restartd/aware-state). */
@@ -119,6 +120,7 @@ export async function applySwitch(
       jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
       settleMs: (config.settleSeconds ?? 2) * 1000,
       skipDone: options.journal?.skipDone,
+      ...(options.journal?.jobs === undefined ? {} : { jobJournal: options.journal.jobs }),
       ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
       userManagers: users,
       notifier: createNotifier(
@@ -138,7 +140,7 @@ export async function applySwitch(
       options.dryRun || manager === undefined ? executed.outcomes : await verifyOutcomes(executed.outcomes, { changeSet, manager: manager.process, ...scan }, events);
     const intent = options.rollback === undefined || options.dryRun || manager === undefined || options.old === undefined || options.new === undefined
       ? undefined
-      : rollbackIntent(outcomes, options.rollback.link, options.new, options.old);
+      : rollbackIntent(outcomes, options.rollback, options.new, options.old);
     const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan), events);
     // Users are told about what stays running (session apps, skipped units): once per process.
     if (!options.dryRun) {
@@ -160,6 +162,7 @@ export function rollbackContext(options: ApplySwitchOptions, manager: SystemdMan
     concurrency: options.concurrency ?? options.config.concurrency,
     jobTimeoutMs: options.jobTimeoutMs ?? options.config.jobTimeoutSeconds * 1000,
     settleMs: (options.config.settleSeconds ?? 2) * 1000,
+    commandTimeoutMs: (options.config.rollback?.commandTimeoutSeconds ?? 600) * 1000,
     procRoot: options.procRoot,
     scratchDirs: options.config.scratchDirs,
     daemonReload: plan.daemonReload,

@@ -4,7 +4,7 @@ import { ensureStateDir } from '../journal/state-dir.js';
 import { acquireStateLock, type LockHolder } from '../journal/state-lock.js';
 import { applySwitch, resumeRollback, type ApplySwitchOptions, type ApplySwitchResult } from './apply-switch.js';
 import type { RollbackJournal } from './rollback.js';
-import type { ExecuteEvents, Outcome } from '../types/outcome.js';
+import type { ExecuteEvents, JobJournal, Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
 import { SwitchJournal } from '../journal/switch-journal.js';
 import { openLiveJournal } from './live-journal.js';
@@ -67,7 +67,17 @@ export async function applyUnderLock(
   events.on('action:done', onDone);
   events.on('verify:done', onVerified);
   try {
-    const journaled = { begin: (plan: Plan) => current().begin(plan), skipDone: (action: PlannedAction) => current().skipDone(action), rollback };
+    const journaled = {
+      begin: (plan: Plan) => current().begin(plan),
+      skipDone: (action: PlannedAction) => current().skipDone(action),
+      rollback,
+      // The journal the scan chose: every submitted job is written down in the one the run records to.
+      jobs: {
+        submitting: (action, submission) => current().jobs.submitting(action, submission),
+        submitted: (action, submission) => current().jobs.submitted(action, submission),
+        interrupted: (action) => current().jobs.interrupted(action),
+      } satisfies JobJournal,
+    };
     const pending = journal?.pendingRollback;
     const plan = journal?.unfinishedPlan;
     let result: ApplySwitchResult;

@@ -2,19 +2,22 @@ import type { Config } from '../config/schema.js';
 import { RestartdError } from '../errors.js';
 import { linkTarget, pointsAt } from '../generation/flip-link.js';
 import type { RunRequest } from './request.js';
+import type { RollbackHow } from './rollback.js';
 
 /**
- * Whether a run may roll back, checked before anything runs: `rollback: true` (--rollback), or the
+ * Whether a run may roll back, and how (the config's rollback.command, run instead of a flip; else the link), checked before anything runs: `rollback: true` (--rollback), or the
  * config's `rollback.on: "failure"` unless the request says `rollback: false`. Asked for
  * explicitly, it needs both generations and a link that points at the new one (or at the old one: an
  * interrupted rollback flipped it) (a clear USAGE
  * error otherwise); turned on by the config only, a run that cannot roll back (no link, the live
  * scan) goes on without, with a warning.
  */
-export function rollbackOption(request: Pick<RunRequest, 'old' | 'new' | 'link' | 'rollback'>, config: Config, warn: (message: string) => void): { link: string } | undefined {
+export function rollbackOption(request: Pick<RunRequest, 'old' | 'new' | 'link' | 'rollback'>, config: Config, warn: (message: string) => void): RollbackHow | undefined {
   const refuse = refusal(request, config, warn);
   if (refuse === undefined) return undefined;
   if (request.old === undefined || request.new === undefined) return refuse('a rollback needs the generations switched between (--old OLD --new NEW)');
+  const command = config.rollback?.command;
+  if (command !== undefined) return { command };
   if (request.link === undefined) return refuse(NO_LINK);
   // At the old one already: an interrupted rollback flipped it (the re-run finishes the rollback).
   if (!pointsAt(request.link, request.new) && !pointsAt(request.link, request.old)) {
@@ -23,15 +26,17 @@ export function rollbackOption(request: Pick<RunRequest, 'old' | 'new' | 'link' 
   return { link: request.link };
 }
 
-const NO_LINK = 'no link to flip back (--link LINK, RESTARTD_LINK: the current/profile link that points at NEW)';
+const NO_LINK = 'no link to flip back (--link LINK, RESTARTD_LINK: the current/profile link that points at NEW) and no rollback.command in the config';
 
 /**
  * `hook`: whether its pending switches may roll back. The link is checked against each switch's
  * generations when it rolls back (a link that points elsewhere is never flipped).
  */
-export function hookRollbackOption(request: Pick<RunRequest, 'link' | 'rollback'>, config: Config, warn: (message: string) => void): { link: string } | undefined {
+export function hookRollbackOption(request: Pick<RunRequest, 'link' | 'rollback'>, config: Config, warn: (message: string) => void): RollbackHow | undefined {
   const refuse = refusal(request, config, warn);
   if (refuse === undefined) return undefined;
+  const command = config.rollback?.command;
+  if (command !== undefined) return { command };
   return request.link === undefined ? refuse(NO_LINK) : { link: request.link };
 }
 

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'eventemitter3';
 import { diffGenerations } from '../generation/index.js';
 import { flipLink, linkTarget, pointsAt } from '../generation/flip-link.js';
@@ -38,6 +39,8 @@ export interface RollbackContext {
   storeDir?: string | undefined;
   concurrency: number;
   jobTimeoutMs: number;
+  /** How long rollback.command may take. */
+  commandTimeoutMs: number;
   /** How long a restarted unit must stay up (UNIT_FAILED otherwise). */
   settleMs: number;
   procRoot?: string | undefined;
@@ -67,12 +70,15 @@ export function unitsOntoNew(outcomes: readonly Outcome[]): string[] {
   return [...units].sort();
 }
 
+/** How a run goes back: a link to flip, or the config's command for generations only the system's tool switches. */
+export type RollbackHow = { link: string; command?: undefined } | { command: string[]; link?: undefined };
+
 /** What to roll back after a switch's outcomes, or undefined when nothing calls for it. */
-export function rollbackIntent(outcomes: readonly Outcome[], link: string, from: string, to: string): RollbackIntent | undefined {
+export function rollbackIntent(outcomes: readonly Outcome[], how: RollbackHow, from: string, to: string): RollbackIntent | undefined {
   const failures = rollbackFailures(outcomes);
   if (failures.length === 0) return undefined;
   const reason = failures.map((o) => `${o.unit} ${o.code ?? 'failed'}: ${o.cause ?? 'failed'}`).join('; ');
-  return { link, from, to, reason, units: unitsOntoNew(outcomes) };
+  return { ...(how.link === undefined ? { command: how.command } : { link: how.link }), from, to, reason, units: unitsOntoNew(outcomes) };
 }
 
 /**
@@ -94,10 +100,11 @@ export async function carryOutRollback(
   let outcomes: Outcome[] = [];
   try {
     if (!resume.flipped) {
-      flipBack(intent);
+      if (intent.command === undefined) flipBack(intent);
+      else await runRollbackCommand(intent, intent.command, ctx.commandTimeoutMs);
       ctx.journal?.flipped(intent);
     }
-    events.emit('rollback:flipped', intent.link, intent.to);
+    events.emit('rollback:flipped', intent.link ?? (intent.command ?? []).join(' '), intent.to, intent);
     const built: Plan = { daemonReload: ctx.daemonReload, actions: intent.units.map(restartOntoOld) };
     const plan = ctx.journal?.restarts.begin(built) ?? built;
     const executed: ExecutionReport = await executePlan(
@@ -143,12 +150,29 @@ function finish(intent: RollbackIntent, outcomes: Outcome[], failure: string | u
  * else and is left alone.
  */
 function flipBack(intent: RollbackIntent): void {
-  if (linkTarget(intent.to) === undefined) throw new RestartdError('ROLLBACK_FAILED', `the old generation ${intent.to} is gone: ${intent.link} not flipped`);
-  if (pointsAt(intent.link, intent.to)) return;
-  if (!pointsAt(intent.link, intent.from)) {
-    throw new RestartdError('ROLLBACK_FAILED', `${intent.link} points at ${linkTarget(intent.link) ?? 'nothing'}, not at ${intent.from}: switched again since, not flipped`);
+  const link = intent.link;
+  if (link === undefined) throw new RestartdError('INTERNAL', 'a rollback without a link or a command');
+  if (linkTarget(intent.to) === undefined) throw new RestartdError('ROLLBACK_FAILED', `the old generation ${intent.to} is gone: ${link} not flipped`);
+  if (pointsAt(link, intent.to)) return;
+  if (!pointsAt(link, intent.from)) {
+    throw new RestartdError('ROLLBACK_FAILED', `${link} points at ${linkTarget(link) ?? 'nothing'}, not at ${intent.from}: switched again since, not flipped`);
   }
-  flipLink(intent.link, intent.to);
+  flipLink(link, intent.to);
+}
+
+/** The config's rollback.command: no shell, RESTARTD_OLD/RESTARTD_NEW set, bounded in time; anything but exit 0 fails the rollback. */
+function runRollbackCommand(intent: RollbackIntent, argv: readonly string[], timeoutMs: number): Promise<void> {
+  const [program, ...args] = argv;
+  if (program === undefined) return Promise.reject(new RestartdError('ROLLBACK_FAILED', 'rollback.command is empty'));
+  const env = { ...process.env, RESTARTD_OLD: intent.to, RESTARTD_NEW: intent.from };
+  return new Promise((resolve, reject) => {
+    execFile(program, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      if (error === null) return resolve();
+      const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+      const why = error.killed ? `did not finish within ${timeoutMs / 1000} s` : `failed (${error.code ?? error.message})`;
+      reject(new RestartdError('ROLLBACK_FAILED', `rollback.command ${argv.join(' ')} ${why}${tail === '' ? '' : `: ${tail}`}`));
+    });
+  });
 }
 
 function restartOntoOld(unit: string): PlannedAction {

@@ -29,6 +29,9 @@ export interface ConnectOptions {
 
 type Props = Record<string, Variant | undefined>;
 
+// How long a lost connection is tried again before what is in flight is given up as unknown.
+const RECONNECT_MS = 15_000;
+
 
 /**
  * Connects to systemd over D-Bus and subscribes to its job signals (systemd sends JobRemoved
@@ -51,20 +54,31 @@ class DbusSystemdManager implements SystemdManager {
   process: ManagerProcess | undefined;
   private readonly jobs = new JobTracker();
   private broken: Error | undefined;
+  /** A user's manager: the uid its bus connection must belong to (checked again on every reconnect). */
+  private managerUid: number | undefined;
   // Calls in flight fail at once when the connection does (dbus-next would leave them pending).
   private readonly inFlight = new Set<(error: Error) => void>();
 
   constructor(
-    private readonly bus: MessageBus,
+    private bus: MessageBus,
     readonly busAddress: string,
     private readonly callTimeoutMs: number,
   ) {
-    bus.on('error', (error: unknown) => {
+    this.attach(bus);
+  }
+
+  /** Listens to one connection; what an older, replaced connection says is ignored. */
+  private attach(bus: MessageBus): void {
+    const lose = (error: unknown): void => {
+      if (this.bus !== bus || this.broken !== undefined) return;
       const why = (error as NodeJS.ErrnoException | undefined)?.code ?? (error instanceof Error ? error.message : undefined);
-      this.broken = new RestartdError('BUS', `D-Bus connection to ${busAddress} failed${why === undefined ? '' : ` (${why})`}`, { cause: error, subject: busAddress });
+      this.broken = new RestartdError('BUS', `D-Bus connection to ${this.busAddress} lost${why === undefined ? '' : ` (${why})`}`, { cause: error, subject: this.busAddress });
       this.jobs.failAll(this.broken);
       for (const fail of this.inFlight) fail(this.broken);
-    });
+    };
+    bus.on('error', lose);
+    // dbus-next reports a closed socket on its connection only: calls would wait for ever.
+    (bus as unknown as { _connection?: { on(event: 'end', listener: () => void): void } })._connection?.on('end', () => lose(new Error('the bus closed the connection')));
     // Raw messages: a JobRemoved is seen here in arrival order, possibly before the reply naming its job.
     bus.on('message', (msg: Message) => {
       if (msg.type === MessageType.SIGNAL && msg.interface === MANAGER && msg.member === 'JobRemoved') {
@@ -74,15 +88,52 @@ class DbusSystemdManager implements SystemdManager {
     });
   }
 
+  /**
+   * After the connection was lost (dbus-daemon restarted, systemd re-executed): a fresh one,
+   * subscribed again, tried until `timeoutMs` has passed. Does nothing while the connection is up.
+   */
+  async reconnect(timeoutMs = RECONNECT_MS): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.broken !== undefined) {
+      const lost = this.broken;
+      const bus = sessionBus({ busAddress: this.busAddress, authMethods: ['EXTERNAL'] });
+      const old = this.bus;
+      this.bus = bus;
+      this.broken = undefined;
+      this.attach(bus);
+      try {
+        old.disconnect();
+      } catch {
+        // Already closed.
+      }
+      try {
+        await this.listen();
+        return;
+      } catch (error) {
+        this.broken ??= lost;
+        if (performance.now() > deadline) {
+          throw new RestartdError('BUS', `${lost.message}; no new connection within ${timeoutMs} ms (${error instanceof Error ? error.message : String(error)})`, { cause: error, subject: this.busAddress });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
   async open(known: ManagerProcess | null | undefined, managerUid?: number): Promise<void> {
-    if (managerUid !== undefined) await this.checkOwner(managerUid);
+    this.managerUid = managerUid;
+    await this.listen();
+    this.process = known === null ? undefined : (known ?? findManagerProcess(await this.invocationProbes()));
+  }
+
+  /** JobRemoved reaches only subscribed clients that match it. */
+  private async listen(): Promise<void> {
+    if (this.managerUid !== undefined) await this.checkOwner(this.managerUid);
     await this.call(
       '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's',
       [`type='signal',sender='${SYSTEMD}',path='${MANAGER_PATH}',interface='${MANAGER}',member='JobRemoved'`],
       { destination: 'org.freedesktop.DBus' },
     );
     await this.subscribe();
-    this.process = known === null ? undefined : (known ?? findManagerProcess(await this.invocationProbes()));
   }
 
   // A user's bus socket is the user's to replace: it may lead to another manager (the system's).
@@ -173,6 +224,9 @@ class DbusSystemdManager implements SystemdManager {
       nRestarts: num(service['NRestarts']),
       invocationId: id === undefined ? '' : Buffer.from(id).toString('hex').replace(/^0+$/, ''),
       mainPid: num(service['MainPID']),
+      execMainStartUs: num(service['ExecMainStartTimestampMonotonic']),
+      stateChangeUs: num(props['StateChangeTimestampMonotonic']),
+      ...jobOf(props['Job']),
     };
   }
 
@@ -286,6 +340,12 @@ class DbusSystemdManager implements SystemdManager {
       if (fail) this.inFlight.delete(fail);
     }
   }
+}
+
+/** A unit's Job property, (id, path): id 0 when none is queued. */
+function jobOf(value: Variant | undefined): { jobPath?: string } {
+  const [id, path] = Array.isArray(value?.value) ? (value.value as unknown[]) : [];
+  return typeof id === 'number' && id > 0 && typeof path === 'string' ? { jobPath: path } : {};
 }
 
 function str(value: Variant | undefined): string | undefined {

@@ -75,6 +75,9 @@ export const UnitStateSchema = z.object({
   nRestarts: z.number().int().nonnegative(),
   invocationId: z.string().max(64),
   mainPid: z.number().int().nonnegative(),
+  execMainStartUs: z.number().nonnegative(),
+  stateChangeUs: z.number().nonnegative(),
+  jobPath: z.string().max(256).optional(),
 });
 
 /** Requests root sends; `id` pairs each with its answer. */

@@ -163,6 +163,10 @@ class ChildUserManager implements SystemdManager {
   }
 
   unitFacts = async (unit: string): Promise<LiveUnitFacts> => (await this.ask({ op: 'unitFacts', unit })) as LiveUnitFacts;
+  // The child holds the user's bus: a lost connection ends it (see fail), nothing to reconnect here.
+  reconnect = async (): Promise<void> => {
+    if (this.broken !== undefined) throw this.broken;
+  };
   unitState = async (unit: string): Promise<UnitState> => (await this.ask({ op: 'unitState', unit })) as UnitState;
   mainPid = async (unit: string): Promise<number> => (await this.ask({ op: 'mainPid', unit })) as number;
   resetFailed = async (unit: string): Promise<void> => void (await this.ask({ op: 'resetFailed', unit }));

@@ -1,7 +1,7 @@
 import type { StaleKind } from './stale.js';
 import type { Owner } from './owner.js';
 import type { ActionKind, Phase, Plan, PlannedAction } from './plan.js';
-import type { Job, JobResult, UserManagers } from './systemd.js';
+import type { Job, JobMethod, JobResult, UserManagers } from './systemd.js';
 // update-aware: notify outcomes and events
 import type { AwareEvents, NotifyResult } from './aware.js';
 import type { RollbackIntent, RolledBack } from './rollback.js';
@@ -15,6 +15,8 @@ export type OutcomeCode =
   | 'JOB_FAILED'
   /** No JobRemoved within the job timeout: the job may still run. */
   | 'JOB_TIMEOUT'
+  /** The bus was lost while a job was in flight, and a fresh connection could not tell what became of it. */
+  | 'BUS_LOST'
   /** The bus failed, or systemd refused the call (no such unit, access denied, ...). */
   | 'BUS'
   | 'SYSTEMD'
@@ -107,6 +109,8 @@ export interface ExecuteOptions {
   settleMs?: number;
   /** Tells registered update-aware processes in the notify phase (createNotifier); without it notify stays NOTIFY_UNAVAILABLE. */
   notifier?: Notifier;
+  /** Submitted jobs written down before each call, and those of an interrupted run (src/journal). */
+  jobJournal?: JobJournal;
   /** fleet: a slot of the action's group is held around each restart, reload and stop-start (src/fleet). */
   fleet?: FleetGate;
   /** Users' own managers, for user units' jobs and their managers' reloads; without it those stay USER_MANAGER_UNAVAILABLE. */
@@ -145,6 +149,32 @@ export interface FleetGate {
   acquire(group: string, action: PlannedAction, onWait: (holders: FleetHolder[]) => void, onDelay: (ms: number) => void): Promise<FleetHold>;
 }
 
+/** What a unit looked like right before a job was submitted for it: a resumed run compares it with now. */
+export interface JobSubmission {
+  unit: string;
+  method: JobMethod;
+  invocationId: string;
+  mainPid: number;
+  execMainStartUs: number;
+  stateChangeUs: number;
+  /** When it was recorded (ISO). */
+  at: string;
+  /** The job's object path, once systemd answered. */
+  jobPath?: string;
+}
+
+/**
+ * Where the executor writes each job down before submitting it, and finds those an interrupted run
+ * of the same switch submitted (src/journal): such a job is waited for or judged by the facts, never
+ * submitted twice. Writes are synchronous: on disk before the call to systemd.
+ */
+export interface JobJournal {
+  submitting(action: PlannedAction, submission: JobSubmission): void;
+  submitted(action: PlannedAction, submission: JobSubmission & { jobPath: string }): void;
+  /** The submission an interrupted run recorded for this action and never saw the end of. */
+  interrupted(action: PlannedAction): JobSubmission | undefined;
+}
+
 /** Typed events of applySwitch, executePlan and verifyOutcomes, in the order they happen. */
 export interface ExecuteEvents extends AwareEvents {
   /** Something was left out or could not be read; the run goes on. */
@@ -152,7 +182,11 @@ export interface ExecuteEvents extends AwareEvents {
   'plan:built': [plan: Plan];
   'phase:start': [phase: Phase];
   'action:start': [action: PlannedAction];
+  /** A job is written down in the journal and about to be submitted. */
+  'job:submitting': [action: PlannedAction, method: JobMethod];
   'job:queued': [job: Job];
+  /** The job is queued and its object path written down in the journal. */
+  'job:submitted': [action: PlannedAction, job: Job];
   'manager:done': [step: ManagerStep];
   'action:done': [outcome: Outcome];
   'verify:start': [units: string[]];
@@ -165,13 +199,19 @@ export interface ExecuteEvents extends AwareEvents {
   'verify:done': [outcome: Outcome];
   /** rollback: restarts onto the new generation failed; the link goes back (recorded before it is flipped). */
   'rollback:begun': [intent: RollbackIntent];
-  /** rollback: the link points at the old generation again; its units restart next. */
-  'rollback:flipped': [link: string, target: string];
+  /**
+   * rollback: the link points at the old generation (`target`) again, or the rollback command
+   * succeeded (`link` is then its argv, joined by spaces); its units restart next.
+   */
+  'rollback:flipped': [link: string, target: string, intent: RollbackIntent];
   'rollback:done': [rolledBack: RolledBack];
 }
 
 /** The `detail` of an outcome that an earlier, interrupted run of the same switch already achieved (src/journal). */
 export const ALREADY_DONE = 'already done';
+
+/** The `detail` of an outcome whose job an interrupted run submitted: the facts say it ran (or it was waited for). */
+export const DONE_BY_INTERRUPTED_RUN = 'done by an interrupted run';
 
 /** Whether an outcome stands for an action skipped because the journal says it was done. */
 export function isAlreadyDone(outcome: Outcome): boolean {

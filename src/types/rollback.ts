@@ -2,11 +2,14 @@ import type { Outcome } from './outcome.js';
 
 /**
  * What a run rolls back when restarts onto the new generation failed: `link` is flipped from `from`
- * (the new generation) back to `to` (the old one), then `units` (every unit the run restarted onto
- * the new one, the failed and the healthy) are restarted onto the old one.
+ * (the new generation) back to `to` (the old one), or, for generations only the system's own tool
+ * can switch, `command` runs; then `units` (every unit the run restarted onto the new one, the
+ * failed and the healthy) are restarted onto the old one.
  */
 export interface RollbackIntent {
-  link: string;
+  link?: string | undefined;
+  /** The config's rollback.command (an argv, run without a shell; RESTARTD_OLD, RESTARTD_NEW set). */
+  command?: string[] | undefined;
   from: string;
   to: string;
   /** The failures that caused it, in words ("b.service JOB_FAILED: …; …"). */

@@ -12,7 +12,9 @@ export interface RunUnitResult {
 
 /** A switch's rollback to its old generation, as the journal has it (see src/run/rollback.ts). */
 export interface RunRollback {
-  link: string;
+  link?: string | undefined;
+  /** rollback.command, run instead of flipping a link. */
+  command?: string[] | undefined;
   from: string;
   to: string;
   reason: string;
@@ -20,7 +22,7 @@ export interface RunRollback {
   startedAt: string;
   /** `unfinished`: interrupted; the next run of the switch finishes it. */
   state: 'finished' | 'unfinished';
-  /** The link points at the old generation again. */
+  /** The link points at the old generation again (or the rollback command succeeded). */
   flipped: boolean;
   finishedAt?: string;
   /** Finished: every unit runs the old generation again (verified); not ok: ROLLBACK_FAILED, `cause` says why. */

@@ -68,6 +68,12 @@ export interface UnitState {
   invocationId: string;
   /** The manager's PID of the main process; 0 when none. */
   mainPid: number;
+  /** ExecMainStartTimestampMonotonic: when the main process started (µs, the manager's clock). */
+  execMainStartUs: number;
+  /** StateChangeTimestampMonotonic: the last change of ActiveState (a reload changes it too). */
+  stateChangeUs: number;
+  /** The job queued for the unit now, if any (its object path). */
+  jobPath?: string;
 }
 
 /** Where the manager runs, as seen from here: needed when it lives in other namespaces (a container). */
@@ -109,6 +115,8 @@ export interface SystemdManager {
   daemonReload(): Promise<void>;
   /** daemon-reexec: resolves once the new manager answers on the bus again. */
   reexecute(timeoutMs?: number): Promise<void>;
+  /** After the connection was lost: a fresh one (bounded retries; throws RestartdError BUS); a no-op while it is up. */
+  reconnect(timeoutMs?: number): Promise<void>;
   close(): void;
 }
 
