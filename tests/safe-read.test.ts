@@ -136,3 +136,15 @@ describe('files a target names are read defensively', () => {
     expect(stalled).toBe(0);
   }, 1_800_000);
 });
+
+describe('manifest caps', () => {
+  const scratch = scratchRoot('manifest-caps');
+  afterAll(() => scratch.remove());
+
+  it('a manifest with more entries than the cap is refused, named, before validating them', async () => {
+    const path = `${scratch.root}/huge.json`;
+    const files = Array.from({ length: 200_001 }, (_, i) => ({ path: `f${i}`, sha256: '0'.repeat(64) }));
+    writeFileSync(path, JSON.stringify({ version: 1, root: '/srv/x', files }));
+    await expect(loadManifest(path)).rejects.toMatchObject({ code: 'BAD_MANIFEST', message: `manifest ${path}: too many entries (200001, at most 200000)` });
+  });
+});
