@@ -83,9 +83,11 @@ export async function executePlan(
 
 /** A done (re)start or reload, watched for the settle time (see settleOutcome); other outcomes as they are. */
 function settle(outcome: Outcome, ctx: ActionContext): Promise<Outcome> {
-  const from = ctx.settleFrom.get(outcome.unit);
+  // A user unit settles on its user's manager (run-action keys it by uid too).
+  const key = outcome.owner.kind === 'user-unit' && outcome.owner.uid !== undefined ? `${outcome.owner.uid}/${outcome.unit}` : outcome.unit;
+  const from = ctx.settleFrom.get(key);
   if (from === undefined || !outcome.ok) return Promise.resolve(outcome);
-  ctx.settleFrom.delete(outcome.unit);
+  ctx.settleFrom.delete(key);
   return settleOutcome(outcome, from, from.manager, ctx.options.settleMs ?? DEFAULT_SETTLE_MS);
 }
 

@@ -113,7 +113,7 @@ async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionCon
     if (job.method !== 'StopUnit') {
       const state = await ctx.manager.unitState(job.unit);
       after = state.mainPid;
-      if (result === 'done') ctx.settleFrom.set(job.unit, { state, queuedAtMs, manager: ctx.manager });
+      if (result === 'done') ctx.settleFrom.set(pidKey, { state, queuedAtMs, manager: ctx.manager });
     }
     const outcome: Outcome = {
       ...planned(action),

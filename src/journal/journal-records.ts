@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { Owner } from '../types/owner.js';
 import type { Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
 
@@ -89,9 +90,14 @@ export function switchKey(oldPath: string, newPath: string): string {
 
 /** The identity of an action across runs of the same switch (PIDs differ, the unit does not). */
 export function actionKey(action: PlannedAction): string {
-  return `${action.phase}|${action.action}|${action.owner.kind}:${action.owner.name}|${action.unit ?? action.owner.name}`;
+  return `${action.phase}|${action.action}|${ownerKey(action.owner)}|${action.unit ?? action.owner.name}`;
 }
 
 export function outcomeKey(outcome: Outcome): string {
-  return `${outcome.phase}|${outcome.action}|${outcome.owner.kind}:${outcome.owner.name}|${outcome.unit}`;
+  return `${outcome.phase}|${outcome.action}|${ownerKey(outcome.owner)}|${outcome.unit}`;
+}
+
+// Two users may run a user unit of the same name: theirs are told apart by uid.
+function ownerKey(owner: Owner): string {
+  return owner.kind === 'user-unit' && owner.uid !== undefined ? `${owner.kind}:${owner.uid}/${owner.name}` : `${owner.kind}:${owner.name}`;
 }

@@ -68,8 +68,8 @@ async function main(): Promise<void> {
     manager = await connectSystemd({ busAddress: 'unix:path=bus', managerProcess: null, callTimeoutMs: args.callTimeoutMs, managerUid: args.uid });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    // A socket nobody listens on: the user's bus is not running.
-    send({ ready: false, absent: /\((ECONNREFUSED|ENOENT)\)/.test(message), message });
+    // A socket nobody listens on, or a bus without the manager on it: the user manager is not running.
+    send({ ready: false, absent: /\((ECONNREFUSED|ENOENT)\)|NameHasNoOwner/.test(message), message });
     return;
   }
   send({ ready: true, uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, groups: process.getgroups?.() ?? [] });

@@ -60,8 +60,12 @@ export function installUserManagerUnits(sandbox: SystemdSandbox): void {
 export async function startUserManager(sandbox: SystemdSandbox, user: TestUser): Promise<void> {
   await systemctl(sandbox, 'start', `user@${user.uid}.service`);
   const bus = `/run/user/${user.uid}/bus`;
-  const ready = await pollUntil(async () => (await sandbox.exec(['test', '-S', bus])).code === 0, 30_000, 50);
-  if (!ready) throw new Error(`no user bus at ${bus} in the sandbox`);
+  // The bus comes first; the manager takes its name on it a moment later.
+  const onBus = async (): Promise<boolean> =>
+    (await sandbox.exec(['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', 'busctl', `--address=unix:path=${bus}`,
+      'get-property', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager', 'Version'])).code === 0;
+  const ready = await pollUntil(async () => (await sandbox.exec(['test', '-S', bus])).code === 0 && (await onBus()), 60_000, 100);
+  if (!ready) throw new Error(`no user manager on the user bus at ${bus} in the sandbox`);
 }
 
 /** `systemctl --user ARGS` as the user, inside the sandbox; throws with its stderr when it fails. */
