@@ -200,40 +200,54 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     }
   });
 
-  it('a stale app of a login session is left running, and its user told once on their terminal', async () => {
-    copyFileSync('/bin/sleep', bin('sessapp'));
-    chmodSync(bin('sessapp'), 0o755);
+  it('a stale app of a login session is left running, and its user told once on each terminal open to messages', async () => {
     const home = join(dir, 'alice');
     mkdirSync(home);
     chownSync(home, alice.uid, alice.gid);
-    const log = join(home, 'typescript');
-    // A real pty: script(1) run by alice, its shell running the app (a login session's program).
-    const login = spawn('setpriv', [`--reuid=${alice.uid}`, `--regid=${alice.gid}`, '--init-groups', '--', 'env', '-i', `HOME=${home}`, 'PATH=/usr/bin:/bin',
-      'script', '-qfec', `${bin('sessapp')} infinity`, log], { stdio: ['pipe', 'ignore', 'ignore'] });
+    // Real ptys: script(1) run by alice, its shell running the app (a login session's program).
+    const logins = ['sessapp', 'quietapp'].map((name) => {
+      copyFileSync('/bin/sleep', bin(name));
+      chmodSync(bin(name), 0o755);
+      const log = join(home, `${name}.typescript`);
+      const child = spawn('setpriv', [`--reuid=${alice.uid}`, `--regid=${alice.gid}`, '--init-groups', '--', 'env', '-i', `HOME=${home}`, 'PATH=/usr/bin:/bin',
+        'script', '-qfec', `${bin(name)} infinity`, log], { stdio: ['pipe', 'ignore', 'ignore'] });
+      return { name, log, child };
+    });
     try {
-      let app: number | undefined;
-      await pollUntil(() => (app = pidRunning(bin('sessapp'), alice.uid)) !== undefined, 30_000, 50);
-      if (app === undefined) throw new Error('the session app did not start');
-      // Its login session, as logind would make it: a session scope in alice's slice.
+      const apps: number[] = [];
+      for (const { name } of logins) {
+        let app: number | undefined;
+        await pollUntil(() => (app = pidRunning(bin(name), alice.uid)) !== undefined, 30_000, 50);
+        if (app === undefined) throw new Error(`${name} did not start`);
+        apps.push(app);
+      }
+      const [app, quiet] = apps as [number, number];
+      // Their login session, as logind would make it: a session scope in alice's slice.
       const scope = join(cgroup2Root(), sandbox.cgroupPrefix, 'user.slice', `user-${alice.uid}.slice`, 'session-t1.scope');
       mkdirSync(scope, { recursive: true });
-      writeFileSync(join(scope, 'cgroup.procs'), String(app));
-      // `mesg y` on the session's terminal (this machine's devpts makes ptys 0600: `mesg n`).
+      for (const pid of apps) writeFileSync(join(scope, 'cgroup.procs'), String(pid));
+      // `mesg y` on the first terminal, `mesg n` on the other.
       chmodSync(readlinkSync(`/proc/${app}/fd/0`), 0o620);
+      chmodSync(readlinkSync(`/proc/${quiet}/fd/0`), 0o600);
       upgrade('sessapp');
+      upgrade('quietapp');
       const first = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
-      expect(first.stdout).toMatch(new RegExp(`told ${alice.name} about \\d+ programs? left running on /dev/pts/\\d+`));
-      const told = (text: string): number => text.split(`sessapp (pid ${app})`).length - 1;
-      expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`restartd: ${alice.name}, after the update .*old code: .*sessapp \\(pid ${app}\\)`));
+      expect(first.stdout).toMatch(new RegExp(`told ${alice.name} about \\d+ programs left running on /dev/pts/\\d+\n`));
+      const log = logins[0]?.log ?? '';
+      const told = (text: string): number => text.split(`quietapp (pid ${quiet})`).length - 1;
       expect(await pollUntil(() => told(readFileSync(log, 'utf8')) === 1, 10_000, 50)).toBe(true);
+      expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`restartd: ${alice.name}, after the update .*old code: .*sessapp \\(pid ${app}\\)`));
+      expect(readFileSync(logins[1]?.log ?? '', 'utf8')).not.toContain('restartd:');
       const second = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
       expect(second.stdout).not.toContain(`told ${alice.name}`);
       expect(told(readFileSync(log, 'utf8'))).toBe(1);
-      expect(pidRunning(bin('sessapp'), alice.uid)).toBe(app);
+      expect([pidRunning(bin('sessapp'), alice.uid), pidRunning(bin('quietapp'), alice.uid)]).toEqual(apps);
     } finally {
-      const app = pidRunning(bin('sessapp'), alice.uid);
-      if (app !== undefined) process.kill(app, 'SIGKILL');
-      login.kill('SIGKILL');
+      for (const { name, child } of logins) {
+        const pid = pidRunning(bin(name), alice.uid);
+        if (pid !== undefined) process.kill(pid, 'SIGKILL');
+        child.kill('SIGKILL');
+      }
     }
   });
 

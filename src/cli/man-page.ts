@@ -22,7 +22,8 @@ function roff(text: string): string {
 }
 
 function item(label: string, help: string): string[] {
-  return ['.TP', `.B ${roff(label)}`, roff(help)];
+  // A label is one unbreakable line (unpaddable spaces): a long synopsis never wraps mid-usage.
+  return ['.TP', `.B ${roff(label).replaceAll(' ', '\\ ')}`, roff(help)];
 }
 
 /**
@@ -32,6 +33,9 @@ function item(label: string, help: string): string[] {
 export function renderManPage(version: string, date: string): string {
   const out = [
     `.TH RESTARTD 8 "${date}" "restartd ${roff(version)}" "System Administration"`,
+    // Flags and paths are typed as shown: no hyphenation, no stretched spaces.
+    '.nh',
+    '.ad l',
     '.SH NAME',
     'restartd \\- finish live software updates: restart what still runs old code after a switch',
     '.SH SYNOPSIS',
