@@ -30,6 +30,10 @@ describe('the npm package', () => {
     expect([...tops].sort()).toEqual(['LICENSE', 'README.md', 'dist', 'examples', 'package.json', 'schemas']);
     // source maps would point at ../src, which is not shipped
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    // and nothing shipped names a map that is not there
+    expect(files.filter((f) => f.endsWith('.js') && readFileSync(join(REPO, f), 'utf8').includes('sourceMappingURL='))).toEqual([]);
+    // the crash tests' pause is loaded by the tests, never shipped
+    expect(files.filter((f) => /test-pause|pause-run/.test(f))).toEqual([]);
     expect(files.filter((f) => /\.test\.|(^|\/)tests?\//.test(f))).toEqual([]);
     // nor a .deb that npm run package:deb left in dist/
     expect(files.filter((f) => f.endsWith('.deb'))).toEqual([]);
