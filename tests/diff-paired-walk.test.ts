@@ -92,3 +92,26 @@ describe('the paired walk of two directory trees', () => {
     expect(changeSet.unchanged).toBeGreaterThan(10);
   });
 });
+
+describe('the paired walk on two threads', () => {
+  // The worker is the built one (dist/), as the CLI runs it.
+  it('says what one thread says, with changes spread over many directories', async () => {
+    const built = (await import('../dist/generation/index.js')) as typeof import('../src/generation/index.js');
+    const [a, b] = [join(tmp, 'many-a'), join(tmp, 'many-b')];
+    for (let d = 0; d < 40; d++) {
+      for (let f = 0; f < 5; f++) {
+        write(`${a}/d${d}/sub/f${f}`, `file ${d}/${f}`);
+        write(`${b}/d${d}/sub/f${f}`, d % 7 === 0 && f === 2 ? `file ${d}/X` : `file ${d}/${f}`);
+      }
+      if (d % 9 === 0) write(`${a}/d${d}/only-old/x`, 'removed');
+      if (d % 11 === 0) write(`${b}/d${d}/only-new`, 'added');
+    }
+    const one = await built.diffGenerations(a, b, { parallel: false });
+    const two = await built.diffGenerations(a, b, { parallel: true });
+    expect(two).toEqual(one);
+    expect(one.changed.map((c) => c.rel)).toEqual([0, 14, 21, 28, 35, 7].map((d) => `d${d}/sub/f2`));
+    expect(one.removed).toHaveLength(5);
+    expect(one.added).toHaveLength(4);
+    expect(one.unchanged).toBe(40 * 5 - 6);
+  });
+});

@@ -1,12 +1,15 @@
 import { completeChangeSet, draftChangeSet } from '../diff/draft-changeset.js';
 import { byRel } from '../diff/by-rel.js';
-import { diffDirTrees } from './diff-dirs.js';
 import { hashFiles } from './hash-files.js';
 import { resolveDirRoot } from './load-dir.js';
 import { detectSource, loadGeneration, type LoadOptions } from './load-generation.js';
+import { diffDirTrees } from './parallel-diff.js';
 import type { ChangeSet, Generation } from '../types/generation.js';
 
-export type DiffOptions = LoadOptions;
+export interface DiffOptions extends LoadOptions {
+  /** Two directory trees: walk them with a second thread too; 'auto' (default) once the trees prove big enough. */
+  parallel?: boolean | 'auto';
+}
 
 // Whether a generation named by path is a directory tree (given, or detected).
 async function isDirPath(path: string, options: DiffOptions): Promise<boolean> {
@@ -15,9 +18,9 @@ async function isDirPath(path: string, options: DiffOptions): Promise<boolean> {
 }
 
 // Two directory trees are diffed in one paired walk, without loading either as a Generation.
-async function diffDirs(oldPath: string, newPath: string): Promise<ChangeSet> {
+async function diffDirs(oldPath: string, newPath: string, parallel: boolean | 'auto'): Promise<ChangeSet> {
   const [oldRoot, newRoot] = await Promise.all([resolveDirRoot(oldPath), resolveDirRoot(newPath)]);
-  const diff = await diffDirTrees({ path: oldPath, root: oldRoot }, { path: newPath, root: newRoot });
+  const diff = await diffDirTrees({ path: oldPath, root: oldRoot }, { path: newPath, root: newRoot }, parallel);
   return {
     old: { source: 'dir', path: oldPath },
     new: { source: 'dir', path: newPath },
@@ -36,7 +39,7 @@ async function diffDirs(oldPath: string, newPath: string): Promise<ChangeSet> {
 export async function diffGenerations(oldGeneration: string | Generation, newGeneration: string | Generation, options: DiffOptions = {}): Promise<ChangeSet> {
   if (typeof oldGeneration === 'string' && typeof newGeneration === 'string') {
     const [oldIsDir, newIsDir] = await Promise.all([isDirPath(oldGeneration, options), isDirPath(newGeneration, options)]);
-    if (oldIsDir && newIsDir) return diffDirs(oldGeneration, newGeneration);
+    if (oldIsDir && newIsDir) return diffDirs(oldGeneration, newGeneration, options.parallel ?? 'auto');
   }
   const load = (generation: string | Generation): Promise<Generation> =>
     typeof generation === 'string' ? loadGeneration(generation, options) : Promise.resolve(generation);
