@@ -63,7 +63,9 @@ function build() {
   for (const dir of runtimeModules()) shipModule(dir);
   copy('examples/apt/restartd-pkg-snapshot', `${LIB}/restartd-pkg-snapshot`, 0o755);
   copy('examples/apt/manifest-of-files.mjs', `${LIB}/manifest-of-files.mjs`);
-  copy('packaging/deb/99restartd', 'etc/apt/apt.conf.d/99restartd');
+  // examples/apt's hook, its scripts where the package puts them; a conffile.
+  const hook = readFileSync(join(REPO, 'examples/apt/99restartd'), 'utf8').replaceAll('/usr/local/lib/restartd/', `/${LIB}/`);
+  write('etc/apt/apt.conf.d/99restartd', `// Installed by the restartd package (a conffile: apt purge restartd removes it).\n${hook}`);
   copy('examples/systemd/restartd-watch.service', 'lib/systemd/system/restartd-watch.service');
   write('usr/share/man/man8/restartd.8.gz', gzip(renderManPage(version, date.toISOString().slice(0, 10))));
   write('usr/share/bash-completion/completions/restartd', renderBashCompletion());

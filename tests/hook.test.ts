@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastRuns } from '../src/journal/last-runs.js';
-import { TEST_PAUSED_FILE } from '../src/journal/test-pause.js';
+import { pauseEnv, TEST_PAUSED_FILE } from './support/test-pause.js';
 import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { pollUntil } from './support/systemd/proc-identity.js';
@@ -102,7 +102,7 @@ describe('restartd hook', () => {
   it.each(['plan', 'restart'])('a detached run killed with SIGKILL after %s is finished by the next `restartd hook`, nothing started twice', async (pauseAfter) => {
     const before = counts();
     const { flags, env, stateDir } = nextSwitch();
-    const run = await runCli([...flags, '--max-wait', '0'], { env: { ...env, RESTARTD_TEST_PAUSE_AFTER: pauseAfter } });
+    const run = await runCli([...flags, '--max-wait', '0'], { env: pauseEnv(pauseAfter, env) });
     expect(run.code).toBe(0);
     const paused = join(stateDir, TEST_PAUSED_FILE);
     expect(await pollUntil(() => existsSync(paused), 30_000)).toBe(true);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_PAUSED_FILE } from '../src/journal/test-pause.js';
+import { pauseEnv, TEST_PAUSED_FILE } from './support/test-pause.js';
 import { CLI, runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { pollUntil, startTimeOf } from './support/systemd/proc-identity.js';
@@ -48,7 +48,7 @@ async function nextSwitch(): Promise<{ args: string[]; stateDir: string }> {
 }
 
 async function killedAfter(pauseAfter: string, args: string[], stateDir: string): Promise<void> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, RESTARTD_TEST_PAUSE_AFTER: pauseAfter }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, ...args], { env: pauseEnv(pauseAfter), stdio: 'ignore' });
   const exit = new Promise((resolve) => child.on('exit', resolve));
   expect(await pollUntil(() => existsSync(join(stateDir, TEST_PAUSED_FILE)), 30_000)).toBe(true);
   child.kill('SIGKILL');

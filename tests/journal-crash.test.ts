@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastRuns } from '../src/journal/last-runs.js';
-import { TEST_PAUSED_FILE } from '../src/journal/test-pause.js';
+import { pauseEnv, TEST_PAUSED_FILE } from './support/test-pause.js';
 import { CLI, runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { pollUntil } from './support/systemd/proc-identity.js';
@@ -52,7 +52,7 @@ function writeCrashUnit(name: (typeof NAMES)[number], version: number): void {
 }
 
 function startApply(args: string[], pauseAfter?: string): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
-  const env = { ...process.env, ...(pauseAfter === undefined ? {} : { RESTARTD_TEST_PAUSE_AFTER: pauseAfter }) };
+  const env = pauseAfter === undefined ? process.env : pauseEnv(pauseAfter);
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -31,6 +31,8 @@ describe('the npm package', () => {
     // source maps would point at ../src, which is not shipped
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(files.filter((f) => /\.test\.|(^|\/)tests?\//.test(f))).toEqual([]);
+    // nor a .deb that npm run package:deb left in dist/
+    expect(files.filter((f) => f.endsWith('.deb'))).toEqual([]);
   });
 
   it('has the etcd client (gRPC, protobufjs) as an optional dependency only', () => {

@@ -101,7 +101,7 @@ describe('npm run package:deb', () => {
     const flags = [...new Set(help.stdout.match(/--[a-z][a-z-]+/g))].filter((flag) => flag !== '--old/--new');
     expect(flags.length).toBeGreaterThan(20);
     const man = gunzipSync(await member('usr/share/man/man8/restartd.8.gz')).toString();
-    const rendered = (await run('man', ['-l', '-Tutf8', '-P', 'cat', join(debs, 'x/usr/share/man/man8/restartd.8.gz')], { env: { ...process.env, MANWIDTH: '200' } })).stdout.replace(/.\x08/g, '').replace(/\u2010/g, '-');
+    const rendered = (await run('man', ['-l', '-Tutf8', '-P', 'cat', join(debs, 'x/usr/share/man/man8/restartd.8.gz')], { env: { ...process.env, MANWIDTH: '200' } })).stdout.replace(/.\x08/g, '').replace(/\u2010/g, '-').replace(/\s+/g, ' ');
     const bash = (await member('usr/share/bash-completion/completions/restartd')).toString();
     const zsh = (await member('usr/share/zsh/vendor-completions/_restartd')).toString();
     for (const flag of flags) {
@@ -111,7 +111,7 @@ describe('npm run package:deb', () => {
       expect(zsh, flag).toContain(flag);
     }
     for (const command of COMMANDS) {
-      expect(rendered).toContain(`restartd ${command.synopsis}`);
+      expect(rendered).toContain(`restartd ${command.synopsis}`.replace(/\s+/g, ' '));
       expect(zsh).toContain(`'${command.name}:`);
     }
     for (const section of ['EXIT STATUS', 'ENVIRONMENT', 'FILES', 'NEEDRESTART_SUSPEND', 'RESTARTD_SUSPEND', '/var/lib/restartd/']) expect(rendered).toContain(section);

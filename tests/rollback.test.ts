@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestartd } from '../src/index.js';
 import { lastRuns } from '../src/journal/last-runs.js';
 import { lastRunsSection } from '../src/report/status-sections.js';
-import { TEST_PAUSED_FILE } from '../src/journal/test-pause.js';
+import { pauseEnv, TEST_PAUSED_FILE } from './support/test-pause.js';
 import { EXIT } from '../src/types/exit-codes.js';
 import { CLI, runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
@@ -67,7 +67,7 @@ async function brokenSwitch(how: 'check' | 'crash' = 'check'): Promise<{ good: n
 }
 
 function startApply(args: string[], pauseAfter: string): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, RESTARTD_TEST_PAUSE_AFTER: pauseAfter }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { env: pauseEnv(pauseAfter), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));

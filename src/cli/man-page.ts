@@ -33,8 +33,9 @@ function item(label: string, help: string): string[] {
 export function renderManPage(version: string, date: string): string {
   const out = [
     `.TH RESTARTD 8 "${date}" "restartd ${roff(version)}" "System Administration"`,
-    // Flags and paths are not words to hyphenate.
+    // Flags and paths are typed as shown: no hyphenation, no stretched spaces.
     '.nh',
+    '.ad l',
     '.SH NAME',
     'restartd \\- finish live software updates: restart what still runs old code after a switch',
     '.SH SYNOPSIS',

@@ -15,6 +15,7 @@ import { asExecuteEvents, type RunEvents } from './events.js';
 import { awareStateDirOf, type RunRequest } from './request.js';
 import { hookRollbackOption } from './rollback-option.js';
 import { resolveConfig } from './switch-run.js';
+import { publishRun } from './run-channel.js';
 
 export const DEFAULT_HOOK_MAX_WAIT_MS = 30_000;
 const HOOK_LOG = 'hook.log';
@@ -85,14 +86,12 @@ export async function runHook(request: HookRequest, events: EventEmitter<RunEven
 async function drainHere(request: HookRequest & { stateDir: string }, runEvents: EventEmitter<RunEvents>): Promise<HookResult> {
   const events = asExecuteEvents(runEvents);
   const config = await resolveConfig(request.config);
-  const [{ drainPending }, { openFleetSession }, { clearAllDeferred }, { installTestPause }] = await Promise.all([
+  const [{ drainPending }, { openFleetSession }, { clearAllDeferred }] = await Promise.all([
     import('./drain-pending.js'),
     import('./fleet-session.js'),
     import('../fleet/fleet-state.js'),
-    import('../journal/test-pause.js'),
   ]);
-  // The crash tests' pause point (src/journal/test-pause.ts); inert unless the variable is set.
-  installTestPause(events, process.env['RESTARTD_TEST_PAUSE_AFTER'], request.stateDir);
+  publishRun({ events, stateDir: request.stateDir });
   const fleet = await openFleetSession(request.fleet, config, events, request.stateDir);
   let drained;
   try {

@@ -9,6 +9,7 @@ import { EXIT, type ExitCode } from '../types/exit-codes.js';
 import { applyExitCode } from './apply-exit.js';
 import { applySummary, type ApplySummary } from '../report/apply-json.js';
 import { openFleetSession } from './fleet-session.js';
+import { publishRun } from './run-channel.js';
 import type { RolledBack } from '../types/rollback.js';
 import { rollbackOption } from './rollback-option.js';
 import { connectOptionalManager } from './optional-manager.js';
@@ -112,11 +113,10 @@ export async function runSwitch(request: RunRequest, runEvents: EventEmitter<Run
     }
   }
   const stateDir = request.stateDir;
-  const [{ ensureStateDir }, { acquireStateLock }, { applyUnderLock }, { installTestPause }] = await Promise.all([
+  const [{ ensureStateDir }, { acquireStateLock }, { applyUnderLock }] = await Promise.all([
     import('../journal/state-dir.js'),
     import('../journal/state-lock.js'),
     import('./journaled-switch.js'),
-    import('../journal/test-pause.js'),
   ]);
   ensureStateDir(stateDir);
   const attempt = await acquireStateLock(stateDir, { waitMs: request.waitMs ?? 0, command: request.command ?? 'library' });
@@ -124,8 +124,7 @@ export async function runSwitch(request: RunRequest, runEvents: EventEmitter<Run
   try {
     const fleet = await openFleetSession(request.fleet, config, events, stateDir);
     try {
-      // The crash tests' pause point (src/journal/test-pause.ts); inert unless the variable is set.
-      installTestPause(events, process.env['RESTARTD_TEST_PAUSE_AFTER'], stateDir);
+      publishRun({ events, stateDir });
       const run = await applyUnderLock({ ...options, fleet: fleet.gate }, stateDir, events, request.retry === true);
       const { clearDeferred } = await import('../fleet/fleet-state.js');
       clearDeferred(stateDir, request.old ?? LIVE, request.new ?? LIVE);

@@ -1,6 +1,4 @@
 import type { ManagerProcess, UserManagers, UserManagerState } from '../types/systemd.js';
-import { lookupAccount } from './user-account.js';
-import { openUserManager } from './user-manager.js';
 
 export interface UserManagersOptions {
   /** The system manager's process: users' runtime dirs are reached where it sees them. */
@@ -17,6 +15,8 @@ export function createUserManagers(options: UserManagersOptions = {}): UserManag
   const opened = new Map<number, Promise<UserManagerState>>();
   const open = async (uid: number): Promise<UserManagerState> => {
     if (!Number.isInteger(uid) || uid <= 0) return { state: 'absent', uid, reason: `uid ${uid} has no user manager restartd acts on` };
+    // Loaded when a user's manager is first asked for: a plan of system units alone needs neither (nor zod).
+    const [{ lookupAccount }, { openUserManager }] = await Promise.all([import('./user-account.js'), import('./user-manager.js')]);
     const account = await lookupAccount(uid);
     if (account === undefined) return { state: 'absent', uid, reason: `uid ${uid} is no user in the passwd database` };
     return openUserManager({
