@@ -38,10 +38,11 @@ function readChunk(fd: number, buffer: Buffer, position: number, size: number): 
 }
 
 /**
- * Whether two files of `size` bytes (both lstat()ed at that size) hold the same bytes, read side by side chunk by chunk and stopping at the first
- * difference (cheaper than hashing both: nothing is read past it, nothing is digested). A file that
- * cannot be opened or read counts as different: restarting needlessly is safer than missing one.
- * Opened non-blocking and without following a last-component link, like every file someone else controls.
+ * Whether two files of `size` bytes (both lstat()ed at that size) hold the same bytes, read side by
+ * side chunk by chunk and stopping at the first difference (cheaper than hashing both: nothing is
+ * read past it, nothing is digested). A file that cannot be opened or read counts as different:
+ * restarting needlessly is safer than missing one. Opened non-blocking and without following a
+ * last-component link, like every file someone else controls.
  */
 export function sameContents(oldPath: string, newPath: string, size: number, buffers: CompareBuffers): boolean {
   const oldFd = openQuietly(oldPath);
@@ -52,7 +53,7 @@ export function sameContents(oldPath: string, newPath: string, size: number, buf
     for (let position = 0; ; position += CHUNK) {
       const oldBytes = readChunk(oldFd, buffers.old, position, size);
       const newBytes = readChunk(newFd, buffers.new, position, size);
-      if (oldBytes !== newBytes || !buffers.old.subarray(0, oldBytes).equals(buffers.new.subarray(0, newBytes))) return false;
+      if (oldBytes !== newBytes || buffers.old.compare(buffers.new, 0, newBytes, 0, oldBytes) !== 0) return false;
       if (oldBytes < CHUNK) return true;
     }
   } catch {
