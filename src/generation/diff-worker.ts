@@ -32,3 +32,4 @@ port?.on('message', (message: ToDiffWorker) => {
   for (const rel of message.dirs) walk.dirs.push(rel);
   if (!walking) void walkGiven();
 });
+post({ type: 'ready' });

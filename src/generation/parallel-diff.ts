@@ -5,10 +5,11 @@ import { RestartdError, type RestartdErrorCode } from '../errors.js';
 import { mergeDiff, PairedWalk, type DirSide, type DirTreeDiff } from './diff-dirs.js';
 
 /**
- * Entries this thread walks before it starts a second one: a worker costs ~40 ms to start, about
- * what 20k entries cost to walk, so small trees never pay for it.
+ * Entries this thread walks before it starts a second one (~40 ms of CPU to start, about what 15k
+ * entries cost to walk): small trees never pay for it. The worker gets directories only once it
+ * is up, so a slow start never holds this thread back.
  */
-export const PARALLEL_MIN_ENTRIES = 8192;
+export const PARALLEL_MIN_ENTRIES = 4096;
 
 const WORKER = new URL('./diff-worker.js', import.meta.url);
 
@@ -22,12 +23,14 @@ export type ToDiffWorker = { type: 'dirs'; dirs: string[] } | { type: 'share' };
 
 /** From the worker: its diff once it ran out of directories, the directories it gave back, or its failure. */
 export type FromDiffWorker =
+  | { type: 'ready' }
   | { type: 'done'; diff: DirTreeDiff }
   | { type: 'shared'; dirs: string[] }
   | { type: 'failed'; code: RestartdErrorCode; message: string };
 
 /** The second thread of a walk, as this thread sees it. */
 class Helper {
+  ready = false;
   busy = false;
   askedToShare = false;
   failure: RestartdError | undefined;
@@ -66,7 +69,9 @@ class Helper {
   }
 
   private receive(message: FromDiffWorker): void {
-    if (message.type === 'done') {
+    if (message.type === 'ready') {
+      this.ready = true;
+    } else if (message.type === 'done') {
       mergeDiff(this.walk.diff, message.diff);
       this.busy = false;
     } else if (message.type === 'shared') {
@@ -97,7 +102,8 @@ export async function diffDirTrees(oldSide: DirSide, newSide: DirSide, parallel:
   const walk: PairedWalk = new PairedWalk(oldSide, newSide, () => {
     if (!workerBuilt || walk.dirs.length < 2 || walk.entries < minEntries) return;
     helper ??= new Helper({ old: oldSide, new: newSide }, walk);
-    if (!helper.busy && !helper.failure) helper.give(walk.shareHalf());
+    // Forced (`parallel: true`), the worker gets its share at once, so even a small tree is split.
+    if ((helper.ready || parallel === true) && !helper.busy && !helper.failure) helper.give(walk.shareHalf());
   });
   walk.dirs.push('');
   try {
