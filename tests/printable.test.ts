@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { printable } from '../src/report/printable.js';
+import { jsonText, printable } from '../src/report/printable.js';
 import { runCli } from './support/cli.js';
 
 // A local user names a file with terminal escapes and a newline, opens it, deletes it: root's
@@ -28,6 +28,13 @@ afterAll(() => {
 describe('names from the system are printed, never obeyed', () => {
   it('printable escapes C0 (but tab), DEL and C1; leaves the rest alone', () => {
     expect(printable('a\x1b[2Jb\nc\td\x7fe\x9bf ü')).toBe('a\\x1b[2Jb\\nc\td\\x7fe\\x9bf ü');
+  });
+
+  it('bidi embeddings, overrides and isolates are escaped in text and in JSON (the value unchanged)', () => {
+    expect(printable('lib\u202egpj.so \u2066x\u2069 \u202a')).toBe('lib\\u202egpj.so \\u2066x\\u2069 \\u202a');
+    const text = jsonText({ path: '/srv/\u202eevil' });
+    expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(JSON.parse(text)).toEqual({ path: '/srv/\u202eevil' });
   });
 
   it('restartd status shows the deleted file by an escaped name; --json keeps the exact name', async () => {

@@ -1,11 +1,13 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readlinkSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readlinkSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { detectStale } from '../src/detect.js';
 import { loadManifest } from '../src/generation/load-manifest.js';
+import { buildStaleReport } from '../src/report/stale-json.js';
 import { readRegular } from '../src/safe-fs/read-regular.js';
+import { MAX_HELD_FILES_PER_PROCESS } from '../src/scan/scan-processes.js';
 import { runCli } from './support/cli.js';
 import { until } from './support/live-process.js';
 import { scratchRoot } from './support/scratch.js';
@@ -135,4 +137,55 @@ describe('files a target names are read defensively', () => {
     }
     expect(stalled).toBe(0);
   }, 1_800_000);
+});
+
+describe('manifest caps', () => {
+  const scratch = scratchRoot('manifest-caps');
+  afterAll(() => scratch.remove());
+
+  it('a manifest with more entries than the cap is refused, named, before validating them', async () => {
+    const path = `${scratch.root}/huge.json`;
+    const files = Array.from({ length: 200_001 }, (_, i) => ({ path: `f${i}`, sha256: '0'.repeat(64) }));
+    writeFileSync(path, JSON.stringify({ version: 1, root: '/srv/x', files }));
+    await expect(loadManifest(path)).rejects.toMatchObject({ code: 'BAD_MANIFEST', message: `manifest ${path}: too many entries (200001, at most 200000)` });
+  });
+});
+
+describe('the per-process held-file cap', () => {
+  const scratch = scratchRoot('held-cap');
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    scratch.remove();
+  });
+
+  it('a process holding more than 20,000 files gets 20,000 examined; the rest are counted and reported', async () => {
+    writeFileSync(`${scratch.root}/held.dat`, 'held');
+    const code = [
+      'import mmap, os, resource, sys, time',
+      'soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)',
+      'resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))',
+      // 400 distinct mapped files (their fds closed) plus as many fds as the limit allows.
+      'maps = []',
+      'for i in range(400):',
+      '    p = "%s.%d" % (sys.argv[1], i); open(p, "w").write("m")',
+      '    f = os.open(p, os.O_RDONLY); maps.append(mmap.mmap(f, 0, prot=mmap.PROT_READ)); os.close(f)',
+      'fd = os.open(sys.argv[1], os.O_RDONLY)',
+      'fds = []',
+      'try:',
+      '    while len(fds) < 30000: fds.append(os.dup(fd))',
+      'except OSError: pass',
+      'os.close(fds.pop())',
+      'open(sys.argv[1] + ".ready", "w").close()',
+      'time.sleep(600)',
+    ].join('\n');
+    child = spawn('/usr/bin/python3', ['-c', code, `${scratch.root}/held.dat`], { stdio: 'ignore' });
+    await until(() => existsSync(`${scratch.root}/held.dat.ready`), 'the holder to open its fds', 6000);
+    const detection = await detectStale({ pids: [child.pid!] });
+    const image = detection.scan.processes.find((p) => p.pid === child!.pid);
+    expect(image?.files).toHaveLength(MAX_HELD_FILES_PER_PROCESS);
+    expect(image?.heldFilesNotExamined).toBeGreaterThan(300);
+    const report = buildStaleReport({ ...detection });
+    expect(report.scanned.heldFilesNotExamined).toBe(image?.heldFilesNotExamined);
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { summaryLine } from '../report/outcome-text.js';
 import { rollbackLine } from '../report/rollback-text.js';
-import { printable } from '../report/printable.js';
+import { jsonText, printable } from '../report/printable.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import type { SourceKind } from '../types/generation.js';
 import { applyReport } from '../report/apply-json.js';
@@ -86,7 +86,7 @@ export function renderApplyResult(result: ApplyResult, args: Pick<ApplyCommandAr
     }
     case 'deferred': {
       if (args.json) {
-        io.out(`${JSON.stringify({ dryRun: false, exitCode: result.exitCode, deferred: { window: result.window, nextWindowStart: result.nextWindowStart }, actions: [], outcomes: [] }, null, 2)}\n`);
+        io.out(jsonText({ dryRun: false, exitCode: result.exitCode, deferred: { window: result.window, nextWindowStart: result.nextWindowStart }, actions: [], outcomes: [] }));
         return;
       }
       const recorded = result.pending ? `; the switch is recorded as pending in ${args.stateDir} (\`restartd hook\` carries it out in the window)` : '';
@@ -94,7 +94,7 @@ export function renderApplyResult(result: ApplyResult, args: Pick<ApplyCommandAr
       return;
     }
     case 'done':
-      if (args.json) io.out(`${JSON.stringify(applyReport(result.plan, result.report, result.dryRun, result.exitCode, result.warnings, result.rolledBack), null, 2)}\n`);
+      if (args.json) io.out(jsonText(applyReport(result.plan, result.report, result.dryRun, result.exitCode, result.warnings, result.rolledBack)));
       else io.out(`${result.dryRun ? 'dry run: ' : ''}${summaryLine(result.report.outcomes, result.report.managerSteps)}\n${result.rolledBack === undefined ? '' : `${printable(rollbackLine(result.rolledBack))}\n`}`);
   }
 }

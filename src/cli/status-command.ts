@@ -1,3 +1,4 @@
+import { jsonText } from '../report/printable.js';
 import { EventEmitter } from 'eventemitter3';
 import { RestartdError } from '../errors.js';
 import { renderPlanText } from '../report/plan-text.js';
@@ -75,7 +76,7 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
     return exitCode;
   }
   if (args.json) {
-    io.out(`${JSON.stringify(report, null, 2)}\n`);
+    io.out(jsonText(report));
     return exitCode;
   }
   const [{ renderStatusText }, { wantsColour }, { registrationsSection, lastRunsSection, fleetSection }, { printableLines }, { userLines }] = await Promise.all([
@@ -108,6 +109,6 @@ export async function runPlanCommand(request: RunRequest, json: boolean, io: Cli
   const { runPlan } = await import('../run/plan-run.js');
   const { report, plan } = await runPlan(request, events);
   const planText = plan.actions.length > 0 ? `\n${renderPlanText(plan, { dryRun: true })}` : '';
-  io.out(json ? `${JSON.stringify(report, null, 2)}\n` : renderStaleText(report) + planText);
+  io.out(json ? jsonText(report) : renderStaleText(report) + planText);
   return report.stale.length > 0 ? EXIT.STALE : EXIT.OK;
 }

@@ -23,6 +23,9 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 /** A manifest bigger than this is refused before it is read (about 300,000 entries). */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
+/** More entries than this is refused before validating one (a 500,000-entry manifest cost 404 MB). */
+export const MAX_MANIFEST_ENTRIES = 200_000;
+
 /** Reads and validates a manifest generation; errors name the file and the field. */
 export async function loadManifest(path: string): Promise<Generation> {
   // A FIFO or device at the path is refused at once; the size is checked before a byte is read.
@@ -35,6 +38,8 @@ export async function loadManifest(path: string): Promise<Generation> {
   } catch (error) {
     throw manifestError(path, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, error);
   }
+  const entries = typeof json === 'object' && json !== null && 'files' in json && Array.isArray(json.files) ? json.files.length : 0;
+  if (entries > MAX_MANIFEST_ENTRIES) throw manifestError(path, `too many entries (${entries}, at most ${MAX_MANIFEST_ENTRIES})`);
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) throw manifestError(path, describeIssues(parsed.error.issues), parsed.error);
 

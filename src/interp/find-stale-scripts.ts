@@ -10,6 +10,7 @@ import { indexChangesByDir, type ChangesByDir } from './changeset-dirs.js';
 import { interpreterOf } from '../scan/interpreter.js';
 import { judgeScriptFiles } from './judge-script.js';
 import { locateProgram, type LocatedProgram } from './locate-program.js';
+import { readerOf } from './process-reader.js';
 import { readProcessClock, type ProcessClock } from './process-clock.js';
 import { programOf } from './program-of.js';
 import { RootView } from './root-view.js';
@@ -72,7 +73,9 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
     summary.processes++;
     const view = viewFor(ctx, viewOf(ctx.reader, image, scan.self).prefix);
     const cwd = image.cwd ?? cwdOf(ctx.reader, image.pid);
-    const found = locateProgram({ exe: image.exe, argv: image.argv, cwd }, family, program, view);
+    // Unknown credentials read nothing (uid -1 matches no file, no group).
+    const reader = readerOf(ctx.reader, image.pid) ?? { uid: -1, gids: [] };
+    const found = locateProgram({ exe: image.exe, argv: image.argv, cwd, reader }, family, program, view);
     if (!found) {
       summary.unresolved.push(image.pid);
       continue;

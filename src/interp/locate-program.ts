@@ -4,6 +4,7 @@ import { perlLibDirs } from './perl-lib-dirs.js';
 import { distinctTrees, dirname, programTreeOf } from './program-tree.js';
 import { pythonSearchDirs, resolvePythonModule } from './python-module.js';
 import type { RootView } from './root-view.js';
+import type { Reader } from '../safe-fs/read-regular.js';
 import type { InterpreterFamily, Program } from '../types/interp.js';
 
 /** An interpreted program found on disk: its file, and where else its sources are. */
@@ -24,6 +25,8 @@ export interface InterpreterProcess {
   exe: string;
   argv: readonly string[];
   cwd: string | null;
+  /** The process's filesystem uid and groups: its sources are read only when it could read them. */
+  reader?: Reader | undefined;
 }
 
 /** Bytes of a perl program read to find its `use lib` lines. */
@@ -43,17 +46,22 @@ export function locateProgram(process: InterpreterProcess, family: InterpreterFa
     const dirs = pythonSearchDirs({ exe: process.exe, argv0: process.argv[0], cwd: process.cwd }, view);
     const found = resolvePythonModule(program.name, dirs, view);
     if (!found) return undefined;
-    const realFile = view.realpath(found.file) ?? found.file;
+    const realFile = view.realpath(found.file);
+    if (realFile === undefined || isNeverSoftware(realFile)) return undefined;
     return { file: found.file, realFile, missing: false, extras: [], trees: distinctTrees([found.packageDir]) };
   }
   const absolute = program.path.startsWith('/');
   const file = absolute ? posix.normalize(program.path) : relativeTo(process.cwd, program.path);
   // A relative path can still lead into /proc or /dev, where "the file" would be ours, not the target's.
   if (file === undefined || isNeverSoftware(file)) return undefined;
+  // Judged again where the links lead (inside the process's root): a program linked to /proc/kmsg
+  // or /proc/self/environ is nothing to read.
+  const resolved = view.realpath(file);
+  if (resolved !== undefined && isNeverSoftware(resolved)) return undefined;
   if (!isFile(file)) return absolute ? { file, realFile: file, missing: true, extras: [], trees: [] } : undefined;
-  const realFile = view.realpath(file) ?? file;
+  const realFile = resolved ?? file;
   const libDirs = [...program.libDirs];
-  if (family === 'perl') libDirs.push(...perlLibDirs(view.readHead(realFile, PERL_HEAD_BYTES) ?? '', dirname(realFile)));
+  if (family === 'perl') libDirs.push(...perlLibDirs(view.readHead(realFile, PERL_HEAD_BYTES, process.reader) ?? '', dirname(realFile)));
   const trees = distinctTrees([
     programTreeOf(family, realFile, isFile),
     ...libDirs.map((dir) => relativeTo(process.cwd, dir)).filter((dir) => dir !== undefined && view.kind(dir) === 'dir'),

@@ -1,5 +1,5 @@
 import { closeSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { openRegular, readAt } from '../safe-fs/read-regular.js';
+import { mayRead, openRegular, readAt, type Reader } from '../safe-fs/read-regular.js';
 import type { PathView } from './python-module.js';
 
 const MAX_LINKS = 40;
@@ -98,12 +98,16 @@ export class RootView implements PathView {
 
   /**
    * The first `maxBytes` of a regular file, as latin1 text. Opened non-blocking and checked with
-   * fstat, so a FIFO or device planted at the path can't stall the scan.
+   * fstat, so a FIFO or device planted at the path can't stall the scan; with `as`, only when that
+   * reader's mode bits allow it.
    */
-  readHead(path: string, maxBytes: number): string | undefined {
-    const opened = openRegular(this.prefix + path, { follow: true });
+  readHead(path: string, maxBytes: number, as?: Reader): string | undefined {
+    // `path` is resolved already (realpath): a link at its end now is a swap, not followed.
+    const opened = openRegular(this.prefix + path);
     if (!opened.ok) return undefined;
     try {
+      // Root reads what the target could read, nothing more (`perl /etc/shadow` by a user reads nothing).
+      if (as !== undefined && !mayRead(opened.stat, as)) return undefined;
       const buffer = Buffer.allocUnsafe(maxBytes);
       return buffer.toString('latin1', 0, readAt(opened.fd, buffer, 0));
     } catch {

@@ -12,7 +12,7 @@ export interface StaleReport {
     new: { source: string; path: string };
     counts: { changed: number; removed: number; added: number; unchanged: number; leftGeneration: number };
   };
-  scanned: { processes: number; unreadable: number; vanished: number; durationMs: number };
+  scanned: { processes: number; unreadable: number; vanished: number; durationMs: number; heldFilesNotExamined?: number };
   unreadable: UnreadableProcess[];
   stale: StaleProcess[];
   owners: Array<{ kind: string; name: string; pids: number[] }>;
@@ -51,6 +51,7 @@ export function buildStaleReport(input: {
       unreadable: scan.unreadable.length,
       vanished: scan.vanished,
       durationMs: Math.round(input.durationMs),
+      ...heldOverflow(scan),
     },
     unreadable: scan.unreadable,
     stale,
@@ -78,4 +79,10 @@ export function groupByOwner(stale: readonly StaleProcess[]): OwnerGroup[] {
     group.processes.push(p);
   }
   return [...groups.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+}
+
+/** Held files past the per-process cap, summed over the scan: said only when some were left out. */
+function heldOverflow(scan: ScanResult): { heldFilesNotExamined?: number } {
+  const total = scan.processes.reduce((sum, image) => sum + (image.heldFilesNotExamined ?? 0), 0);
+  return total > 0 ? { heldFilesNotExamined: total } : {};
 }

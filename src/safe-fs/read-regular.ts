@@ -103,3 +103,17 @@ function fileKind(stat: Stats): string {
   if (stat.isSymbolicLink()) return 'symbolic link';
   return 'special file';
 }
+
+/** Whose rights a read stands in for: the target process's filesystem uid and its groups. */
+export interface Reader {
+  uid: number;
+  gids: readonly number[];
+}
+
+/** Whether `reader` could open a file with `stat` for reading by its mode bits (uid 0 always can). */
+export function mayRead(stat: Stats, reader: Reader): boolean {
+  if (reader.uid === 0) return true;
+  if (stat.uid === reader.uid) return (stat.mode & 0o400) !== 0;
+  if (reader.gids.includes(stat.gid)) return (stat.mode & 0o040) !== 0;
+  return (stat.mode & 0o004) !== 0;
+}

@@ -143,7 +143,15 @@ function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
   if (exeMapped?.ino !== undefined) exeRef.ino = exeMapped.ino;
   image.files.push(exeRef, ...files);
   readFdFiles(reader, pid, image.files);
+  // One process with 60,000 deleted mappings or 40,000 fds must not cost the whole scan its time.
+  if (image.files.length > MAX_HELD_FILES_PER_PROCESS) {
+    image.heldFilesNotExamined = image.files.length - MAX_HELD_FILES_PER_PROCESS;
+    image.files.length = MAX_HELD_FILES_PER_PROCESS;
+  }
 }
+
+/** Held files (exe, mappings, fds) examined per process; the rest are counted, not judged. */
+export const MAX_HELD_FILES_PER_PROCESS = 20_000;
 
 /** /proc/PID/cmdline as data; undefined when it can't be read (gone, or a race with exit). */
 function readArgv(reader: ProcReader, pid: number): string[] | undefined {

@@ -54,6 +54,8 @@ class DbusSystemdManager implements SystemdManager {
   process: ManagerProcess | undefined;
   private readonly jobs = new JobTracker();
   private broken: Error | undefined;
+  /** The first connection answered: a later error loses it, an earlier one means it failed. */
+  private established = false;
   /** A user's manager: the uid its bus connection must belong to (checked again on every reconnect). */
   private managerUid: number | undefined;
   // Calls in flight fail at once when the connection does (dbus-next would leave them pending).
@@ -72,7 +74,7 @@ class DbusSystemdManager implements SystemdManager {
     const lose = (error: unknown): void => {
       if (this.bus !== bus || this.broken !== undefined) return;
       const why = (error as NodeJS.ErrnoException | undefined)?.code ?? (error instanceof Error ? error.message : undefined);
-      this.broken = new RestartdError('BUS', `D-Bus connection to ${this.busAddress} lost${why === undefined ? '' : ` (${why})`}`, { cause: error, subject: this.busAddress });
+      this.broken = new RestartdError('BUS', `D-Bus connection to ${this.busAddress} ${this.established ? 'lost' : 'failed'}${why === undefined ? '' : ` (${why})`}`, { cause: error, subject: this.busAddress });
       this.jobs.failAll(this.broken);
       for (const fail of this.inFlight) fail(this.broken);
     };
@@ -122,6 +124,7 @@ class DbusSystemdManager implements SystemdManager {
   async open(known: ManagerProcess | null | undefined, managerUid?: number): Promise<void> {
     this.managerUid = managerUid;
     await this.listen();
+    this.established = true;
     this.process = known === null ? undefined : (known ?? findManagerProcess(await this.invocationProbes()));
   }
 

@@ -47,6 +47,8 @@ export interface ProcessImage {
   cgroup: CgroupEntry[];
   kernelThread: boolean;
   files: FileRef[];
+  /** Held files past the per-process cap (MAX_HELD_FILES_PER_PROCESS): counted, not examined. */
+  heldFilesNotExamined?: number;
   /** /proc/PID/cmdline, read only when the exe is an interpreter (src/interp). Target-controlled data. */
   argv?: string[];
 }
