@@ -32,6 +32,8 @@ export type FromDiffWorker =
 class Helper {
   ready = false;
   busy = false;
+  /** Whether it was ever given directories (its failure then loses part of the diff). */
+  held = false;
   askedToShare = false;
   failure: RestartdError | undefined;
   private readonly worker: Worker;
@@ -47,6 +49,7 @@ class Helper {
   give(dirs: string[]): void {
     if (dirs.length === 0) return;
     this.busy = true;
+    this.held = true;
     this.worker.postMessage({ type: 'dirs', dirs } satisfies ToDiffWorker);
   }
 
@@ -90,6 +93,15 @@ class Helper {
   }
 }
 
+// A worker that cannot start (threads refused, resources short) leaves the walk to this thread.
+function startHelper(data: DiffWorkerData, walk: PairedWalk): Helper | undefined {
+  try {
+    return new Helper(data, walk);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Diffs two directory trees with the paired walk, on two threads once the tree proves big enough:
  * the directories not walked yet are shared, half at a time, whenever one thread runs out, so the
@@ -99,9 +111,12 @@ export async function diffDirTrees(oldSide: DirSide, newSide: DirSide, parallel:
   const workerBuilt = parallel !== false && WORKER.protocol === 'file:' && existsSync(fileURLToPath(WORKER));
   const minEntries = parallel === true ? 0 : PARALLEL_MIN_ENTRIES;
   let helper: Helper | undefined;
+  let canStart = workerBuilt;
   const walk: PairedWalk = new PairedWalk(oldSide, newSide, () => {
-    if (!workerBuilt || walk.dirs.length < 2 || walk.entries < minEntries) return;
-    helper ??= new Helper({ old: oldSide, new: newSide }, walk);
+    if (walk.dirs.length < 2 || walk.entries < minEntries) return;
+    if (!helper && canStart) helper = startHelper({ old: oldSide, new: newSide }, walk);
+    canStart = false;
+    if (!helper) return;
     // Forced (`parallel: true`), the worker gets its share at once, so even a small tree is split.
     if ((helper.ready || parallel === true) && !helper.busy && !helper.failure) helper.give(walk.shareHalf());
   });
@@ -109,7 +124,8 @@ export async function diffDirTrees(oldSide: DirSide, newSide: DirSide, parallel:
   try {
     for (;;) {
       await walk.drain();
-      if (helper?.failure) throw helper.failure;
+      // A worker that failed before it was given anything cost nothing: this thread walked it all.
+      if (helper?.failure && helper.held) throw helper.failure;
       if (!helper?.busy) return walk.diff;
       // Out of work while the worker still has some: ask for half of it, or wait for its result.
       helper.askToShare();
