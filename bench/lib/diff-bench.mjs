@@ -1,5 +1,5 @@
-// The diff benchmark: two large trees, mostly hardlinks of each other (an OSTree-like switch),
-// `restartd diff OLD NEW --json` against `diff -rq OLD NEW`.
+// The diff benchmark: two large trees, mostly hardlinks of each other (an OSTree-like switch), and
+// the same NEW as a plain copy; `restartd diff OLD NEW --json` against `diff -rq OLD NEW` for both.
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -9,8 +9,8 @@ import { max, median, min, ratio } from './stats.mjs';
 import { cpuSnapshot, otherCpuShare } from './host.mjs';
 import { restartdBin } from './tools.mjs';
 
-const FILES_PER_DIR = 100;
-const DIRS_PER_TOP = 100;
+// 100 directories of 1000 files at the default 100 000 files.
+const FILES_PER_DIR = 1000;
 
 /** Deterministic PRNG (mulberry32), so that every run generates the same trees. */
 function prng(seed) {
@@ -24,17 +24,16 @@ function prng(seed) {
   };
 }
 
-/** Relative path of file number i: a<top>/b<dir>/f<nn>.dat */
+/** Relative path of file number i: d<dir>/f<nnn>.dat */
 function relOf(i) {
-  const dir = Math.floor(i / FILES_PER_DIR);
-  const top = Math.floor(dir / DIRS_PER_TOP);
-  return join(`a${top}`, `b${String(dir % DIRS_PER_TOP).padStart(2, '0')}`, `f${String(i % FILES_PER_DIR).padStart(2, '0')}.dat`);
+  return join(`d${Math.floor(i / FILES_PER_DIR)}`, `f${String(i % FILES_PER_DIR).padStart(3, '0')}.dat`);
 }
 
 /**
  * Writes OLD (`files` regular files, 100..4 KiB), NEW as `cp -al OLD NEW`, then in NEW: `changed` files
- * rewritten (half with the same size: only a content hash tells them apart), `removed` deleted and
- * `added` new ones. Returns the generated truth.
+ * rewritten (half with the same size: only the content tells them apart), `removed` deleted and
+ * `added` new ones; then COPY as `cp -a NEW COPY` (the same changes, no inode shared with OLD).
+ * Returns the generated truth.
  */
 export async function makeTrees(root, { files, changed, removed, added }) {
   const oldDir = join(root, 'old');
@@ -80,7 +79,9 @@ export async function makeTrees(root, { files, changed, removed, added }) {
     const rel = join(relOf((k * 997) % files), '..', `new-${k}.dat`);
     writeFileSync(join(newDir, rel), `added ${k}\n`);
   }
-  return { oldDir, newDir, files, changed: changedIdx.length, removed: removedIdx.length, added };
+  const copyDir = join(root, 'copy');
+  await run('cp', ['-a', newDir, copyDir]);
+  return { oldDir, newDir, copyDir, files, changed: changedIdx.length, removed: removedIdx.length, added };
 }
 
 /** The filesystem type of a directory (`stat -f -c %T`), or null. */
@@ -137,70 +138,74 @@ export async function benchDiff({ repo, files, runs, timeoutMs, tmpDir, log, bas
     const truth = await makeTrees(root, spec);
     const genMs = Date.now() - t0;
     log(`  trees ready in ${(genMs / 1000).toFixed(1)} s`);
-    const env = { ...process.env, LC_ALL: 'C' };
-    const bin = restartdBin(repo);
-    const cli = join(repo, bin);
-    const tools = {
-      restartd: { command: `node ${bin} diff OLD NEW --json`, cmd: process.execPath, args: [cli, 'diff', truth.oldDir, truth.newDir, '--json'], okCodes: [0, 1] },
-      'diff -rq': { command: 'diff -rq OLD NEW', cmd: 'diff', args: ['-rq', truth.oldDir, truth.newDir], okCodes: [0, 1] },
-    };
-    const results = {};
-    const cpuBefore = cpuSnapshot();
-    for (const [name, t] of Object.entries(tools)) {
-      // Untimed first run: warms the dentry/inode caches for both and gives the output to check.
-      const first = await timedRun(t.cmd, t.args, { env, tmpDir, timeoutMs });
-      if (isShuttingDown()) throw new Error('interrupted');
-      const r = (results[name] = { tool: name, command: t.command, runs: [] });
-      if (first.timedOut || !t.okCodes.includes(first.code)) {
-        r.skipped = `${first.timedOut ? 'timed out' : `exit ${first.code ?? first.signal}`}: ${first.stderr.trim().split('\n').slice(-3).join(' | ')}`;
-        log(`  ${name}: failed (${r.skipped})`);
-        continue;
-      }
-      if (name === 'restartd') {
-        try {
-          r.counts = diffCounts(JSON.parse(first.stdout));
-          if (!r.counts) r.countsError = `no changed/added/removed counts found in the JSON (keys: ${Object.keys(JSON.parse(first.stdout)).join(', ')})`;
-        } catch (error) {
-          r.countsError = `not JSON: ${error.message}`;
-        }
-      } else {
-        r.counts = diffRqCounts(first.stdout, truth.oldDir, truth.newDir);
-      }
-      const c = r.counts;
-      r.countsMatch = !!c && c.changed === truth.changed && c.added === truth.added && c.removed === truth.removed;
-    }
-    for (let i = 0; i < runs; i++) {
-      for (const [name, t] of Object.entries(tools)) {
-        if (results[name].skipped) continue;
-        if (isShuttingDown()) throw new Error('interrupted');
-        const rr = await timedRun(t.cmd, t.args, { env, tmpDir, timeoutMs, keepOutput: false });
-        if (isShuttingDown()) throw new Error('interrupted');
-        if (rr.timedOut || !t.okCodes.includes(rr.code)) continue;
-        results[name].runs.push({ wallMs: Math.round(rr.wallMs * 10) / 10, rssKb: rr.rssKb, cpuMs: rr.cpuMs });
-      }
-    }
-    for (const r of Object.values(results)) {
-      const walls = r.runs.map((x) => x.wallMs);
-      r.wallMedianMs = median(walls);
-      r.wallMinMs = min(walls);
-      r.wallMaxMs = max(walls);
-      r.rssPeakKb = max(r.runs.map((x) => x.rssKb));
-    }
-    const otherCpu = otherCpuShare(cpuBefore, cpuSnapshot());
-    const rd = results.restartd;
-    const dq = results['diff -rq'];
+    const hardlinks = await timePair({ repo, runs, timeoutMs, tmpDir, log }, truth, truth.newDir);
+    const copies = await timePair({ repo, runs, timeoutMs, tmpDir, log }, truth, truth.copyDir);
     return {
       root,
       filesystem: await fsType(baseDir),
       truth: { files: truth.files, changed: truth.changed, added: truth.added, removed: truth.removed },
       generateMs: genMs,
-      otherCpu,
-      tools: results,
-      ratio: { 'restartd/diff -rq': ratio(rd.wallMedianMs, dq.wallMedianMs) },
+      ...hardlinks,
+      copies,
     };
   } finally {
     const t = Date.now();
     await cleanup();
     log(`  diff trees removed in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
+}
+
+/** Times `restartd diff` and `diff -rq` of OLD against `newDir` (round-robin) and checks their counts. */
+async function timePair({ repo, runs, timeoutMs, tmpDir, log }, truth, newDir) {
+  const env = { ...process.env, LC_ALL: 'C' };
+  const bin = restartdBin(repo);
+  const cli = join(repo, bin);
+  const tools = {
+    restartd: { command: `node ${bin} diff OLD NEW --json`, cmd: process.execPath, args: [cli, 'diff', truth.oldDir, newDir, '--json'], okCodes: [0, 1] },
+    'diff -rq': { command: 'diff -rq OLD NEW', cmd: 'diff', args: ['-rq', truth.oldDir, newDir], okCodes: [0, 1] },
+  };
+  const results = {};
+  const cpuBefore = cpuSnapshot();
+  for (const [name, t] of Object.entries(tools)) {
+    // Untimed first run: warms the dentry/inode caches for both and gives the output to check.
+    const first = await timedRun(t.cmd, t.args, { env, tmpDir, timeoutMs });
+    if (isShuttingDown()) throw new Error('interrupted');
+    const r = (results[name] = { tool: name, command: t.command, runs: [] });
+    if (first.timedOut || !t.okCodes.includes(first.code)) {
+      r.skipped = `${first.timedOut ? 'timed out' : `exit ${first.code ?? first.signal}`}: ${first.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+      log(`  ${name}: failed (${r.skipped})`);
+      continue;
+    }
+    if (name === 'restartd') {
+      try {
+        r.counts = diffCounts(JSON.parse(first.stdout));
+        if (!r.counts) r.countsError = `no changed/added/removed counts found in the JSON (keys: ${Object.keys(JSON.parse(first.stdout)).join(', ')})`;
+      } catch (error) {
+        r.countsError = `not JSON: ${error.message}`;
+      }
+    } else {
+      r.counts = diffRqCounts(first.stdout, truth.oldDir, newDir);
+    }
+    const c = r.counts;
+    r.countsMatch = !!c && c.changed === truth.changed && c.added === truth.added && c.removed === truth.removed;
+  }
+  for (let i = 0; i < runs; i++) {
+    for (const [name, t] of Object.entries(tools)) {
+      if (results[name].skipped) continue;
+      if (isShuttingDown()) throw new Error('interrupted');
+      const rr = await timedRun(t.cmd, t.args, { env, tmpDir, timeoutMs, keepOutput: false });
+      if (isShuttingDown()) throw new Error('interrupted');
+      if (rr.timedOut || !t.okCodes.includes(rr.code)) continue;
+      results[name].runs.push({ wallMs: Math.round(rr.wallMs * 10) / 10, rssKb: rr.rssKb, cpuMs: rr.cpuMs });
+    }
+  }
+  for (const r of Object.values(results)) {
+    const walls = r.runs.map((x) => x.wallMs);
+    r.wallMedianMs = median(walls);
+    r.wallMinMs = min(walls);
+    r.wallMaxMs = max(walls);
+    r.rssPeakKb = max(r.runs.map((x) => x.rssKb));
+  }
+  const otherCpu = otherCpuShare(cpuBefore, cpuSnapshot());
+  return { otherCpu, tools: results, ratio: { 'restartd/diff -rq': ratio(results.restartd.wallMedianMs, results['diff -rq'].wallMedianMs) } };
 }

@@ -1,4 +1,5 @@
-import { diffGenerations } from '../generation/index.js';
+// The module itself, not the folder's index: the index re-exports the manifest schema (zod).
+import { diffGenerations } from '../generation/diff-generations.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
 import { printableLines } from '../report/printable.js';
 import { EXIT } from './exit-codes.js';

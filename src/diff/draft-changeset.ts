@@ -1,4 +1,5 @@
 import type { ChangeSet, FileChangeChanged, Generation, GenerationFile } from '../types/generation.js';
+import { byRel } from './by-rel.js';
 import { compareFiles, compareHashes } from './compare-files.js';
 import { alignStoreFiles } from './store-pairing.js';
 
@@ -21,7 +22,6 @@ export interface DraftChangeSet {
 /** Looks up a file's content hash (hex sha256); undefined when it could not be read. */
 export type HashOf = (file: GenerationFile) => string | undefined;
 
-const byRel = (a: { rel: string }, b: { rel: string }): number => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
 
 interface ClosurePair {
   old: ReadonlySet<string>;

@@ -4,13 +4,19 @@ import { generationError, resolveGenerationPath } from './resolve-path.js';
 import type { Generation, GenerationFile } from '../types/generation.js';
 import { walkTree, type TreeListing } from './walk-tree.js';
 
+/** The real path of a dir generation's root (a `current` link resolved); BAD_GENERATION when not a directory. */
+export async function resolveDirRoot(path: string): Promise<string> {
+  const root = await resolveGenerationPath(path);
+  if (!(await stat(root)).isDirectory()) throw generationError(path, `${root} is not a directory`);
+  return root;
+}
+
 /**
  * A directory generation. A root that is a symlink (`current` → `releases/v42`) is resolved, so
  * file paths are the real paths processes show in /proc.
  */
 export async function loadDir(path: string): Promise<Generation> {
-  const root = await resolveGenerationPath(path);
-  if (!(await stat(root)).isDirectory()) throw generationError(path, `${root} is not a directory`);
+  const root = await resolveDirRoot(path);
   let listing: TreeListing;
   try {
     listing = await walkTree(root);

@@ -1,7 +1,6 @@
 import { lstat, stat } from 'node:fs/promises';
 import { errnoCode } from '../errors.js';
 import { loadDir } from './load-dir.js';
-import { loadManifest } from './load-manifest.js';
 import { DEFAULT_STORE_DIR, loadNix } from './load-nix.js';
 import { generationError, resolveGenerationPath } from './resolve-path.js';
 import type { Generation, SourceKind } from '../types/generation.js';
@@ -50,8 +49,11 @@ export async function detectSource(path: string, storeDir?: string): Promise<Det
 export async function loadGeneration(path: string, options: LoadOptions = {}): Promise<Generation> {
   const source = options.source ?? (await detectSource(path, options.storeDir)).source;
   switch (source) {
-    case 'manifest':
+    case 'manifest': {
+      // Loaded on demand: the manifest's schema pulls in zod, which a dir or nix diff never needs.
+      const { loadManifest } = await import('./load-manifest.js');
       return loadManifest(path);
+    }
     case 'nix':
       return loadNix(path, options.storeDir ?? (await detectStoreDir(path)));
     case 'dir':
