@@ -21,6 +21,8 @@ export interface DetectOptions {
   interp?: Partial<InterpLimits>;
   /** Replaced files above this many bytes are judged by identity alone (default 64 MiB). */
   compareMaxBytes?: number | undefined;
+  /** Held files examined per process (default 20,000); the rest are counted in scanned.heldFilesNotExamined. */
+  maxHeldFiles?: number | undefined;
 }
 
 export interface Detection {
@@ -46,6 +48,7 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
       procRoot,
       ...(options.pids === undefined ? {} : { pids: options.pids }),
       ...(options.parallel === undefined ? {} : { parallel: options.parallel }),
+      ...(options.maxHeldFiles === undefined ? {} : { maxHeldFiles: options.maxHeldFiles }),
     },
     {
       changeSet: changes && {
@@ -63,7 +66,7 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
   const heldFiles = new Map(held.staleFiles);
   const completed = new Set(held.completed);
   const gone = new Set(held.gone);
-  const reader = new ProcReader(procRoot);
+  const reader = new ProcReader(procRoot, options.maxHeldFiles);
   const late: UnreadableProcess[] = [];
   const stale: StaleProcess[] = [];
   for (const image of scan.processes) {

@@ -187,5 +187,16 @@ describe('the per-process held-file cap', () => {
     expect(image?.heldFilesNotExamined).toBeGreaterThan(300);
     const report = buildStaleReport({ ...detection });
     expect(report.scanned.heldFilesNotExamined).toBe(image?.heldFilesNotExamined);
+
+    // The cap is the config's limits.heldFilesPerProcess: 100 leaves all but 100 of the holder's files unexamined.
+    const held = (image?.files.length ?? 0) + (image?.heldFilesNotExamined ?? 0);
+    const small = await detectStale({ pids: [child.pid!], maxHeldFiles: 100 });
+    expect(small.scan.processes.find((p) => p.pid === child!.pid)?.files).toHaveLength(100);
+    const config = `${scratch.root}/small-cap.json`;
+    writeFileSync(config, JSON.stringify({ version: 1, limits: { heldFilesPerProcess: 100 } }));
+    const run = await runCli(['status', '--json', '--config', config, '--state-dir', `${scratch.root}/state`, '--generations', `${scratch.root}`, '--bus', `unix:path=${scratch.root}/no-bus`]);
+    const scanned = (JSON.parse(run.stdout) as { scanned: { heldFilesNotExamined?: number } }).scanned;
+    // Other processes on the machine can only add to the count.
+    expect(scanned.heldFilesNotExamined).toBeGreaterThanOrEqual(held - 100);
   }, 120_000);
 });

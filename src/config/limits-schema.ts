@@ -9,6 +9,12 @@ export const LimitsSchema = z
       .max(2 ** 40)
       .optional()
       .describe('A replaced or deleted file larger than this is not compared byte for byte with the one now at its path: it is judged by identity (dev, inode) alone, and the report says so (identityOnly). Default 67108864 (64 MiB).'),
+    heldFilesPerProcess: z
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('Held files (the executable, mappings, file descriptors) examined per process; the rest are counted (scanned.heldFilesNotExamined) and not judged, so one process holding 100,000 fds cannot cost the whole scan its time. Default 20000.'),
     ackTimeoutMaxMs: z
       .int()
       .min(1)

@@ -105,7 +105,7 @@ export async function applySwitch(
       ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
     };
-    const detection = await detectStale({ changeSet, ...scan, compareMaxBytes: config.limits?.compareMaxBytes });
+    const detection = await detectStale({ changeSet, ...scan, compareMaxBytes: config.limits?.compareMaxBytes, maxHeldFiles: config.limits?.heldFilesPerProcess });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
     const planned = await planStale(detection.stale, config, manager, aware, users);

@@ -36,6 +36,7 @@ export async function detectReport(request: Pick<RunRequest, 'procRoot' | 'scrat
     ...(request.procRoot === undefined ? {} : { procRoot: request.procRoot }),
     ...(scratchDirs === undefined ? {} : { scratchDirs }),
     compareMaxBytes: config?.limits?.compareMaxBytes,
+    maxHeldFiles: config?.limits?.heldFilesPerProcess,
   });
   return { detection, report: buildStaleReport({ ...detection, changeSet }) };
 }

@@ -28,6 +28,8 @@ export interface ScanWorkerData {
   pids: number[];
   counter: SharedArrayBuffer;
   skipPid: number;
+  /** Held files examined per process (the reader's cap). */
+  maxHeldFiles: number;
   /** Set: match each process too (scanStalePids); unset: scan only (scanPids). */
   match?: StaleMatchInput;
 }
@@ -83,7 +85,7 @@ interface Setup {
 
 function prepare(options: ParallelScanOptions): Setup {
   const procRoot = options.procRoot ?? '/proc';
-  const reader = new ProcReader(procRoot);
+  const reader = new ProcReader(procRoot, options.maxHeldFiles);
   const pids = options.pids ?? reader.listPids();
   const wanted = options.parallel ?? 'auto';
   const workerBuilt = WORKER.protocol === 'file:' && existsSync(fileURLToPath(WORKER));
@@ -96,7 +98,7 @@ function prepare(options: ParallelScanOptions): Setup {
 /** Runs `mine` on this thread and the same work in a scan worker, over PIDs claimed from one counter. */
 async function bothThreads<Part>(setup: Setup, match: StaleMatchInput | undefined, mine: (claimed: Iterable<number>) => Part): Promise<[Part, Part]> {
   const counter = new SharedArrayBuffer(4);
-  const workerData: ScanWorkerData = { procRoot: setup.procRoot, pids: setup.pids, counter, skipPid: setup.skipPid, ...(match ? { match } : {}) };
+  const workerData: ScanWorkerData = { procRoot: setup.procRoot, pids: setup.pids, counter, skipPid: setup.skipPid, maxHeldFiles: setup.reader.maxHeldFiles, ...(match ? { match } : {}) };
   const worker = new Worker(WORKER, { workerData });
   const theirs = new Promise<Part>((resolve, reject) => {
     worker.once('message', resolve);

@@ -29,6 +29,9 @@ export function isGone(error: unknown): boolean {
   return error instanceof ProcReadError && GONE.has(error.code);
 }
 
+/** Held files (exe, mappings, fds) examined per process by default; the rest are counted, not judged. */
+export const MAX_HELD_FILES_PER_PROCESS = 20_000;
+
 /**
  * Reads one procfs tree. `root` is "/proc" on a live system, or a fixture directory laid out
  * the same way (PID dirs with stat, maps, cgroup files and exe/cwd/root/fd/N symlinks).
@@ -38,7 +41,14 @@ export function isGone(error: unknown): boolean {
 export class ProcReader {
   private buffer = Buffer.allocUnsafe(1 << 20);
 
-  constructor(readonly root: string = '/proc') {}
+  /**
+   * `maxHeldFiles`: held files (exe, mappings, fds) examined per process; the rest are counted,
+   * not judged (the config's limits.heldFilesPerProcess; default MAX_HELD_FILES_PER_PROCESS).
+   */
+  constructor(
+    readonly root: string = '/proc',
+    readonly maxHeldFiles: number = MAX_HELD_FILES_PER_PROCESS,
+  ) {}
 
   get live(): boolean {
     return this.root === '/proc';

@@ -13,6 +13,8 @@ export interface ScanOptions {
   pids?: number[];
   /** Include restartd's own process (default false). */
   includeSelf?: boolean;
+  /** Held files examined per process (default MAX_HELD_FILES_PER_PROCESS); the rest are counted. */
+  maxHeldFiles?: number | undefined;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface ScanOptions {
  */
 export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResult> {
   const scan = scanHeldFiles(options);
-  const reader = new ProcReader(options.procRoot ?? '/proc');
+  const reader = new ProcReader(options.procRoot ?? '/proc', options.maxHeldFiles);
   scan.processes = scan.processes.filter((image) => completeImage(reader, image, scan.unreadable));
   return scan;
 }
@@ -33,7 +35,7 @@ export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResu
  * detectStale calls for the stale processes only.
  */
 export function scanHeldFiles(options: ScanOptions = {}): ScanResult {
-  const reader = new ProcReader(options.procRoot ?? '/proc');
+  const reader = new ProcReader(options.procRoot ?? '/proc', options.maxHeldFiles);
   const self = scannerSelf(reader);
   const part = scanPids(reader, options.pids ?? reader.listPids(), options.includeSelf ? -1 : self.pid);
   return { ...part, self };
@@ -144,14 +146,13 @@ function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
   image.files.push(exeRef, ...files);
   readFdFiles(reader, pid, image.files);
   // One process with 60,000 deleted mappings or 40,000 fds must not cost the whole scan its time.
-  if (image.files.length > MAX_HELD_FILES_PER_PROCESS) {
-    image.heldFilesNotExamined = image.files.length - MAX_HELD_FILES_PER_PROCESS;
-    image.files.length = MAX_HELD_FILES_PER_PROCESS;
+  if (image.files.length > reader.maxHeldFiles) {
+    image.heldFilesNotExamined = image.files.length - reader.maxHeldFiles;
+    image.files.length = reader.maxHeldFiles;
   }
 }
 
-/** Held files (exe, mappings, fds) examined per process; the rest are counted, not judged. */
-export const MAX_HELD_FILES_PER_PROCESS = 20_000;
+export { MAX_HELD_FILES_PER_PROCESS } from './proc-reader.js';
 
 /** /proc/PID/cmdline as data; undefined when it can't be read (gone, or a race with exit). */
 function readArgv(reader: ProcReader, pid: number): string[] | undefined {
