@@ -73,3 +73,19 @@ describe('restartd diff', () => {
     expect(text).toContain('left the closure (1):\n  /nix/store/aaaa-old\n');
   });
 });
+
+describe('restartd diff --json with a hostile file name', () => {
+  it('a bidi override in a changed path is escaped in the JSON (the value unchanged), never written raw', async () => {
+    const name = 'lib\u202egpj.so';
+    const root = join(tmp, 'bidi');
+    for (const [gen, content] of [['v1', 'a'], ['v2', 'b']] as const) {
+      mkdirSync(join(root, gen), { recursive: true });
+      writeFileSync(join(root, gen, name), content);
+    }
+    let text = '';
+    await runDiff({ old: join(root, 'v1'), new: join(root, 'v2'), json: true }, (s) => (text += s));
+    expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(text).toContain('lib\\u202egpj.so');
+    expect(JSON.stringify(JSON.parse(text))).toContain(name);
+  });
+});

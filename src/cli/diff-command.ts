@@ -1,7 +1,7 @@
 // The module itself, not the folder's index: the index re-exports the manifest schema (zod).
 import { diffGenerations } from '../generation/diff-generations.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
-import { printableLines } from '../report/printable.js';
+import { jsonText, printableLines } from '../report/printable.js';
 import { EXIT } from './exit-codes.js';
 
 export interface DiffCommandArgs {
@@ -58,6 +58,6 @@ export async function runDiff(args: DiffCommandArgs, out: (text: string) => void
     ...(args.source === undefined ? {} : { source: args.source }),
     ...(args.storeDir === undefined ? {} : { storeDir: args.storeDir }),
   });
-  out(args.json ? `${JSON.stringify(diffReport(changeSet), null, 2)}\n` : renderDiffText(changeSet));
+  out(args.json ? jsonText(diffReport(changeSet)) : renderDiffText(changeSet));
   return EXIT.OK;
 }
