@@ -147,7 +147,32 @@ describe('manifest caps', () => {
     const path = `${scratch.root}/huge.json`;
     const files = Array.from({ length: 200_001 }, (_, i) => ({ path: `f${i}`, sha256: '0'.repeat(64) }));
     writeFileSync(path, JSON.stringify({ version: 1, root: '/srv/x', files }));
-    await expect(loadManifest(path)).rejects.toMatchObject({ code: 'BAD_MANIFEST', message: `manifest ${path}: too many entries (200001, at most 200000)` });
+    await expect(loadManifest(path)).rejects.toMatchObject({ code: 'BAD_MANIFEST', message: `manifest ${path}: too many entries (200001, at most 200000: limits.manifestMaxEntries)` });
+  });
+
+  it("the config's limits.manifestMaxEntries and manifestMaxBytes bound what plan reads", async () => {
+    const manifest = (name: string, count: number): string => {
+      const path = `${scratch.root}/${name}.json`;
+      writeFileSync(path, JSON.stringify({ version: 1, root: '/srv/x', files: Array.from({ length: count }, (_, i) => ({ path: `f${i}`, sha256: '0'.repeat(64) })) }));
+      return path;
+    };
+    const old = manifest('old', 3);
+    const next = manifest('new', 3);
+    const config = (limits: object): string => {
+      const path = `${scratch.root}/config-${Object.keys(limits).join('-')}.json`;
+      writeFileSync(path, JSON.stringify({ version: 1, limits }));
+      return path;
+    };
+    const plan = (configPath: string) => runCli(['plan', '--old', old, '--new', next, '--json', '--config', configPath, '--bus', `unix:path=${scratch.root}/no-bus`]);
+    const entries = await plan(config({ manifestMaxEntries: 2 }));
+    expect(entries.code).toBe(3);
+    // Both are loaded at once: whichever is refused first is named.
+    expect(entries.stderr).toMatch(/manifest \S+\/(old|new)\.json: too many entries \(3, at most 2: limits\.manifestMaxEntries\)/);
+    const bytes = await plan(config({ manifestMaxBytes: 10 }));
+    expect(bytes.code).toBe(3);
+    expect(bytes.stderr).toMatch(/manifest \S+\/(old|new)\.json: /);
+    // Within the limits the same manifests plan as usual.
+    expect((await plan(config({ manifestMaxEntries: 3 }))).code).not.toBe(3);
   });
 });
 

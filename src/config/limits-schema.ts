@@ -15,6 +15,18 @@ export const LimitsSchema = z
       .max(1_000_000)
       .optional()
       .describe('Held files (the executable, mappings, file descriptors) examined per process; the rest are counted (scanned.heldFilesNotExamined) and not judged, so one process holding 100,000 fds cannot cost the whole scan its time. Default 20000.'),
+    manifestMaxBytes: z
+      .int()
+      .min(1)
+      .max(2 ** 32)
+      .optional()
+      .describe('A manifest generation larger than this is refused before a byte of it is read. Default 67108864 (64 MiB).'),
+    manifestMaxEntries: z
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .optional()
+      .describe('A manifest generation with more entries than this is refused before one is validated. Default 200000.'),
     ackTimeoutMaxMs: z
       .int()
       .min(1)

@@ -11,6 +11,14 @@ export interface LoadOptions {
   source?: SourceKind;
   /** Nix store dir (default /nix/store). */
   storeDir?: string;
+  /** Bounds on a manifest generation (the config's limits.manifestMaxBytes / manifestMaxEntries). */
+  manifestLimits?: ManifestLimits;
+}
+
+/** How big a manifest may be, checked before it is read (bytes) and before it is validated (entries). */
+export interface ManifestLimits {
+  maxBytes?: number | undefined;
+  maxEntries?: number | undefined;
 }
 
 /** What a path holds, as far as detection can tell. */
@@ -52,7 +60,7 @@ export async function loadGeneration(path: string, options: LoadOptions = {}): P
     case 'manifest': {
       // Loaded on demand: the manifest's schema pulls in zod, which a dir or nix diff never needs.
       const { loadManifest } = await import('./load-manifest.js');
-      return loadManifest(path);
+      return loadManifest(path, options.manifestLimits);
     }
     case 'nix':
       return loadNix(path, options.storeDir ?? (await detectStoreDir(path)));

@@ -4,6 +4,7 @@ import { RestartdError } from '../errors.js';
 import { describeRefusal, readRegular } from '../safe-fs/read-regular.js';
 import { ManifestSchema } from './manifest-schema.js';
 import type { Generation, GenerationFile } from '../types/generation.js';
+import type { ManifestLimits } from './load-generation.js';
 
 function manifestError(path: string, detail: string, cause?: unknown): RestartdError {
   return new RestartdError('BAD_MANIFEST', `manifest ${path}: ${detail}`, { subject: path, cause });
@@ -27,9 +28,11 @@ export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 export const MAX_MANIFEST_ENTRIES = 200_000;
 
 /** Reads and validates a manifest generation; errors name the file and the field. */
-export async function loadManifest(path: string): Promise<Generation> {
+export async function loadManifest(path: string, limits: ManifestLimits = {}): Promise<Generation> {
+  const maxBytes = limits.maxBytes ?? MAX_MANIFEST_BYTES;
+  const maxEntries = limits.maxEntries ?? MAX_MANIFEST_ENTRIES;
   // A FIFO or device at the path is refused at once; the size is checked before a byte is read.
-  const read = readRegular(path, { follow: true, maxBytes: MAX_MANIFEST_BYTES });
+  const read = readRegular(path, { follow: true, maxBytes });
   if (!read.ok) throw manifestError(path, describeRefusal(read));
   const text = read.bytes.toString('utf8');
   let json: unknown;
@@ -39,7 +42,7 @@ export async function loadManifest(path: string): Promise<Generation> {
     throw manifestError(path, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, error);
   }
   const entries = typeof json === 'object' && json !== null && 'files' in json && Array.isArray(json.files) ? json.files.length : 0;
-  if (entries > MAX_MANIFEST_ENTRIES) throw manifestError(path, `too many entries (${entries}, at most ${MAX_MANIFEST_ENTRIES})`);
+  if (entries > maxEntries) throw manifestError(path, `too many entries (${entries}, at most ${maxEntries}: limits.manifestMaxEntries)`);
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) throw manifestError(path, describeIssues(parsed.error.issues), parsed.error);
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import { manifestLimitsOf } from '../config/manifest-limits.js';
 import type { Config } from '../config/schema.js';
 import { findUpdateAware } from '../aware/find-update-aware.js';
 import { createNotifier } from '../aware/notifier.js';
@@ -93,6 +94,7 @@ export async function applySwitch(
       : await diffGenerations(options.old, options.new, {
           ...(options.source === undefined ? {} : { source: options.source }),
           ...(options.storeDir === undefined ? {} : { storeDir: options.storeDir }),
+          manifestLimits: manifestLimitsOf(config),
         });
   if (options.manager === null && !options.dryRun) throw new RestartdError('BUS', 'no manager: only a dry run can go without the bus');
   const owned = options.manager === undefined ? await connectSystemd({ busAddress: options.busAddress }) : undefined;

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'eventemitter3';
+import { manifestLimitsOf } from '../config/manifest-limits.js';
 import { detectStale, type Detection } from '../detect.js';
 import type { ChangeSet } from '../types/generation.js';
 import type { Plan } from '../types/plan.js';
@@ -18,13 +19,14 @@ export interface PlanRunResult {
 }
 
 /** The ChangeSet of a request's generations, or undefined for the live scan. */
-export async function changeSetOf(request: Pick<RunRequest, 'old' | 'new' | 'source' | 'storeDir'>, command: string): Promise<ChangeSet | undefined> {
+export async function changeSetOf(request: Pick<RunRequest, 'old' | 'new' | 'source' | 'storeDir'>, command: string, config?: Config): Promise<ChangeSet | undefined> {
   if (request.old === undefined && request.new === undefined) return undefined;
   if (request.old === undefined || request.new === undefined) throw new RestartdError('USAGE', `${command} needs --old OLD and --new NEW (or neither: the live scan)`);
   const { diffGenerations } = await import('../generation/index.js');
   return diffGenerations(request.old, request.new, {
     ...(request.source === undefined ? {} : { source: request.source }),
     ...(request.storeDir === undefined ? {} : { storeDir: request.storeDir }),
+    manifestLimits: manifestLimitsOf(config),
   });
 }
 
@@ -46,8 +48,8 @@ export async function detectReport(request: Pick<RunRequest, 'procRoot' | 'scrat
  * action per owner, decided with unit facts from the bus when it answers.
  */
 export async function runPlan(request: RunRequest, events?: EventEmitter<RunEvents>): Promise<PlanRunResult> {
-  const changeSet = await changeSetOf(request, 'plan');
   const config = await resolveConfig(request.config);
+  const changeSet = await changeSetOf(request, 'plan', config);
   const { detection, report } = await detectReport(request, changeSet, config);
   const { planWithOptionalManager } = await import('./plan-actions.js');
   const planned = await planWithOptionalManager(detection.stale, config, request.busAddress, { dirs: request.awareDirs, procRoot: request.procRoot });
