@@ -1,4 +1,5 @@
 import type { Outcome } from './outcome.js';
+import type { RollbackIntent } from './rollback.js';
 
 /** One unit's result in a run, as `restartd status` shows it. */
 export interface RunUnitResult {
@@ -11,14 +12,7 @@ export interface RunUnitResult {
 }
 
 /** A switch's rollback to its old generation, as the journal has it (see src/run/rollback.ts). */
-export interface RunRollback {
-  link?: string | undefined;
-  /** rollback.command, run instead of flipping a link. */
-  command?: string[] | undefined;
-  from: string;
-  to: string;
-  reason: string;
-  units: string[];
+export interface RunRollback extends RollbackIntent {
   startedAt: string;
   /** `unfinished`: interrupted; the next run of the switch finishes it. */
   state: 'finished' | 'unfinished';
