@@ -19,6 +19,9 @@ export interface VerifyOptions {
   manager: ManagerProcess | undefined;
   procRoot?: string;
   scratchDirs?: readonly string[];
+  /** The run's limits (config limits.compareMaxBytes, limits.heldFilesPerProcess): verify judges files as detection did. */
+  compareMaxBytes?: number | undefined;
+  maxHeldFiles?: number | undefined;
   /** How long to wait for new processes systemd forked but has not exec'd yet (default 2 s). */
   settleMs?: number;
 }
@@ -84,9 +87,11 @@ async function scanSettled(targets: ReadonlySet<string>, options: VerifyOptions)
       changeSet: options.changeSet,
       ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
       ...(options.scratchDirs === undefined ? {} : { scratchDirs: options.scratchDirs }),
+      compareMaxBytes: options.compareMaxBytes,
+      maxHeldFiles: options.maxHeldFiles,
     });
     // The hot scan reads cgroups of stale processes only: read them here for the few mid-fork ones.
-    const reader = new ProcReader(options.procRoot ?? '/proc');
+    const reader = new ProcReader(options.procRoot ?? '/proc', options.maxHeldFiles);
     const forking = detection.scan.processes.some(
       (image) => isBetweenForkAndExec(image) && completeImage(reader, image, [], 'owner') && inTargets(image, targets),
     );

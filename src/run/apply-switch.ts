@@ -106,8 +106,10 @@ export async function applySwitch(
     const scan = {
       ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
       ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
+      compareMaxBytes: config.limits?.compareMaxBytes,
+      maxHeldFiles: config.limits?.heldFilesPerProcess,
     };
-    const detection = await detectStale({ changeSet, ...scan, compareMaxBytes: config.limits?.compareMaxBytes, maxHeldFiles: config.limits?.heldFilesPerProcess });
+    const detection = await detectStale({ changeSet, ...scan });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
     const planned = await planStale(detection.stale, config, manager, aware, users);
