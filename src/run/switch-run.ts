@@ -10,6 +10,7 @@ import { applyExitCode } from './apply-exit.js';
 import { applySummary, type ApplySummary } from '../report/apply-json.js';
 import { openFleetSession } from './fleet-session.js';
 import { publishRun } from './run-channel.js';
+import { resolveConfig } from './resolve-config.js';
 import type { RolledBack } from '../types/rollback.js';
 import { rollbackOption } from './rollback-option.js';
 import { connectOptionalManager } from './optional-manager.js';
@@ -53,8 +54,7 @@ export interface SwitchRunControl {
   signal?: AbortSignal;
 }
 
-// In a module of its own: plan and status load it without the apply side (D-Bus, the journal).
-import { resolveConfig } from './resolve-config.js';
+// In a module of its own (plan and status load it without the apply side); still exported here.
 export { resolveConfig };
 
 /**
