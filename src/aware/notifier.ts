@@ -1,7 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
 import { planned, type Notifier, type Outcome } from '../types/outcome.js';
-
-export type { Notifier };
 import type { StaleProcess } from '../types/stale.js';
 import type { PlannedAction } from '../types/plan.js';
 import { awareDirsFor, DEFAULT_AWARE_STATE_DIR } from './aware-dirs.js';
@@ -10,7 +8,7 @@ import { writeRegistrationState } from './registration-state.js';
 import { tellProcess } from './tell-process.js';
 import type { AwareEmitter, AwareEvents, LoadedRegistration, NotifyResult } from '../types/aware.js';
 
-/** Tells the update-aware processes of a notify action; undefined when none of them registered. */
+export type { Notifier };
 
 export interface NotifierOptions {
   /** The stale processes of the run (the notify actions' pids are looked up here). */

@@ -7,9 +7,9 @@ import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { procStartTime } from '../journal/proc-start-time.js';
 import { DEFERRED_FILE, FLEET_RUN_FILE } from './fleet-files.js';
 import type { DeferredSwitch, FleetRun, FleetStatus } from '../types/fleet.js';
+import type { WindowVerdict } from './window-gate.js';
 
 export type { DeferredSwitch, FleetRun, FleetStatus };
-import type { WindowVerdict } from './window-gate.js';
 
 export { DEFERRED_FILE, FLEET_RUN_FILE };
 

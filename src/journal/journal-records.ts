@@ -5,11 +5,11 @@ import { z } from 'zod';
 import type { Owner } from '../types/owner.js';
 import type { Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
+import { SWITCHES_DIR } from './state-dir.js';
 
 /** What the journal of one switch holds on disk: `plan.json` and `journal.jsonl` in `switches/KEY/`. */
 export const JOURNAL_PLAN_FILE = 'plan.json';
 export const JOURNAL_LINES_FILE = 'journal.jsonl';
-import { SWITCHES_DIR } from './state-dir.js';
 
 export { SWITCHES_DIR };
 
