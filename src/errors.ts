@@ -39,6 +39,16 @@ export class RestartdError extends Error {
   }
 }
 
+/** What `read` gives, or undefined when the path it reads does not exist (ENOENT); other errors are thrown. */
+export function unlessMissing<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /** errno code of a Node fs error, or undefined. */
 export function errnoCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {

@@ -1,15 +1,10 @@
 import { lstatSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { RestartdError, errnoCode } from '../errors.js';
+import { RestartdError, unlessMissing } from '../errors.js';
 
 /** Where a link points now, resolved; undefined when it is missing or dangling. */
 export function linkTarget(link: string): string | undefined {
-  try {
-    return realpathSync(link);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  return unlessMissing(() => realpathSync(link));
 }
 
 /** Whether `link` resolves to the same path as `target`. */

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { RestartdError, errnoCode } from '../errors.js';
+import { RestartdError, unlessMissing } from '../errors.js';
 
 /** Entries of the state dir that must be directories, and those that must be regular files. */
 const DIRS = new Set(['switches']);
@@ -33,12 +33,7 @@ export function checkTrusted(dir: string, path: string, st: Stats, kind: 'dir' |
 
 /** lstat, or undefined when the path does not exist. */
 export function lstatOrNone(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  return unlessMissing(() => lstatSync(path));
 }
 
 /** Checks `sub` (relative to the state dir `dir`) and each entry in it, one level deep. */
