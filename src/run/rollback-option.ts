@@ -1,16 +1,16 @@
 import type { Config } from '../config/schema.js';
 import { RestartdError } from '../errors.js';
-import { linkTarget, pointsAt } from '../generation/flip-link.js';
+import { linkTarget } from '../generation/flip-link.js';
 import type { RunRequest } from './request.js';
 import type { RollbackHow } from './rollback.js';
 
 /**
- * Whether a run may roll back, and how (the config's rollback.command, run instead of a flip; else the link), checked before anything runs: `rollback: true` (--rollback), or the
- * config's `rollback.on: "failure"` unless the request says `rollback: false`. Asked for
- * explicitly, it needs both generations and a link that points at the new one (or at the old one: an
- * interrupted rollback flipped it) (a clear USAGE
- * error otherwise); turned on by the config only, a run that cannot roll back (no link, the live
- * scan) goes on without, with a warning.
+ * Whether a run may roll back, and how (the config's rollback.command, run instead of a flip; else
+ * the link), checked before anything runs. Wanted: `rollback: true` (--rollback), or the config's
+ * `rollback.on: "failure"` unless the request says `rollback: false`. Asked for explicitly, it needs
+ * both generations and a link that points at the new one, or at the old one (an interrupted rollback
+ * flipped it): a clear USAGE error otherwise. Turned on by the config only, a run that cannot roll
+ * back (no link, the live scan) goes on without, with a warning.
  */
 export function rollbackOption(request: Pick<RunRequest, 'old' | 'new' | 'link' | 'rollback'>, config: Config, warn: (message: string) => void): RollbackHow | undefined {
   const refuse = refusal(request, config, warn);
@@ -20,8 +20,9 @@ export function rollbackOption(request: Pick<RunRequest, 'old' | 'new' | 'link' 
   if (command !== undefined) return { command };
   if (request.link === undefined) return refuse(NO_LINK);
   // At the old one already: an interrupted rollback flipped it (the re-run finishes the rollback).
-  if (!pointsAt(request.link, request.new) && !pointsAt(request.link, request.old)) {
-    return refuse(`${request.link} points at ${linkTarget(request.link) ?? 'nothing'}, neither at the new generation ${request.new} nor at the old one`);
+  const now = linkTarget(request.link);
+  if (now === undefined || (now !== linkTarget(request.new) && now !== linkTarget(request.old))) {
+    return refuse(`${request.link} points at ${now ?? 'nothing'}, neither at the new generation ${request.new} nor at the old one`);
   }
   return { link: request.link };
 }
