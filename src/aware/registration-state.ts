@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import type { RegistrationState } from '../types/aware.js';
 
 const StateSchema = z.object({
@@ -19,7 +20,7 @@ function statePath(stateDir: string, file: string): string {
 /** What restartd last did with the registration at `file`, or just `{ file }`. */
 export async function readRegistrationState(stateDir: string, file: string): Promise<RegistrationState> {
   try {
-    const parsed = StateSchema.safeParse(JSON.parse(await readFile(statePath(stateDir, file), 'utf8')));
+    const parsed = StateSchema.safeParse(readJsonFile(statePath(stateDir, file)));
     if (parsed.success && parsed.data.file === file) return parsed.data as RegistrationState;
   } catch {
     // No state yet, or unreadable: nothing remembered.
@@ -27,14 +28,12 @@ export async function readRegistrationState(stateDir: string, file: string): Pro
   return { file };
 }
 
-/** Records a notification and its answer (write-temp-then-rename). Best effort: returns false on failure. */
+/** Records a notification and its answer (a durable replace, never through a planted link). Best effort: returns false on failure. */
 export async function writeRegistrationState(stateDir: string, state: RegistrationState): Promise<boolean> {
   const path = statePath(stateDir, state.file);
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o755 });
-    const temp = `${path}.tmp-${process.pid}`;
-    await writeFile(temp, `${JSON.stringify(state)}\n`, { mode: 0o644 });
-    await rename(temp, path);
+    writeFileDurably(path, `${JSON.stringify(state)}\n`);
     return true;
   } catch {
     return false;

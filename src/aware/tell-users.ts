@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { groupByUser } from '../report/status-users.js';
 import { printableLines } from '../report/printable.js';
 import type { UserNotice } from '../types/aware.js';
@@ -32,19 +33,17 @@ const toldKey = (p: Pick<StaleProcess, 'uid' | 'pid' | 'startTime'>, uid: number
 
 function readTold(path: string): string[] {
   try {
-    const parsed = ToldSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    const parsed = ToldSchema.safeParse(readJsonFile(path));
     return parsed.success ? parsed.data.told : [];
   } catch {
+    // Not a regular file of ours (a link, a FIFO): nobody counts as told.
     return [];
   }
 }
 
 function writeTold(stateDir: string, told: readonly string[]): void {
   mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-  const path = join(stateDir, TOLD_FILE);
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, `${JSON.stringify({ version: 1, told: told.slice(-MAX_TOLD) })}\n`, { mode: 0o644 });
-  renameSync(temp, path);
+  writeFileDurably(join(stateDir, TOLD_FILE), `${JSON.stringify({ version: 1, told: told.slice(-MAX_TOLD) })}\n`);
 }
 
 function isSessionLeader(pid: number, procRoot: string): boolean {
