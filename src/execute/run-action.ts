@@ -193,7 +193,7 @@ async function resumeInterrupted(action: PlannedAction, earlier: JobSubmission, 
   };
   if (result !== 'done') return { ...outcome, code: 'JOB_FAILED', cause: `${methodVerb(earlier.method)} job of ${earlier.unit} (${label}) ended "${result}"` };
   if (earlier.method === 'StopUnit') ctx.mainPidBefore.set(pidKey, earlier.mainPid);
-  else ctx.settleFrom.set(earlier.unit, { state, queuedAtMs: Date.parse(earlier.at), manager: ctx.manager });
+  else ctx.settleFrom.set(pidKey, { state, queuedAtMs: Date.parse(earlier.at), manager: ctx.manager });
   return outcome;
 }
 

@@ -102,13 +102,7 @@ export async function applySwitch(
   // Users' own managers, each reached by a child acting as that user when one of their units is stale.
   const users = createUserManagers({ process: manager?.process });
   try {
-    // Shared by detection and the verify re-scan, so both judge files the same way.
-    const scan = {
-      ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
-      ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
-      compareMaxBytes: config.limits?.compareMaxBytes,
-      maxHeldFiles: config.limits?.heldFilesPerProcess,
-    };
+    const scan = scanOptionsOf(options);
     const detection = await detectStale({ changeSet, ...scan });
     options.onDetected?.(detection.stale);
     const aware = await findUpdateAware(detection.stale, { dirs: options.awareDirs, procRoot: options.procRoot }, (file, reason) => events.emit('aware:skipped', file, reason));
@@ -120,9 +114,7 @@ export async function applySwitch(
 
     const executed = await executePlan(plan, manager ?? NO_MANAGER, {
       dryRun: options.dryRun,
-      concurrency: options.concurrency ?? config.concurrency,
-      jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
-      settleMs: (config.settleSeconds ?? 2) * 1000,
+      ...jobOptionsOf(options),
       skipDone: options.journal?.skipDone,
       ...(options.journal?.jobs === undefined ? {} : { jobJournal: options.journal.jobs }),
       ...(options.fleet === undefined ? {} : { fleet: options.fleet }),
@@ -157,18 +149,38 @@ export async function applySwitch(
   }
 }
 
+/** How detection and every verify re-scan of a switch (its rollback's too) judge files: the same way. */
+function scanOptionsOf(options: ApplySwitchOptions): RollbackContext['scan'] {
+  const { config } = options;
+  return {
+    ...(options.procRoot === undefined ? {} : { procRoot: options.procRoot }),
+    ...(config.scratchDirs === undefined ? {} : { scratchDirs: config.scratchDirs }),
+    compareMaxBytes: config.limits?.compareMaxBytes,
+    maxHeldFiles: config.limits?.heldFilesPerProcess,
+  };
+}
+
+/** Jobs in flight, a job's time and a unit's settle time: the switch's and its rollback's. */
+function jobOptionsOf(options: ApplySwitchOptions): { concurrency: number; jobTimeoutMs: number; settleMs: number } {
+  const { config } = options;
+  return {
+    concurrency: options.concurrency ?? config.concurrency,
+    jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
+    // A hand-built Config (the library takes one as it is) may lack the schema's default.
+    settleMs: (config.settleSeconds ?? 2) * 1000,
+  };
+}
+
 /** What a rollback takes of the switch's options. */
 export function rollbackContext(options: ApplySwitchOptions, manager: SystemdManager, plan: Plan): RollbackContext {
   return {
     manager,
     source: options.source,
     storeDir: options.storeDir,
-    concurrency: options.concurrency ?? options.config.concurrency,
-    jobTimeoutMs: options.jobTimeoutMs ?? options.config.jobTimeoutSeconds * 1000,
-    settleMs: (options.config.settleSeconds ?? 2) * 1000,
+    ...jobOptionsOf(options),
     commandTimeoutMs: (options.config.rollback?.commandTimeoutSeconds ?? 600) * 1000,
-    procRoot: options.procRoot,
-    scratchDirs: options.config.scratchDirs,
+    scan: scanOptionsOf(options),
+    manifestLimits: manifestLimitsOf(options.config),
     daemonReload: plan.daemonReload,
     journal: options.journal?.rollback,
   };

@@ -3,7 +3,8 @@ import { EventEmitter } from 'eventemitter3';
 import { diffGenerations } from '../generation/index.js';
 import { flipLink, linkTarget, pointsAt } from '../generation/flip-link.js';
 import { executePlan, type SkipDone } from '../execute/execute-plan.js';
-import { verifyOutcomes } from '../execute/verify.js';
+import { verifyOutcomes, type VerifyOptions } from '../execute/verify.js';
+import type { ManifestLimits } from '../generation/load-generation.js';
 import { RestartdError } from '../errors.js';
 import { isAlreadyDone, type ExecuteEvents, type ExecutionReport, type Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
@@ -43,8 +44,10 @@ export interface RollbackContext {
   commandTimeoutMs: number;
   /** How long a restarted unit must stay up (UNIT_FAILED otherwise). */
   settleMs: number;
-  procRoot?: string | undefined;
-  scratchDirs?: readonly string[] | undefined;
+  /** How the switch's detection judged files (procRoot, scratch dirs, limits): the verify re-scan judges them the same. */
+  scan: Pick<VerifyOptions, 'procRoot' | 'scratchDirs' | 'compareMaxBytes' | 'maxHeldFiles'>;
+  /** The config's bounds on a manifest generation. */
+  manifestLimits: ManifestLimits;
   /** The switch's plan ran a daemon-reload: the old unit files need one too. */
   daemonReload: boolean;
   journal?: RollbackJournal | undefined;
@@ -116,17 +119,9 @@ export async function carryOutRollback(
     const changeSet = await diffGenerations(intent.from, intent.to, {
       ...(ctx.source === undefined ? {} : { source: ctx.source }),
       ...(ctx.storeDir === undefined ? {} : { storeDir: ctx.storeDir }),
+      manifestLimits: ctx.manifestLimits,
     });
-    outcomes = await verifyOutcomes(
-      executed.outcomes,
-      {
-        changeSet,
-        manager: ctx.manager.process,
-        ...(ctx.procRoot === undefined ? {} : { procRoot: ctx.procRoot }),
-        ...(ctx.scratchDirs === undefined ? {} : { scratchDirs: ctx.scratchDirs }),
-      },
-      events,
-    );
+    outcomes = await verifyOutcomes(executed.outcomes, { changeSet, manager: ctx.manager.process, ...ctx.scan }, events);
     const failed = [...outcomes.filter((o) => !o.ok).map((o) => `${o.unit} ${o.code ?? 'failed'}: ${o.cause ?? 'failed'}`), ...executed.managerSteps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.cause ?? 'failed'}`)];
     return finish(intent, outcomes, failed.length === 0 ? undefined : failed.join('; '), ctx, events);
   } catch (error) {
