@@ -66,7 +66,7 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
   const heldFiles = new Map(held.staleFiles);
   const completed = new Set(held.completed);
   const gone = new Set(held.gone);
-  const reader = new ProcReader(procRoot, options.maxHeldFiles);
+  const reader = new ProcReader(procRoot);
   const late: UnreadableProcess[] = [];
   const stale: StaleProcess[] = [];
   for (const image of scan.processes) {

@@ -1,4 +1,5 @@
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -106,6 +107,8 @@ describe('the paired walk on two threads', () => {
       if (d % 9 === 0) write(`${a}/d${d}/only-old/x`, 'removed');
       if (d % 11 === 0) write(`${b}/d${d}/only-new`, 'added');
     }
+    // Without the built worker the walk would quietly stay on one thread and this would prove nothing.
+    expect(existsSync(fileURLToPath(new URL('../dist/generation/diff-worker.js', import.meta.url)))).toBe(true);
     const one = await built.diffGenerations(a, b, { parallel: false });
     const two = await built.diffGenerations(a, b, { parallel: true });
     expect(two).toEqual(one);

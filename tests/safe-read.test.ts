@@ -7,7 +7,7 @@ import { detectStale } from '../src/detect.js';
 import { loadManifest } from '../src/generation/load-manifest.js';
 import { buildStaleReport } from '../src/report/stale-json.js';
 import { readRegular } from '../src/safe-fs/read-regular.js';
-import { MAX_HELD_FILES_PER_PROCESS } from '../src/scan/scan-processes.js';
+import { MAX_HELD_FILES_PER_PROCESS } from '../src/scan/proc-reader.js';
 import { runCli } from './support/cli.js';
 import { until } from './support/live-process.js';
 import { scratchRoot } from './support/scratch.js';
@@ -130,11 +130,17 @@ describe('files a target names are read defensively', () => {
     // Each scan in its own process: a scan stuck in open() blocks its whole event loop.
     const scan = `import { detectStale } from ${JSON.stringify(DIST_INDEX)}; await detectStale({ pids: [${child.pid}] });`;
     let stalled = 0;
+    const failed: string[] = [];
     for (let i = 0; i < 30; i++) {
       stalled += await new Promise<number>((resolve) => {
-        execFile(process.execPath, ['--input-type=module', '-e', scan], { timeout: 60_000 }, (error) => resolve(error?.killed ? 1 : 0));
+        execFile(process.execPath, ['--input-type=module', '-e', scan], { timeout: 60_000 }, (error, _stdout, stderr) => {
+          // A scan that did not run (an import error, a throw) is a failure too, not "not stalled".
+          if (error && !error.killed) failed.push(stderr || error.message);
+          resolve(error?.killed ? 1 : 0);
+        });
       });
     }
+    expect(failed).toEqual([]);
     expect(stalled).toBe(0);
   }, 1_800_000);
 });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { uidsIn } from './proc-identity.js';
 import { readFile } from 'node:fs/promises';
 
 /** One connected Unix stream socket as `ss -xpn` lists it: its inode, its peer's, and the pids holding it. */
@@ -11,7 +12,7 @@ interface UnixRow {
 // u_str ESTAB 0 0 /run/app.sock 2057459 * 2057458 users:(("app",pid=25574,fd=5))
 const ROW = /^u_str\s+\S+\s+\d+\s+\d+\s+.*?\s(\d+)\s+\S+\s+(\d+)(?:\s+users:\((.*)\))?\s*$/;
 
-export function parseUnixRows(text: string): UnixRow[] {
+function parseUnixRows(text: string): UnixRow[] {
   const rows: UnixRow[] = [];
   for (const line of text.split('\n')) {
     const match = ROW.exec(line);
@@ -39,8 +40,7 @@ export async function peerPids(ino: number, timeoutMs: number): Promise<number[]
 /** Every uid (real, effective, saved, fs) of `pid`, or undefined when it is gone. */
 export async function uidsOf(pid: number, procRoot = '/proc'): Promise<number[] | undefined> {
   try {
-    const status = await readFile(`${procRoot}/${pid}/status`, 'utf8');
-    return /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status)?.slice(1).map(Number);
+    return uidsIn(await readFile(`${procRoot}/${pid}/status`, 'utf8'));
   } catch {
     return undefined;
   }

@@ -14,7 +14,7 @@ export interface TellOptions {
 }
 
 /** The longest a registered app may keep root's run waiting for its answer, unless the config says otherwise. */
-export const DEFAULT_ACK_TIMEOUT_MAX_MS = 30_000;
+const DEFAULT_ACK_TIMEOUT_MAX_MS = 30_000;
 
 /**
  * Tells one registered process about the update. Right before the signal or the connect it re-reads

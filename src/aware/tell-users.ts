@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { groupByUser } from '../report/status-users.js';
-import { printableLines } from '../report/printable.js';
+import { printable } from '../report/printable.js';
 import type { UserNotice } from '../types/aware.js';
 import type { PlannedAction } from '../types/plan.js';
 import type { StaleProcess } from '../types/stale.js';
@@ -59,8 +59,8 @@ function isSessionLeader(pid: number, procRoot: string): boolean {
 export function noticeText(user: Pick<StatusUser, 'name'>, programs: ReadonlyArray<{ comm: string; pid: number }>, sessionLeader: boolean): string {
   const shown = programs.slice(0, 5).map((p) => `${p.comm} (pid ${p.pid})`).join(', ') + (programs.length > 5 ? ` and ${programs.length - 5} more` : '');
   const what = sessionLeader ? 'restart them, or log out and in again (your login session runs old code)' : 'restart them to run the new version';
-  const [line] = printableLines([`restartd: ${user.name ?? 'you'}, after the update ${programs.length === 1 ? '1 of your programs still runs' : `${programs.length} of your programs still run`} old code: ${shown}. Please ${what}.`]).split('\n');
-  return line ?? '';
+  // One line: printable escapes a newline as well.
+  return printable(`restartd: ${user.name ?? 'you'}, after the update ${programs.length === 1 ? '1 of your programs still runs' : `${programs.length} of your programs still run`} old code: ${shown}. Please ${what}.`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { COMMANDS, FLAG_GROUPS, FLAGS, flagLabel } from '../types/flags.js';
 import { commandsOf, ENVIRONMENT, EXIT_COMMANDS, exitCodesOf, FLEET_WINDOW_NOTE } from './usage.js';
 
 /** The files restartd reads and writes, for the man page. */
-export const FILES: readonly { path: string; help: string }[] = [
+const FILES: readonly { path: string; help: string }[] = [
   { path: '/etc/restartd/config.json', help: "restartd's config (--config); an example is in /usr/share/doc/restartd/examples/config.json" },
   { path: '/var/lib/restartd/', help: 'the state dir (--state-dir): the journal of switch runs, the lock, the pending switch, hook.log, the package snapshots under pkg/' },
   { path: '/run/restartd/aware.d/', help: 'registrations of update-aware apps (--aware-dir)' },

@@ -22,10 +22,10 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /** A manifest bigger than this is refused before it is read (about 300,000 entries). */
-export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 /** More entries than this is refused before validating one (a 500,000-entry manifest cost 404 MB). */
-export const MAX_MANIFEST_ENTRIES = 200_000;
+const MAX_MANIFEST_ENTRIES = 200_000;
 
 /** Reads and validates a manifest generation; errors name the file and the field. */
 export async function loadManifest(path: string, limits: ManifestLimits = {}): Promise<Generation> {

@@ -9,7 +9,7 @@ import { mergeDiff, PairedWalk, type DirSide, type DirTreeDiff } from './diff-di
  * entries cost to walk): small trees never pay for it. The worker gets directories only once it
  * is up, so a slow start never holds this thread back.
  */
-export const PARALLEL_MIN_ENTRIES = 4096;
+const PARALLEL_MIN_ENTRIES = 4096;
 
 const WORKER = new URL('./diff-worker.js', import.meta.url);
 

@@ -73,8 +73,9 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
     summary.processes++;
     const view = viewFor(ctx, viewOf(ctx.reader, image, scan.self).prefix);
     const cwd = image.cwd ?? cwdOf(ctx.reader, image.pid);
-    // Unknown credentials read nothing (uid -1 matches no file, no group).
-    const reader = readerOf(ctx.reader, image.pid) ?? { uid: -1, gids: [] };
+    // Whose rights a source is read with: only perl's program is read (its `use lib` lines); unknown
+    // credentials read nothing (uid -1 matches no file, no group).
+    const reader = family === 'perl' ? (readerOf(ctx.reader, image.pid) ?? { uid: -1, gids: [] }) : undefined;
     const found = locateProgram({ exe: image.exe, argv: image.argv, cwd, reader }, family, program, view);
     if (!found) {
       summary.unresolved.push(image.pid);

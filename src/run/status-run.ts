@@ -168,6 +168,6 @@ function lastRunsOrWarn(lastRuns: (dir: string, n: number) => RunSummary[], stat
 }
 
 /** What a scan by a user other than root could not see, said the same in text and JSON. */
-export function blindWarning(unreadable: number, processes: number): string {
+function blindWarning(unreadable: number, processes: number): string {
   return `not run as root: ${unreadable} of ${processes} processes could not be read fully: run as root for the whole picture`;
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { openRegular, readAt } from '../safe-fs/read-regular.js';
 
 /** Files above this are judged by identity alone unless the config says otherwise (limits.compareMaxBytes). */
-export const DEFAULT_COMPARE_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_COMPARE_MAX_BYTES = 64 * 1024 * 1024;
 
 const SAMPLE = 1 << 16;
 const CHUNK = 1 << 20;
@@ -33,6 +33,8 @@ export class ContentComparer {
       if (held.stat.size !== now.stat.size) return false;
       if (held.stat.size > this.maxBytes) return 'too-large';
       if (!samplesEqual(held.fd, now.fd, held.stat.size)) return false;
+      // A small file's sample was the whole of it: no second read to hash it.
+      if (held.stat.size <= 2 * SAMPLE) return true;
       const a = this.hashOf(held.fd, `${held.stat.dev}:${held.stat.ino}`, held.stat.size);
       const b = this.hashOf(now.fd, `${now.stat.dev}:${now.stat.ino}`, now.stat.size);
       return a === undefined || b === undefined ? undefined : a === b;

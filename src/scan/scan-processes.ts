@@ -152,7 +152,6 @@ function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
   }
 }
 
-export { MAX_HELD_FILES_PER_PROCESS } from './proc-reader.js';
 
 /** /proc/PID/cmdline as data; undefined when it can't be read (gone, or a race with exit). */
 function readArgv(reader: ProcReader, pid: number): string[] | undefined {
