@@ -144,12 +144,14 @@ function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
   if (exeMapped?.dev !== undefined) exeRef.dev = exeMapped.dev;
   if (exeMapped?.ino !== undefined) exeRef.ino = exeMapped.ino;
   image.files.push(exeRef, ...files);
-  readFdFiles(reader, pid, image.files);
-  // One process with 60,000 deleted mappings or 40,000 fds must not cost the whole scan its time.
+  // One process with 60,000 deleted mappings or 40,000 fds must not cost the whole scan its time:
+  // fds past the cap are counted, not stat'ed.
+  let notExamined = readFdFiles(reader, pid, image.files, reader.maxHeldFiles);
   if (image.files.length > reader.maxHeldFiles) {
-    image.heldFilesNotExamined = image.files.length - reader.maxHeldFiles;
+    notExamined += image.files.length - reader.maxHeldFiles;
     image.files.length = reader.maxHeldFiles;
   }
+  if (notExamined > 0) image.heldFilesNotExamined = notExamined;
 }
 
 
@@ -171,11 +173,17 @@ function readMappedFiles(reader: ProcReader, pid: number): FileRef[] {
 /** Paths that are never files of installed software (pseudo filesystems). */
 const PSEUDO_FS = ['/dev/', '/proc/', '/sys/'];
 
-function readFdFiles(reader: ProcReader, pid: number, into: FileRef[]): void {
+/** Appends the open files of `pid` while `into` has room for them (`cap`); returns how many more there were. */
+function readFdFiles(reader: ProcReader, pid: number, into: FileRef[], cap: number): number {
+  let overflow = 0;
   for (const name of reader.list(pid, 'fd')) {
     const target = reader.tryLink(pid, `fd/${name}`);
     if (target === undefined || target.charCodeAt(0) !== 47) continue;
     if (PSEUDO_FS.some((prefix) => target.startsWith(prefix))) continue;
+    if (into.length >= cap) {
+      overflow++;
+      continue;
+    }
     const st = reader.statThrough(pid, `fd/${name}`);
     if (st && !st.isFile()) continue;
     const { path, deleted } = splitDeleted(target);
@@ -187,4 +195,5 @@ function readFdFiles(reader: ProcReader, pid: number, into: FileRef[]): void {
     }
     into.push(ref);
   }
+  return overflow;
 }
