@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { summaryLine } from '../report/outcome-text.js';
-import { rollbackLine } from '../report/rollback-text.js';
+import { heldText, rollbackArmedLine, rollbackLine } from '../report/rollback-text.js';
 import { jsonText, printable } from '../report/printable.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import type { SourceKind } from '../types/generation.js';
@@ -94,7 +94,12 @@ export function renderApplyResult(result: ApplyResult, args: Pick<ApplyCommandAr
       return;
     }
     case 'done':
-      if (args.json) io.out(jsonText(applyReport(result.plan, result.report, result.dryRun, result.exitCode, result.warnings, result.rolledBack)));
-      else io.out(`${result.dryRun ? 'dry run: ' : ''}${summaryLine(result.report.outcomes, result.report.managerSteps)}\n${result.rolledBack === undefined ? '' : `${printable(rollbackLine(result.rolledBack))}\n`}`);
+      if (args.json) io.out(jsonText(applyReport(result.plan, result.report, result.dryRun, result.exitCode, result.warnings, { rolledBack: result.rolledBack, rollback: result.rollback, held: result.held })));
+      else {
+        const armed = result.rollback === undefined ? '' : `${printable(rollbackArmedLine(result.rollback))}\n`;
+        const rolled = result.rolledBack === undefined ? '' : `${printable(rollbackLine(result.rolledBack))}\n`;
+        const held = result.held === undefined ? '' : `${printable(heldText(result.held))}\n`;
+        io.out(`${result.dryRun ? 'dry run: ' : ''}${summaryLine(result.report.outcomes, result.report.managerSteps)}\n${armed}${rolled}${held}`);
+      }
   }
 }

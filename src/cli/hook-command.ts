@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { summaryLine } from '../report/outcome-text.js';
-import { rollbackLine } from '../report/rollback-text.js';
+import { heldText, rollbackLine } from '../report/rollback-text.js';
 import type { FleetArgs } from '../fleet/open-fleet.js';
 import type { SourceKind } from '../types/generation.js';
 import { readHookEnv } from '../hook/hook-env.js';
@@ -45,6 +45,7 @@ export async function runHook(args: HookCommandArgs, rawIO: CliIO, env: Readonly
   events.on('switch:done', ({ result }) => {
     io.out(`${summaryLine(result.report.outcomes, result.report.managerSteps)}\n`);
     if (result.rolledBack !== undefined) io.out(`${rollbackLine(result.rolledBack)}\n`);
+    if (result.held !== undefined) io.out(`${heldText(result.held)}\n`);
   });
   const result = await runHookSwitch(
     {

@@ -145,7 +145,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       noPositionals(command, rest);
       bothOrNeither(command, request);
       return (await import('./status-command.js')).runPlanCommand(
-        { ...generationOptions(request), old: str(request['old']), new: str(request['new']), config: str(request['config']), busAddress: str(request['busAddress']), awareDirs: strs(request['awareDirs']), procRoot: str(request['procRoot']) },
+        { ...generationOptions(request), old: str(request['old']), new: str(request['new']), config: str(request['config']), busAddress: str(request['busAddress']), awareDirs: strs(request['awareDirs']), procRoot: str(request['procRoot']),
+          link: str(request['link']), rollback: request['rollback'] === true ? true : undefined },
         json,
         io,
       );

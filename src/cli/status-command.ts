@@ -1,4 +1,4 @@
-import { jsonText } from '../report/printable.js';
+import { jsonText, printable } from '../report/printable.js';
 import { EventEmitter } from 'eventemitter3';
 import { RestartdError } from '../errors.js';
 import { renderPlanText } from '../report/plan-text.js';
@@ -109,6 +109,8 @@ export async function runPlanCommand(request: RunRequest, json: boolean, io: Cli
   const { runPlan } = await import('../run/plan-run.js');
   const { report, plan } = await runPlan(request, events);
   const planText = plan.actions.length > 0 ? `\n${renderPlanText(plan, { dryRun: true })}` : '';
-  io.out(json ? jsonText(report) : renderStaleText(report) + planText);
+  const { rollbackArmedLine } = await import('../report/rollback-text.js');
+  const armed = report.rollback === undefined ? '' : `${printable(rollbackArmedLine(report.rollback))}\n`;
+  io.out(json ? jsonText(report) : renderStaleText(report) + planText + armed);
   return report.stale.length > 0 ? EXIT.STALE : EXIT.OK;
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { rollbackLine } from '../report/rollback-text.js';
+import { heldText, rollbackLine } from '../report/rollback-text.js';
 import { summaryLine } from '../report/outcome-text.js';
 import type { RunEvents } from '../run/events.js';
 import { DEFAULT_WATCH_DEBOUNCE_MS, runWatch as watchRun, type WatchEvents, type WatchRequest } from '../run/watch-run.js';
@@ -32,7 +32,7 @@ export async function runWatch(args: WatchCommandArgs, rawIO: CliIO): Promise<nu
   events.on('watch:found', (target) => io.out(`restartd watch: ${args.link} -> ${target}\n`));
   events.on('watch:ran', (_old, _next, run) => {
     if (run.kind === 'busy') io.err(`restartd watch: another run still holds ${run.lockPath}; this switch was not applied\n`);
-    else if (run.kind === 'done') io.out(`${summaryLine(run.report.outcomes, run.report.managerSteps)}\n${run.rolledBack === undefined ? '' : `${rollbackLine(run.rolledBack)}\n`}`);
+    else if (run.kind === 'done') io.out(`${summaryLine(run.report.outcomes, run.report.managerSteps)}\n${run.rolledBack === undefined ? '' : `${rollbackLine(run.rolledBack)}\n`}${run.held === undefined ? '' : `${heldText(run.held)}\n`}`);
   });
   events.on('watch:failed', (old, next, error) => io.err(`restartd watch: ${old} -> ${next} failed: ${message(error)}\n`));
   events.on('watch:error', (error) => io.err(`restartd watch: ${message(error)}\n`));

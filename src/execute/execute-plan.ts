@@ -66,6 +66,9 @@ export async function executePlan(
         // journal: an action recorded ok by an interrupted run of this switch is not run again.
         const prior = skipDone?.(action);
         if (prior !== undefined) return done(action, prior);
+        // fleet: another host rolled this release back; nothing more is run.
+        const hold = opts.dryRun ? undefined : opts.fleet?.held?.();
+        if (hold !== undefined) return done(action, failure(action, 'FLEET_HELD', `${action.unit ?? action.owner.name} not restarted: held: host ${hold.host} rolled back ${hold.new}`));
         // A unit settling is still being restarted: it keeps its place in the pool and its fleet slot.
         done(action, await ctx.gated(action, async () => settle(await run(action), ctx)));
       });

@@ -51,6 +51,8 @@ export class FleetSlots {
         held = { group, hold, action };
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
+        // Another host rolled this release back: the run stops here.
+        if (this.gate.held?.() !== undefined) return failure(action, 'FLEET_HELD', `${unit} not restarted: ${why}`);
         return failure(action, 'FLEET_UNAVAILABLE', `no fleet slot for ${unit} (group ${group}): ${why}; nothing was run`);
       }
       this.events.emit('fleet:acquired', held.group, action, held.hold);

@@ -2,6 +2,7 @@ import { Etcd3, type IOptions, type Lease, type Watcher } from 'etcd3';
 import { z } from 'zod';
 import { RestartdError } from '../errors.js';
 import type { FleetHolder } from '../types/outcome.js';
+import type { FleetRollbackRecord } from '../types/fleet.js';
 
 /** How to reach etcd: endpoints, TLS material, auth (read from files by the caller). */
 export interface FleetConnection {
@@ -21,6 +22,21 @@ export const FLEET_PREFIX = '/restartd/fleet/';
 export function slotsPrefix(group: string): string {
   return `${FLEET_PREFIX}${encodeURIComponent(group)}/slots/`;
 }
+
+/** Where a host records a release it rolled back: `/restartd/fleet/<group>/rollbacks/<host>` (no lease: it stays until removed). */
+export function rollbacksPrefix(group: string): string {
+  return `${FLEET_PREFIX}${encodeURIComponent(group)}/rollbacks/`;
+}
+
+/** A rollback record, as a host wrote it. Read back from etcd: parsed, never trusted. */
+const RollbackRecordSchema = z.object({
+  host: z.string().min(1).max(256),
+  new: z.string().min(1).max(4096),
+  newTarget: z.string().min(1).max(4096),
+  old: z.string().max(4096),
+  reason: z.string().max(16_384),
+  time: z.string().max(64),
+});
 
 /** A slot key's value, as a holder wrote it. Read back from etcd: parsed, never trusted. */
 const SlotValueSchema = z.object({
@@ -201,6 +217,26 @@ export class EtcdSemaphore {
       if (parsed.success && Number.isInteger(slot)) holders.push({ host: parsed.data.host, slot, unit: parsed.data.unit, since: parsed.data.since });
     }
     return holders.sort((a, b) => a.slot - b.slot);
+  }
+
+  /** Records this host's rollback under the group (overwrites its earlier one). */
+  async recordRollback(group: string, record: FleetRollbackRecord): Promise<void> {
+    await this.client.put(`${rollbacksPrefix(group)}${encodeURIComponent(record.host)}`).value(JSON.stringify(record)).exec();
+  }
+
+  /** The rollbacks recorded under the group (entries that do not parse are left out). */
+  async rollbacks(group: string): Promise<FleetRollbackRecord[]> {
+    const values = await this.client.getAll().prefix(rollbacksPrefix(group)).strings();
+    const records: FleetRollbackRecord[] = [];
+    for (const text of Object.values(values)) {
+      try {
+        const parsed = RollbackRecordSchema.safeParse(JSON.parse(text));
+        if (parsed.success) records.push(parsed.data);
+      } catch {
+        // not JSON: not a record restartd wrote
+      }
+    }
+    return records;
   }
 
   async close(): Promise<void> {

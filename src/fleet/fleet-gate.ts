@@ -1,5 +1,9 @@
 import type { FleetConfig } from '../config/fleet-schema.js';
+import { realpathSync } from 'node:fs';
 import type { FleetGate, FleetHold, FleetHolder } from '../types/outcome.js';
+import type { FleetHeld, FleetRollbackRecord } from '../types/fleet.js';
+import { RestartdError } from '../errors.js';
+import { heldText } from '../report/rollback-text.js';
 import { matchesGlob } from '../config/glob.js';
 import type { PlannedAction } from '../types/plan.js';
 
@@ -15,6 +19,9 @@ export interface Semaphore {
       onLost?: ((message: string) => void) | undefined;
     },
   ): Promise<{ slot: number; release(): Promise<void> }>;
+  /** Rollback records (src/fleet/etcd-semaphore.ts `rollbacks/<host>`). */
+  recordRollback?(group: string, record: FleetRollbackRecord): Promise<void>;
+  rollbacks?(group: string): Promise<FleetRollbackRecord[]>;
   close(): Promise<void>;
 }
 
@@ -50,7 +57,47 @@ export function createFleetGate(options: FleetGateOptions): FleetGate & { close(
   const { config, semaphore } = options;
   const slots = options.slots ?? config.slots;
   let delayed: Promise<void> | undefined;
+  let rollout: { old: string; new: string; newTarget: string; keepSlots: boolean } | undefined;
+  let held: FleetHeld | undefined;
+  // Slots kept until the switch's verdict (rollback armed), by group: the run's later actions of the group reuse them.
+  const kept = new Map<string, FleetHold>();
+  const heldError = (found: FleetHeld): RestartdError => new RestartdError('FLEET', heldText(found), { subject: found.group });
+  /** Another host's rollback of this switch's new generation, recorded under `group`. */
+  const holdIn = async (group: string): Promise<FleetHeld | undefined> => {
+    if (rollout === undefined || semaphore?.rollbacks === undefined) return undefined;
+    const mine = rollout;
+    const found = (await semaphore.rollbacks(group)).find((r) => r.host !== options.host && (r.new === mine.new || r.newTarget === mine.newTarget));
+    return found === undefined ? undefined : { host: found.host, group, new: found.new, old: found.old, reason: found.reason, time: found.time };
+  };
   return {
+    beginSwitch(next) {
+      rollout = { ...next, newTarget: resolved(next.new) };
+      held = undefined;
+    },
+    async checkHold(groups) {
+      for (const group of new Set(groups)) {
+        const found = await holdIn(group).catch(() => undefined);
+        if (found !== undefined) return (held = found);
+      }
+      return undefined;
+    },
+    held: () => held,
+    async recordRollback(groups, reason) {
+      if (rollout === undefined || semaphore?.recordRollback === undefined) return;
+      const record: FleetRollbackRecord = { host: options.host, new: rollout.new, newTarget: rollout.newTarget, old: rollout.old, reason, time: new Date().toISOString() };
+      for (const group of new Set(groups)) {
+        try {
+          await semaphore.recordRollback(group, record);
+        } catch (error) {
+          options.onWarning?.(`fleet: could not record the rollback of ${rollout.new} under group ${group} (${error instanceof Error ? error.message : String(error)}): other hosts will not be held by it`);
+        }
+      }
+    },
+    async releaseKept() {
+      const holds = [...kept.values()];
+      kept.clear();
+      await Promise.all(holds.map((hold) => hold.release()));
+    },
     groupOf(action: PlannedAction): string {
       return groupOfUnit(action.unit ?? action.owner.name, config.groups);
     },
@@ -62,19 +109,43 @@ export function createFleetGate(options: FleetGateOptions): FleetGate & { close(
         await new Promise((resolve) => setTimeout(resolve, ms));
       })();
       await delayed;
+      if (held !== undefined) throw heldError(held);
+      const reuse = kept.get(group);
+      if (reuse !== undefined) return { ...reuse, waitedMs: 0, release: async () => {} };
       const started = performance.now();
       if (semaphore === undefined) return { group, slot: -1, waitedMs: 0, release: async () => {} };
-      const held = await semaphore.acquire(group, {
+      const slot = await semaphore.acquire(group, {
         slots,
         value: { host: options.host, pid: process.pid, unit: action.unit ?? action.owner.name, since: new Date().toISOString() },
         waitTimeoutMs: config.waitTimeoutSeconds * 1000,
         onWait,
         onLost: options.onWarning,
       });
-      return { group, slot: held.slot, waitedMs: Math.round(performance.now() - started), release: () => held.release() };
+      // The slot is ours: a host that held it before may have rolled this release back meanwhile.
+      const found = await holdIn(group).catch(() => undefined);
+      if (found !== undefined) {
+        held = found;
+        await slot.release();
+        throw heldError(found);
+      }
+      const hold: FleetHold = { group, slot: slot.slot, waitedMs: Math.round(performance.now() - started), release: () => slot.release() };
+      if (rollout?.keepSlots !== true) return hold;
+      kept.set(group, hold);
+      return { ...hold, release: async () => {} };
     },
     async close(): Promise<void> {
+      const holds = [...kept.values()];
+      kept.clear();
+      await Promise.all(holds.map((hold) => hold.release()));
       await semaphore?.close();
     },
   };
+}
+
+function resolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }

@@ -46,6 +46,8 @@ export const JournalLineSchema = z.discriminatedUnion('type', [
     intent: z.object({ link: z.string().optional(), command: z.array(z.string()).optional(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
     key: z.string().optional(),
     outcomes: z.array(OutcomeRecord).optional(),
+    // finished: the restarts onto the old generation, after verify (a re-run reports them).
+    rollbackOutcomes: z.array(OutcomeRecord).optional(),
     ok: z.boolean().optional(),
     cause: z.string().optional(),
   }),

@@ -29,6 +29,21 @@ export interface PendingRollback {
   flipped: boolean;
 }
 
+/** A rollback an earlier run of this switch finished, as the journal has it: a re-run reports it, and does nothing again. */
+export interface FinishedRollback {
+  intent: RollbackIntent;
+  ok: boolean;
+  cause?: string | undefined;
+  /** The switch's outcomes that called for it. */
+  outcomes: Outcome[];
+  /** The restarts onto the old generation, after verify. */
+  rollbackOutcomes: Outcome[];
+  /** When it finished (ISO). */
+  at: string;
+  /** The switch's plan, as the journal kept it. */
+  plan: Plan | undefined;
+}
+
 export { ALREADY_DONE, isAlreadyDone };
 
 /** The `detail` of an outcome not repeated although an earlier run left its unit still stale. */
@@ -58,6 +73,8 @@ export class SwitchJournal {
   private unfinished: JournalPlan | undefined;
   private lastFinished: string | undefined;
   private rollback: PendingRollback | undefined;
+  private rolledBack: Omit<FinishedRollback, 'plan'> | undefined;
+  private savedPlan: Plan | undefined;
 
   /**
    * `retry`: actions done by an earlier run whose unit verify found still stale run again (after
@@ -76,7 +93,11 @@ export class SwitchJournal {
     let open = false;
     const lost = new Set<string>();
     for (const line of journalLines(readJsonLines(join(this.dir, JOURNAL_LINES_FILE)))) {
-      if (line.type === 'begun') open = true;
+      if (line.type === 'begun') {
+        open = true;
+        // A new attempt (--retry after a rollback): the rollback before it is history.
+        if (!line.resumed) this.rolledBack = undefined;
+      }
       else if (line.type === 'finished') {
         open = false;
         this.lastFinished = line.at;
@@ -104,6 +125,7 @@ export class SwitchJournal {
       }
     }
     const saved = JournalPlanSchema.safeParse(readJsonFile(join(this.dir, JOURNAL_PLAN_FILE)));
+    if (saved.success) this.savedPlan = (saved.data as unknown as JournalPlan).plan;
     // Written by restartd itself from a Plan; the fields resuming relies on were checked.
     if (open && saved.success) this.unfinished = saved.data as unknown as JournalPlan;
     else if (open) quarantine(stateDir, this.dir, rel, saved.error?.issues[0]?.message ?? 'missing');
@@ -124,21 +146,44 @@ export class SwitchJournal {
     return this.unfinished === undefined ? undefined : this.rollback;
   }
 
+  /**
+   * The rollback the last attempt of this switch finished (none is unfinished): a re-run reports it
+   * instead of switching forward again (`retry` starts the switch afresh).
+   */
+  get finishedRollback(): FinishedRollback | undefined {
+    if (this.unfinished !== undefined || this.rolledBack === undefined || this.retry) return undefined;
+    return { ...this.rolledBack, plan: this.savedPlan };
+  }
+
   /** The interrupted attempt's plan (see `resuming`). */
   get unfinishedPlan(): Plan | undefined {
     return this.unfinished?.plan;
   }
 
   /** Appends a step of this switch's rollback (fsync'ed before the next step). */
-  recordRollback(step: 'begun' | 'flipped' | 'finished', intent: RollbackIntent, extra: { key?: string; outcomes?: readonly Outcome[]; ok?: boolean; cause?: string } = {}): void {
+  recordRollback(
+    step: 'begun' | 'flipped' | 'finished',
+    intent: RollbackIntent,
+    extra: { key?: string; outcomes?: readonly Outcome[]; rollbackOutcomes?: readonly Outcome[]; ok?: boolean; cause?: string } = {},
+  ): void {
     const { link, command, from, to, reason, units } = intent;
     this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, command, from, to, reason, units }, ...extra });
   }
 
   private readRollback(line: Extract<JournalLine, { type: 'rollback' }>): void {
-    if (line.step === 'begun') this.rollback = { intent: line.intent, key: line.key ?? `${this.key}-rollback`, outcomes: (line.outcomes ?? []).map(asOutcome), flipped: false };
-    else if (line.step === 'flipped' && this.rollback !== undefined) this.rollback.flipped = true;
+    if (line.step === 'begun') {
+      this.rollback = { intent: line.intent, key: line.key ?? `${this.key}-rollback`, outcomes: (line.outcomes ?? []).map(asOutcome), flipped: false };
+      this.rolledBack = undefined;
+    } else if (line.step === 'flipped' && this.rollback !== undefined) this.rollback.flipped = true;
     else if (line.step === 'finished') {
+      this.rolledBack = {
+        intent: line.intent,
+        ok: line.ok === true,
+        cause: line.cause,
+        outcomes: this.rollback?.outcomes ?? [],
+        rollbackOutcomes: (line.rollbackOutcomes ?? []).map(asOutcome),
+        at: line.at,
+      };
       this.rollback = undefined;
       // Rolled back: what this switch restarted runs the old generation again, so none of it is
       // "done" for a later attempt of the same switch.

@@ -1,10 +1,19 @@
 import { isLeftRunning } from './outcome-text.js';
 import type { ExecutionReport, Outcome } from '../types/outcome.js';
 import type { Plan } from '../types/plan.js';
-import type { RolledBack } from '../types/rollback.js';
+import type { RollbackArmed, RolledBack } from '../types/rollback.js';
+import type { FleetHeld } from '../types/fleet.js';
 
 /** The `restartd apply --json` object of a run that was carried out (or dry-run). */
-export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean, exitCode: number, warnings: readonly string[], rolledBack?: RolledBack): Record<string, unknown> {
+export function applyReport(
+  plan: Plan,
+  report: ExecutionReport,
+  dryRun: boolean,
+  exitCode: number,
+  warnings: readonly string[],
+  extras: { rolledBack?: RolledBack | undefined; rollback?: RollbackArmed | undefined; held?: FleetHeld | undefined } = {},
+): Record<string, unknown> {
+  const { rolledBack, rollback, held } = extras;
   return {
     dryRun,
     exitCode,
@@ -15,7 +24,9 @@ export function applyReport(plan: Plan, report: ExecutionReport, dryRun: boolean
     managerSteps: report.managerSteps,
     warnings,
     durationMs: Math.round(report.durationMs),
+    ...(rollback === undefined ? {} : { rollback }),
     ...(rolledBack === undefined ? {} : { rolledBack }),
+    ...(held === undefined ? {} : { held }),
   };
 }
 

@@ -3,6 +3,7 @@ import type { InterpSummary } from '../types/interp.js';
 import type { PlannedAction } from '../types/plan.js';
 import type { StaleProcess } from '../types/stale.js';
 import type { ScanResult, UnreadableProcess } from '../types/process.js';
+import type { RollbackArmed } from '../types/rollback.js';
 
 /** The JSON document `restartd status --json` and `restartd plan --json` print. Field names are a contract. */
 export interface StaleReport {
@@ -20,6 +21,8 @@ export interface StaleReport {
   interp?: InterpSummary;
   /** `restartd plan`: what would be done per owner (see src/plan). */
   actions?: PlannedAction[];
+  /** `restartd plan` with rollback armed (--link LINK --rollback, or the config's rollback.on): what a failure onto NEW would roll back. */
+  rollback?: RollbackArmed;
 }
 
 export function buildStaleReport(input: {

@@ -13,10 +13,13 @@ import { EXIT, type ExitCode } from '../types/exit-codes.js';
  *   other actions still ran. Processes that could only be told and did not register (login
  *   sessions, bare processes) are "left running", like skips: not a failure;
  * - 8 a restart onto the new generation failed and the run rolled back (verified); a rollback that
- *   failed itself is 5.
+ *   failed itself is 5; 8 too when another host of the fleet rolled the same new generation back
+ *   and this run stopped before its first restart (`held`).
  */
-export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'managerSteps'>, rolledBack?: Pick<RolledBack, 'ok'>): ExitCode {
+export function applyExitCode(report: Pick<ExecutionReport, 'outcomes' | 'managerSteps'>, rolledBack?: Pick<RolledBack, 'ok'>, held?: unknown): ExitCode {
   if (rolledBack !== undefined) return rolledBack.ok ? EXIT.ROLLED_BACK : EXIT.FAILED;
+  // fleet: another host rolled this release back; this one stopped before its first restart.
+  if (held !== undefined) return EXIT.ROLLED_BACK;
   const { outcomes, managerSteps } = report;
   if (outcomes.some((o) => !o.ok && !isLeftRunning(o)) || managerSteps.some((s) => !s.ok)) return EXIT.FAILED;
   if (outcomes.some((o) => o.action === 'reboot-hint')) return EXIT.REBOOT;

@@ -8,7 +8,10 @@ import { tellUsers } from '../aware/tell-users.js';
 import { detectStale } from '../detect.js';
 import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
-import type { Plan } from '../types/plan.js';
+import type { Plan, PlannedAction } from '../types/plan.js';
+import type { FleetHeld } from '../types/fleet.js';
+import { holdsFleetSlot } from '../execute/fleet-slots.js';
+import { failure, planned as plannedOutcome } from '../execute/run-action.js';
 import { connectSystemd } from '../systemd/adapter.js';
 import { createUserManagers } from '../systemd/user-managers.js';
 import type { SystemdManager } from '../types/systemd.js';
@@ -72,6 +75,8 @@ export interface ApplySwitchResult {
   warnings: string[];
   /** The run rolled back to the old generation (see `rollback`). */
   rolledBack?: RolledBack | undefined;
+  /** fleet: another host rolled this new generation back; this run stopped before its first restart (exit 8). */
+  held?: FleetHeld | undefined;
 }
 
 /**
@@ -112,6 +117,16 @@ export async function applySwitch(
     for (const warning of warnings) events.emit('warning', warning);
     events.emit('plan:built', plan);
 
+    // fleet: a release another host rolled back is not spread further (checked before any restart).
+    const fleet = options.dryRun || options.old === undefined || options.new === undefined ? undefined : options.fleet;
+    fleet?.beginSwitch?.({ old: options.old as string, new: options.new as string, keepSlots: options.rollback !== undefined });
+    const heldBefore = await fleet?.checkHold?.(groupsOf(plan.actions, fleet));
+    if (heldBefore !== undefined) {
+      const outcomes = plan.actions.map((a) => (a.phase === 'none' ? { ...plannedOutcome(a), ok: true, jobResult: 'not-run' as const, durationMs: 0 } : failure(a, 'FLEET_HELD', `${a.unit ?? a.owner.name} not restarted: held: host ${heldBefore.host} rolled back ${heldBefore.new}`)));
+      for (const outcome of outcomes) events.emit('action:done', outcome);
+      return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { outcomes, managerSteps: [], durationMs: 0 }, warnings, held: heldBefore };
+    }
+
     const executed = await executePlan(plan, manager ?? NO_MANAGER, {
       dryRun: options.dryRun,
       ...jobOptionsOf(options),
@@ -137,13 +152,18 @@ export async function applySwitch(
     const intent = options.rollback === undefined || options.dryRun || manager === undefined || options.old === undefined || options.new === undefined
       ? undefined
       : rollbackIntent(outcomes, options.rollback, options.new, options.old);
+    // Recorded in etcd before the link is flipped: other hosts of the same NEW stop before their first restart.
+    if (intent !== undefined && fleet !== undefined) await fleet.recordRollback?.(groupsOf(plan.actions.filter((a) => a.unit !== undefined && intent.units.includes(a.unit)), fleet), intent.reason);
     const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan), events);
+    await fleet?.releaseKept?.();
+    const held = fleet?.held?.();
     // Users are told about what stays running (session apps, skipped units): once per process.
     if (!options.dryRun) {
       tellUsers({ stale: planned.stale, actions: plan.actions, userManagers: planned.userManagers, stateDir: options.awareStateDir ?? DEFAULT_AWARE_STATE_DIR, procRoot: options.procRoot }, (notice) => events.emit('user:notified', notice));
     }
-    return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings, ...(rolledBack === undefined ? {} : { rolledBack }) };
+    return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings, ...(rolledBack === undefined ? {} : { rolledBack }), ...(held === undefined ? {} : { held }) };
   } finally {
+    await options.fleet?.releaseKept?.();
     users.close();
     owned?.close();
   }
@@ -199,11 +219,21 @@ export async function resumeRollback(
   const owned = options.manager === undefined || options.manager === null ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
   const manager = owned ?? (options.manager as SystemdManager);
   try {
+    const fleet = options.fleet;
+    if (fleet !== undefined) {
+      fleet.beginSwitch?.({ old: pending.intent.to, new: pending.intent.from, keepSlots: false });
+      await fleet.recordRollback?.(groupsOf(plan.actions.filter((a) => a.unit !== undefined && pending.intent.units.includes(a.unit)), fleet), pending.intent.reason);
+    }
     const rolledBack = await carryOutRollback(pending.intent, pending.outcomes, rollbackContext(options, manager, plan), events, { begun: true, flipped: pending.flipped });
     return { plan, report: { outcomes: pending.outcomes, managerSteps: [], durationMs: 0 }, warnings: [], rolledBack };
   } finally {
     owned?.close();
   }
+}
+
+/** The fleet groups of the actions that take slots (the groups a hold is looked up and recorded in). */
+function groupsOf(actions: readonly PlannedAction[], fleet: FleetGate): string[] {
+  return [...new Set(actions.filter(holdsFleetSlot).map((a) => fleet.groupOf(a)))].sort();
 }
 
 // A dry run without a bus executes nothing, so it never asks the manager anything.

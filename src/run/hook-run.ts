@@ -102,7 +102,7 @@ async function drainHere(request: HookRequest & { stateDir: string }, runEvents:
   }
   if (drained.kind === 'queued') return { kind: 'queued', exitCode: EXIT.OK, holder: drained.holder };
   if (drained.switches.length > 0 && !hasPending(request.stateDir)) clearAllDeferred(request.stateDir);
-  const codes = drained.switches.map(({ result }) => applyExitCode(result.report, result.rolledBack));
+  const codes = drained.switches.map(({ result }) => applyExitCode(result.report, result.rolledBack, result.held));
   const exitCode = codes.includes(EXIT.FAILED) ? EXIT.FAILED : codes.includes(EXIT.ROLLED_BACK) ? EXIT.ROLLED_BACK : EXIT.OK;
   return { kind: 'done', exitCode, switches: drained.switches };
 }

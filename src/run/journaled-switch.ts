@@ -6,7 +6,8 @@ import { applySwitch, resumeRollback, type ApplySwitchOptions, type ApplySwitchR
 import type { RollbackJournal } from './rollback.js';
 import type { ExecuteEvents, JobJournal, Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
-import { SwitchJournal } from '../journal/switch-journal.js';
+import { SwitchJournal, type FinishedRollback } from '../journal/switch-journal.js';
+import type { RolledBack } from '../types/rollback.js';
 import { openLiveJournal } from './live-journal.js';
 
 export interface JournaledSwitch {
@@ -58,7 +59,7 @@ export async function applyUnderLock(
     finished: (result) => {
       rollbackOf().finish(result.outcomes);
       rollbackJournal = undefined;
-      current().recordRollback('finished', result, { ok: result.ok, ...(result.cause === undefined ? {} : { cause: result.cause }) });
+      current().recordRollback('finished', result, { ok: result.ok, rollbackOutcomes: result.outcomes, ...(result.cause === undefined ? {} : { cause: result.cause }) });
     },
   };
   // Synchronous appends: an outcome is on disk before the next action starts.
@@ -80,6 +81,11 @@ export async function applyUnderLock(
     };
     const pending = journal?.pendingRollback;
     const plan = journal?.unfinishedPlan;
+    const earlier = journal?.finishedRollback;
+    if (earlier !== undefined && journal !== undefined) {
+      // Rolled back by an earlier run: reported again, nothing done again (--retry starts afresh).
+      return { result: reportEarlierRollback(earlier), journalDir: journal.dir, resumed: false };
+    }
     let result: ApplySwitchResult;
     if (pending !== undefined && plan !== undefined) {
       // Killed while rolling back: finish the rollback, never the switch forward again.
@@ -95,6 +101,13 @@ export async function applyUnderLock(
     events.off('action:done', onDone);
     events.off('verify:done', onVerified);
   }
+}
+
+/** A finished rollback of this switch as its run reported it: the switch's outcomes, the rollback's. */
+function reportEarlierRollback(earlier: FinishedRollback): ApplySwitchResult {
+  const { intent, ok, cause, outcomes, rollbackOutcomes, at } = earlier;
+  const rolledBack: RolledBack = { ...intent, ok, ...(ok ? {} : { code: 'ROLLBACK_FAILED' as const, cause: cause ?? 'the rollback failed' }), outcomes: rollbackOutcomes, earlier: at };
+  return { plan: earlier.plan ?? { daemonReload: false, actions: [] }, report: { outcomes, managerSteps: [], durationMs: 0 }, warnings: [], rolledBack };
 }
 
 export interface JournalOptions {

@@ -3,6 +3,7 @@ import { manifestLimitsOf } from '../config/manifest-limits.js';
 import { detectStale, type Detection } from '../detect.js';
 import type { ChangeSet } from '../types/generation.js';
 import type { Plan } from '../types/plan.js';
+import type { RollbackArmed } from '../types/rollback.js';
 import { buildStaleReport, type StaleReport } from '../report/stale-json.js';
 import type { Config } from '../config/schema.js';
 import { RestartdError } from '../errors.js';
@@ -55,5 +56,19 @@ export async function runPlan(request: RunRequest, events?: EventEmitter<RunEven
   const planned = await planWithOptionalManager(detection.stale, config, request.busAddress, { dirs: request.awareDirs, procRoot: request.procRoot });
   for (const warning of planned.warnings) events?.emit('warning', warning);
   report.actions = planned.plan.actions;
-  return { report, plan: planned.plan, warnings: planned.warnings };
+  const warnings = [...planned.warnings];
+  const armed = await rollbackArmedOf(request, config, planned.plan, (message) => {
+    warnings.push(message);
+    events?.emit('warning', message);
+  });
+  if (armed !== undefined) report.rollback = armed;
+  return { report, plan: planned.plan, warnings };
+}
+
+/** With rollback armed (--link LINK --rollback, or the config's rollback.on): what it would do; refused as `apply` refuses it. */
+async function rollbackArmedOf(request: RunRequest, config: Config, plan: Plan, warn: (message: string) => void): Promise<RollbackArmed | undefined> {
+  if (request.rollback !== true && (request.rollback === false || config.rollback?.on !== 'failure')) return undefined;
+  const [{ rollbackOption }, { armedRollback }] = await Promise.all([import('./rollback-option.js'), import('./rollback-armed.js')]);
+  const how = rollbackOption(request, config, warn);
+  return how === undefined || request.old === undefined || request.new === undefined ? undefined : armedRollback(how, request.old, request.new, plan);
 }

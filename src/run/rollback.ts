@@ -11,6 +11,7 @@ import type { Plan, PlannedAction } from '../types/plan.js';
 import type { RollbackIntent, RolledBack } from '../types/rollback.js';
 import type { SourceKind } from '../types/generation.js';
 import type { SystemdManager } from '../types/systemd.js';
+import { ONTO_NEW } from './rollback-armed.js';
 
 export type { RollbackIntent, RolledBack };
 
@@ -20,8 +21,6 @@ export type { RollbackIntent, RolledBack };
  * verify found still stale (its ExecStart points elsewhere: rolling back would not help it).
  */
 const TRIGGERS: ReadonlySet<string> = new Set(['JOB_FAILED', 'JOB_TIMEOUT', 'SYSTEMD', 'UNIT_FAILED']);
-/** The actions that put a unit onto the new generation. */
-const ONTO_NEW: ReadonlySet<string> = new Set(['restart', 'reload', 'stop-start']);
 
 /** Crash safety of a rollback (src/run/journaled-switch.ts): each step is on disk before the next. */
 export interface RollbackJournal {

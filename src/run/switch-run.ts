@@ -11,7 +11,9 @@ import { applySummary, type ApplySummary } from '../report/apply-json.js';
 import { openFleetSession } from './fleet-session.js';
 import { publishRun } from './run-channel.js';
 import { resolveConfig } from './resolve-config.js';
-import type { RolledBack } from '../types/rollback.js';
+import type { RollbackArmed, RolledBack } from '../types/rollback.js';
+import { armedRollback } from './rollback-armed.js';
+import type { FleetHeld } from '../types/fleet.js';
 import { rollbackOption } from './rollback-option.js';
 import { connectOptionalManager } from './optional-manager.js';
 import { awareStateDirOf, LIVE, type RunRequest } from './request.js';
@@ -35,6 +37,10 @@ export type ApplyResult =
       journalDir?: string;
       /** Restarts onto the new generation failed and the run rolled back (exit 8; not ok: 5). */
       rolledBack?: RolledBack;
+      /** A dry run with rollback armed: what a failure onto the new generation would roll back. */
+      rollback?: RollbackArmed;
+      /** fleet: another host rolled this new generation back; nothing was restarted (exit 8). */
+      held?: FleetHeld;
     }
   | {
       kind: 'deferred';
@@ -99,7 +105,9 @@ export async function runSwitch(request: RunRequest, runEvents: EventEmitter<Run
     const manager = await connectOptionalManager(request.busAddress, warnings, { needed: true, strict: true });
     for (const warning of warnings) events.emit('warning', warning);
     try {
-      return done(await applySwitch({ ...options, manager: manager ?? null }, events), { dryRun, resumed: false });
+      const result = await applySwitch({ ...options, manager: manager ?? null }, events);
+      const armed = rollback === undefined || request.old === undefined || request.new === undefined ? undefined : armedRollback(rollback, request.old, request.new, result.plan);
+      return done(result, { dryRun, resumed: false, ...(armed === undefined ? {} : { rollback: armed }) });
     } finally {
       manager?.close();
     }
@@ -137,10 +145,10 @@ export async function runSwitch(request: RunRequest, runEvents: EventEmitter<Run
   }
 }
 
-function done(result: ApplySwitchResult, extra: { dryRun: boolean; resumed: boolean; journalDir?: string }): ApplyResult {
+function done(result: ApplySwitchResult, extra: { dryRun: boolean; resumed: boolean; journalDir?: string; rollback?: RollbackArmed }): ApplyResult {
   return {
     kind: 'done',
-    exitCode: applyExitCode(result.report, result.rolledBack),
+    exitCode: applyExitCode(result.report, result.rolledBack, result.held),
     ...extra,
     ...(result.changeSet === undefined ? {} : { changeSet: result.changeSet }),
     plan: result.plan,
@@ -148,6 +156,7 @@ function done(result: ApplySwitchResult, extra: { dryRun: boolean; resumed: bool
     summary: applySummary(result.report.outcomes),
     warnings: result.warnings,
     ...(result.rolledBack === undefined ? {} : { rolledBack: result.rolledBack }),
+    ...(result.held === undefined ? {} : { held: result.held }),
   };
 }
 

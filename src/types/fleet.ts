@@ -35,3 +35,31 @@ export interface FleetStatus {
   waiting: FleetRun['waiting'];
   holding: FleetRun['holding'];
 }
+
+/**
+ * A release another host of the fleet rolled back (`/restartd/fleet/<group>/rollbacks/<host>` in
+ * etcd): a run of the same new generation stops before its first restart (exit 8).
+ */
+export interface FleetHeld {
+  /** The host that rolled back. */
+  host: string;
+  /** The group under which it was recorded. */
+  group: string;
+  /** The new generation it rolled back from, and the old one it went back to, as that host named them. */
+  new: string;
+  old: string;
+  reason: string;
+  /** When it rolled back (ISO 8601). */
+  time: string;
+}
+
+/** What a host records in etcd when it rolls back (the value of its `rollbacks/<host>` key). */
+export interface FleetRollbackRecord {
+  host: string;
+  new: string;
+  /** The new generation's resolved path: hosts that name it differently (a profile's N-link) still match. */
+  newTarget: string;
+  old: string;
+  reason: string;
+  time: string;
+}

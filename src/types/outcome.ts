@@ -5,6 +5,7 @@ import type { Job, JobMethod, JobResult, UserManagers } from './systemd.js';
 // update-aware: notify outcomes and events
 import type { AwareEvents, NotifyResult } from './aware.js';
 import type { RollbackIntent, RolledBack } from './rollback.js';
+import type { FleetHeld } from './fleet.js';
 
 /** Tells the registered update-aware processes of a notify action (src/aware createNotifier); undefined: nobody registered. */
 export type Notifier = (action: PlannedAction) => Promise<Outcome | undefined>;
@@ -35,7 +36,9 @@ export type OutcomeCode =
   /** The user's manager (user@UID.service) that runs the job could not be reached. */
   | 'USER_MANAGER_UNAVAILABLE'
   /** fleet: no slot of the action's group could be had (etcd unreachable, or the wait ran out): nothing was run. */
-  | 'FLEET_UNAVAILABLE';
+  | 'FLEET_UNAVAILABLE'
+  /** fleet: another host rolled this new generation back: the run stopped before this action, nothing was run. */
+  | 'FLEET_HELD';
 
 /** What an outcome's jobResult says when no systemd job gave it one. */
 export type NoJobResult = 'not-run' | 'unknown';
@@ -147,6 +150,20 @@ export interface FleetGate {
    * is called with the holders when the slots are all taken. Throws when no slot can be had.
    */
   acquire(group: string, action: PlannedAction, onWait: (holders: FleetHolder[]) => void, onDelay: (ms: number) => void): Promise<FleetHold>;
+  /**
+   * The switch a run carries out next (with --fleet and generations): a slot taken is checked for
+   * a rollback of `new` by another host; with `keepSlots` (rollback armed) slots are kept until
+   * `releaseKept`, so the next host starts only once this one's verdict is known.
+   */
+  beginSwitch?(rollout: { old: string; new: string; keepSlots: boolean }): void;
+  /** A rollback of the current switch's new generation by another host, in any of `groups` (asks etcd). */
+  checkHold?(groups: readonly string[]): Promise<FleetHeld | undefined>;
+  /** The hold found so far by this run (checkHold, or a slot taken): the run stops. */
+  held?(): FleetHeld | undefined;
+  /** Records this host's rollback of the current switch in each of `groups`; never throws (a warning). */
+  recordRollback?(groups: readonly string[], reason: string): Promise<void>;
+  /** Lets go of the slots kept for the current switch (see beginSwitch). */
+  releaseKept?(): Promise<void>;
 }
 
 /** What a unit looked like right before a job was submitted for it: a resumed run compares it with now. */

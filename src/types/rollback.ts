@@ -27,4 +27,24 @@ export interface RolledBack extends RollbackIntent {
   cause?: string;
   /** The restarts onto the old generation, after verify. */
   outcomes: Outcome[];
+  /**
+   * Set when an earlier run of the same switch finished this rollback (ISO time it finished): this
+   * run only reported it, and restarted nothing. `--retry` starts the switch afresh.
+   */
+  earlier?: string;
+}
+
+/**
+ * A rollback armed for a run (`apply --dry-run --json`'s and `plan --json`'s `rollback`): what would
+ * happen if a restart, reload or start onto `from` (the new generation) failed.
+ */
+export interface RollbackArmed {
+  /** The link that would be flipped back from `from` to `to`. */
+  link?: string | undefined;
+  /** The config's rollback.command, which would run instead of a flip. */
+  command?: string[] | undefined;
+  from: string;
+  to: string;
+  /** The units the plan puts onto the new generation: those a rollback would restart onto the old one. */
+  units: string[];
 }

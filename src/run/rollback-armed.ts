@@ -1,0 +1,18 @@
+import type { Plan } from '../types/plan.js';
+import type { RollbackArmed } from '../types/rollback.js';
+import type { RollbackHow } from './rollback.js';
+
+/** The actions that put a unit onto the new generation (a rollback restarts their units onto the old one). */
+export const ONTO_NEW: ReadonlySet<string> = new Set(['restart', 'reload', 'stop-start']);
+
+/**
+ * What an armed rollback would do for a plan (a dry run, `plan`): go back from `next` to `old` by the
+ * link or the command, then restart onto `old` every unit the plan puts onto `next`.
+ */
+export function armedRollback(how: RollbackHow, old: string, next: string, plan: Plan): RollbackArmed {
+  const units = new Set<string>();
+  for (const action of plan.actions) {
+    if (ONTO_NEW.has(action.action) && action.unit !== undefined && action.owner.kind === 'system-unit') units.add(action.unit);
+  }
+  return { ...(how.link === undefined ? { command: how.command } : { link: how.link }), from: next, to: old, units: [...units].sort() };
+}
