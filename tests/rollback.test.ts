@@ -146,6 +146,50 @@ describe('a broken release, rolled back', { timeout: 240_000 }, () => {
     expect(lastRunsSection(runsNow).lines).toContain(`  rolled back to ${releases.dir(good)} (${ALL.join(', ')}): ${String(json.rolledBack['reason'])}`);
     // The restarts onto OLD are a run of their own, NEW -> OLD.
     expect(runsNow.find((r) => r.old === releases.dir(bad))?.done.map((d) => d.unit).sort()).toEqual(ALL);
+
+    // The same switch again: the finished rollback is reported (exit 8), nothing restarted twice, the link untouched.
+    const linkBefore = readlinkSync(releases.current);
+    for (const extra of [['--json'], []]) {
+      const again = await runCli([...args, '--link', releases.current, '--rollback', ...extra]);
+      expect(again.code, again.stdout + again.stderr).toBe(EXIT.ROLLED_BACK);
+      if (extra.length > 0) {
+        const report = JSON.parse(again.stdout) as { exitCode: number; rolledBack: Record<string, unknown> };
+        expect(report.exitCode).toBe(EXIT.ROLLED_BACK);
+        expect(report.rolledBack).toMatchObject({ to: releases.dir(good), from: releases.dir(bad), units: ALL, ok: true, earlier: expect.any(String) });
+      } else {
+        expect(again.stdout).toMatch(/^rolled back to .*, 3 units restarted onto it and verified \(by an earlier run of this switch, finished .*; nothing done again/m);
+        expect(again.stdout).not.toMatch(/STILL_STALE|rolling back/);
+      }
+    }
+    expect(counts()).toEqual(plus(before, 2));
+    expect(readlinkSync(releases.current)).toBe(linkBefore);
+    expect(lastRuns(stateDir, 5).find((r) => r.old === releases.dir(good))).toMatchObject({ attempts: 1 });
+  });
+
+  it('--dry-run and plan say that rollback is armed and what it would do (link, from, to, units; the command), in text and JSON', async () => {
+    const { good, bad, args } = await brokenSwitch();
+    const before = counts();
+    const gens = ['--old', releases.dir(good), '--new', releases.dir(bad)];
+    const armed = { link: releases.current, from: releases.dir(bad), to: releases.dir(good), units: ALL };
+    const dry = await runCli([...args, '--link', releases.current, '--rollback', '--dry-run', '--json']);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(EXIT.OK);
+    expect((JSON.parse(dry.stdout) as { rollback: unknown }).rollback).toEqual(armed);
+    const dryText = await runCli([...args, '--link', releases.current, '--rollback', '--dry-run']);
+    expect(dryText.stdout).toContain(`rollback armed: if a restart, reload or start onto ${releases.dir(bad)} fails, ${releases.current} would go back from ${releases.dir(bad)} to ${releases.dir(good)}, then ${ALL.join(', ')} would restart onto it (exit 8)`);
+    const plan = await runCli(['plan', ...gens, '--bus', sandbox.busAddress, '--config', config, '--link', releases.current, '--rollback', '--json']);
+    expect((JSON.parse(plan.stdout) as { rollback: unknown }).rollback).toEqual(armed);
+    const planText = await runCli(['plan', ...gens, '--bus', sandbox.busAddress, '--config', config, '--link', releases.current, '--rollback']);
+    expect(planText.stdout).toContain(`rollback armed: if a restart, reload or start onto ${releases.dir(bad)} fails, ${releases.current} would go back`);
+    // Not armed: no word of it.
+    const plain = await runCli([...args, '--dry-run', '--json']);
+    expect((JSON.parse(plain.stdout) as { rollback?: unknown }).rollback).toBeUndefined();
+    // The config's rollback.command: the command, with what it would be told.
+    const commandConfig = join(releases.root, 'dry-command-config.json');
+    writeFileSync(commandConfig, JSON.stringify({ version: 1, rollback: { on: 'failure', command: ['/usr/local/bin/switch-back', 'now'] } }));
+    const viaCommand = await runCli([...args, '--config', commandConfig, '--dry-run']);
+    expect(viaCommand.stdout).toContain(`rollback armed: if a restart, reload or start onto ${releases.dir(bad)} fails, \`/usr/local/bin/switch-back now\` would run (RESTARTD_OLD=${releases.dir(good)}, RESTARTD_NEW=${releases.dir(bad)})`);
+    expect(counts()).toEqual(before);
+    expect(linkAt()).toBe(releases.dir(bad));
   });
 
   it("the library's apply({ link, rollback: true }) rolls back the same way", async () => {
