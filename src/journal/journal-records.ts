@@ -43,7 +43,7 @@ export const JournalLineSchema = z.discriminatedUnion('type', [
     type: z.literal('rollback'),
     at: z.string(),
     step: z.enum(['begun', 'flipped', 'finished']),
-    intent: z.object({ link: z.string().optional(), command: z.array(z.string()).optional(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()) }),
+    intent: z.object({ link: z.string().optional(), command: z.array(z.string()).optional(), from: z.string(), to: z.string(), reason: z.string(), units: z.array(z.string()), userUnits: z.array(z.object({ uid: z.number().int(), unit: z.string() })).optional() }),
     key: z.string().optional(),
     outcomes: z.array(OutcomeRecord).optional(),
     // finished: the restarts onto the old generation, after verify (a re-run reports them).

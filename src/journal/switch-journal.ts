@@ -166,8 +166,8 @@ export class SwitchJournal {
     intent: RollbackIntent,
     extra: { key?: string; outcomes?: readonly Outcome[]; rollbackOutcomes?: readonly Outcome[]; ok?: boolean; cause?: string } = {},
   ): void {
-    const { link, command, from, to, reason, units } = intent;
-    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, command, from, to, reason, units }, ...extra });
+    const { link, command, from, to, reason, units, userUnits } = intent;
+    this.append({ type: 'rollback', at: new Date().toISOString(), step, intent: { link, command, from, to, reason, units, userUnits }, ...extra });
   }
 
   private readRollback(line: Extract<JournalLine, { type: 'rollback' }>): void {

@@ -3,7 +3,7 @@ import type { FleetHeld } from '../types/fleet.js';
 
 /** Before the link is flipped: why, and what is restarted onto the old generation. */
 export function rollbackBegunLine(intent: RollbackIntent): string {
-  const units = intent.units.length === 0 ? 'no units' : intent.units.join(', ');
+  const units = unitList(intent);
   return `rolling back: ${intent.reason}; ${switchBack(intent)}, then ${units} restart onto it`;
 }
 
@@ -19,7 +19,7 @@ function switchBack(intent: RollbackIntent): string {
 export function rollbackLine(rolledBack: RolledBack): string {
   const earlier = rolledBack.earlier === undefined ? '' : ` (by an earlier run of this switch, finished ${rolledBack.earlier}; nothing done again: --retry starts the switch afresh)`;
   if (!rolledBack.ok) return `ROLLBACK FAILED: ${rolledBack.cause ?? 'see the outcomes'}${earlier}`;
-  const n = rolledBack.units.length;
+  const n = rolledBack.units.length + (rolledBack.userUnits?.length ?? 0);
   const back = rolledBack.link === undefined ? 'the rollback command switched back' : `${rolledBack.link} points at it again`;
   return `rolled back to ${rolledBack.to}: ${back}, ${n} unit${n === 1 ? '' : 's'} restarted onto it and verified${earlier}`;
 }
@@ -30,7 +30,7 @@ export function rollbackArmedLine(armed: RollbackArmed): string {
     armed.link === undefined
       ? `\`${(armed.command ?? []).join(' ')}\` would run (RESTARTD_OLD=${armed.to}, RESTARTD_NEW=${armed.from}) to switch back to ${armed.to}`
       : `${armed.link} would go back from ${armed.from} to ${armed.to}`;
-  const units = armed.units.length === 0 ? 'no units' : armed.units.join(', ');
+  const units = unitList(armed);
   return `rollback armed: if a restart, reload or start onto ${armed.from} fails, ${back}, then ${units} would restart onto it (exit 8)`;
 }
 
@@ -39,3 +39,9 @@ export function heldText(held: FleetHeld): string {
   return `held: host ${held.host} rolled back ${held.new} (at ${held.time}: ${held.reason}); nothing restarted here`;
 }
 
+
+/** System units by name, users' units with their uid: "a.service, app.service (uid 1000)". */
+function unitList(of: Pick<RollbackIntent, 'units' | 'userUnits'>): string {
+  const all = [...of.units, ...(of.userUnits ?? []).map((u) => `${u.unit} (uid ${u.uid})`)];
+  return all.length === 0 ? 'no units' : all.join(', ');
+}

@@ -14,7 +14,7 @@ import { holdsFleetSlot } from '../execute/fleet-slots.js';
 import { failure, planned as plannedOutcome } from '../execute/run-action.js';
 import { connectSystemd } from '../systemd/adapter.js';
 import { createUserManagers } from '../systemd/user-managers.js';
-import type { SystemdManager } from '../types/systemd.js';
+import type { SystemdManager, UserManagers } from '../types/systemd.js';
 import type { StaleProcess } from '../types/stale.js';
 import { RestartdError } from '../errors.js';
 import { executePlan, type SkipDone } from '../execute/execute-plan.js';
@@ -154,7 +154,7 @@ export async function applySwitch(
       : rollbackIntent(outcomes, options.rollback, options.new, options.old);
     // Recorded in etcd before the link is flipped: other hosts of the same NEW stop before their first restart.
     if (intent !== undefined && fleet !== undefined) await fleet.recordRollback?.(groupsOf(plan.actions.filter((a) => a.unit !== undefined && intent.units.includes(a.unit)), fleet), intent.reason);
-    const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan), events);
+    const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan, users), events);
     await fleet?.releaseKept?.();
     const held = fleet?.held?.();
     // Users are told about what stays running (session apps, skipped units): once per process.
@@ -192,7 +192,7 @@ function jobOptionsOf(options: ApplySwitchOptions): { concurrency: number; jobTi
 }
 
 /** What a rollback takes of the switch's options. */
-export function rollbackContext(options: ApplySwitchOptions, manager: SystemdManager, plan: Plan): RollbackContext {
+export function rollbackContext(options: ApplySwitchOptions, manager: SystemdManager, plan: Plan, userManagers?: UserManagers): RollbackContext {
   return {
     manager,
     source: options.source,
@@ -202,6 +202,8 @@ export function rollbackContext(options: ApplySwitchOptions, manager: SystemdMan
     scan: scanOptionsOf(options),
     manifestLimits: manifestLimitsOf(options.config),
     daemonReload: plan.daemonReload,
+    userDaemonReloads: plan.userDaemonReloads,
+    userManagers,
     journal: options.journal?.rollback,
   };
 }
@@ -218,15 +220,17 @@ export async function resumeRollback(
 ): Promise<ApplySwitchResult> {
   const owned = options.manager === undefined || options.manager === null ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
   const manager = owned ?? (options.manager as SystemdManager);
+  const users = createUserManagers({ process: manager.process });
   try {
     const fleet = options.fleet;
     if (fleet !== undefined) {
       fleet.beginSwitch?.({ old: pending.intent.to, new: pending.intent.from, keepSlots: false });
       await fleet.recordRollback?.(groupsOf(plan.actions.filter((a) => a.unit !== undefined && pending.intent.units.includes(a.unit)), fleet), pending.intent.reason);
     }
-    const rolledBack = await carryOutRollback(pending.intent, pending.outcomes, rollbackContext(options, manager, plan), events, { begun: true, flipped: pending.flipped });
+    const rolledBack = await carryOutRollback(pending.intent, pending.outcomes, rollbackContext(options, manager, plan, users), events, { begun: true, flipped: pending.flipped });
     return { plan, report: { outcomes: pending.outcomes, managerSteps: [], durationMs: 0 }, warnings: [], rolledBack };
   } finally {
+    users.close();
     owned?.close();
   }
 }

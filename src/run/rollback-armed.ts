@@ -1,5 +1,5 @@
 import type { Plan } from '../types/plan.js';
-import type { RollbackArmed } from '../types/rollback.js';
+import type { RollbackArmed, UserUnitRef } from '../types/rollback.js';
 import type { RollbackHow } from './rollback.js';
 
 /** The actions that put a unit onto the new generation (a rollback restarts their units onto the old one). */
@@ -11,8 +11,17 @@ export const ONTO_NEW: ReadonlySet<string> = new Set(['restart', 'reload', 'stop
  */
 export function armedRollback(how: RollbackHow, old: string, next: string, plan: Plan): RollbackArmed {
   const units = new Set<string>();
+  const userUnits = new Map<string, UserUnitRef>();
   for (const action of plan.actions) {
-    if (ONTO_NEW.has(action.action) && action.unit !== undefined && action.owner.kind === 'system-unit') units.add(action.unit);
+    if (!ONTO_NEW.has(action.action) || action.unit === undefined) continue;
+    if (action.owner.kind === 'system-unit') units.add(action.unit);
+    else if (action.owner.kind === 'user-unit' && action.userManager !== undefined) userUnits.set(`${action.userManager.uid}/${action.unit}`, { uid: action.userManager.uid, unit: action.unit });
   }
-  return { ...(how.link === undefined ? { command: how.command } : { link: how.link }), from: next, to: old, units: [...units].sort() };
+  const users = sortUserUnits([...userUnits.values()]);
+  return { ...(how.link === undefined ? { command: how.command } : { link: how.link }), from: next, to: old, units: [...units].sort(), ...(users.length === 0 ? {} : { userUnits: users }) };
+}
+
+/** By uid, then unit name. */
+export function sortUserUnits(units: UserUnitRef[]): UserUnitRef[] {
+  return units.sort((a, b) => a.uid - b.uid || a.unit.localeCompare(b.unit));
 }

@@ -8,10 +8,10 @@ import type { ManifestLimits } from '../generation/load-generation.js';
 import { RestartdError } from '../errors.js';
 import { isAlreadyDone, type ExecuteEvents, type ExecutionReport, type Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
-import type { RollbackIntent, RolledBack } from '../types/rollback.js';
+import type { RollbackIntent, RolledBack, UserUnitRef } from '../types/rollback.js';
 import type { SourceKind } from '../types/generation.js';
-import type { SystemdManager } from '../types/systemd.js';
-import { ONTO_NEW } from './rollback-armed.js';
+import type { SystemdManager, UserManagers } from '../types/systemd.js';
+import { ONTO_NEW, sortUserUnits } from './rollback-armed.js';
 
 export type { RollbackIntent, RolledBack };
 
@@ -49,6 +49,10 @@ export interface RollbackContext {
   manifestLimits: ManifestLimits;
   /** The switch's plan ran a daemon-reload: the old unit files need one too. */
   daemonReload: boolean;
+  /** The same for users' managers (the switch's plan reloaded them). */
+  userDaemonReloads?: number[] | undefined;
+  /** Users' own managers, for the user units restarted onto the old generation. */
+  userManagers?: UserManagers | undefined;
   journal?: RollbackJournal | undefined;
 }
 
@@ -63,13 +67,23 @@ export function rollbackFailures(outcomes: readonly Outcome[]): Outcome[] {
  * stale run old files already, and are left alone.
  */
 export function unitsOntoNew(outcomes: readonly Outcome[]): string[] {
-  const units = new Set<string>();
+  return [...new Set(outcomes.filter((o) => o.owner.kind === 'system-unit' && cameOntoNew(o)).map((o) => o.unit))].sort();
+}
+
+/** The same for users' own units: each with its user's uid (restarted onto the old generation through that user's manager). */
+export function userUnitsOntoNew(outcomes: readonly Outcome[]): UserUnitRef[] {
+  const units = new Map<string, UserUnitRef>();
   for (const o of outcomes) {
-    if (!ONTO_NEW.has(o.action) || o.phase === 'stop' || o.owner.kind !== 'system-unit' || o.dryRun === true) continue;
-    const came = o.ok ? o.jobResult === 'done' || isAlreadyDone(o) : o.code !== undefined && TRIGGERS.has(o.code);
-    if (came) units.add(o.unit);
+    const uid = o.owner.uid;
+    if (o.owner.kind === 'user-unit' && uid !== undefined && cameOntoNew(o)) units.set(`${uid}/${o.unit}`, { uid, unit: o.unit });
   }
-  return [...units].sort();
+  return sortUserUnits([...units.values()]);
+}
+
+/** A unit job of this run that put its unit onto the new generation (came up fine, or failed in a way that calls for a rollback). */
+function cameOntoNew(o: Outcome): boolean {
+  if (!ONTO_NEW.has(o.action) || o.phase === 'stop' || o.dryRun === true) return false;
+  return o.ok ? o.jobResult === 'done' || isAlreadyDone(o) : o.code !== undefined && TRIGGERS.has(o.code);
 }
 
 /** How a run goes back: a link to flip, or the config's command for generations only the system's tool switches. */
@@ -80,7 +94,8 @@ export function rollbackIntent(outcomes: readonly Outcome[], how: RollbackHow, f
   const failures = rollbackFailures(outcomes);
   if (failures.length === 0) return undefined;
   const reason = failures.map((o) => `${o.unit} ${o.code ?? 'failed'}: ${o.cause ?? 'failed'}`).join('; ');
-  return { ...(how.link === undefined ? { command: how.command } : { link: how.link }), from, to, reason, units: unitsOntoNew(outcomes) };
+  const userUnits = userUnitsOntoNew(outcomes);
+  return { ...(how.link === undefined ? { command: how.command } : { link: how.link }), from, to, reason, units: unitsOntoNew(outcomes), ...(userUnits.length === 0 ? {} : { userUnits }) };
 }
 
 /**
@@ -107,12 +122,24 @@ export async function carryOutRollback(
       ctx.journal?.flipped(intent);
     }
     events.emit('rollback:flipped', intent.link ?? (intent.command ?? []).join(' '), intent.to, intent);
-    const built: Plan = { daemonReload: ctx.daemonReload, actions: intent.units.map(restartOntoOld) };
+    const userReloads = ctx.userDaemonReloads ?? [];
+    const built: Plan = {
+      daemonReload: ctx.daemonReload,
+      ...(userReloads.length === 0 ? {} : { userDaemonReloads: userReloads }),
+      actions: [...intent.units.map(restartOntoOld), ...(intent.userUnits ?? []).map(restartUserUnitOntoOld)],
+    };
     const plan = ctx.journal?.restarts.begin(built) ?? built;
     const executed: ExecutionReport = await executePlan(
       plan,
       ctx.manager,
-      { dryRun: false, concurrency: ctx.concurrency, jobTimeoutMs: ctx.jobTimeoutMs, settleMs: ctx.settleMs, skipDone: ctx.journal?.restarts.skipDone },
+      {
+        dryRun: false,
+        concurrency: ctx.concurrency,
+        jobTimeoutMs: ctx.jobTimeoutMs,
+        settleMs: ctx.settleMs,
+        skipDone: ctx.journal?.restarts.skipDone,
+        ...(ctx.userManagers === undefined ? {} : { userManagers: ctx.userManagers }),
+      },
       events,
     );
     const changeSet = await diffGenerations(intent.from, intent.to, {
@@ -171,4 +198,8 @@ function runRollbackCommand(intent: RollbackIntent, argv: readonly string[], tim
 
 function restartOntoOld(unit: string): PlannedAction {
   return { owner: { kind: 'system-unit', name: unit }, action: 'restart', reason: 'rollback', pids: [], phase: 'restart', unit };
+}
+
+function restartUserUnitOntoOld({ uid, unit }: UserUnitRef): PlannedAction {
+  return { owner: { kind: 'user-unit', name: unit, uid }, action: 'restart', reason: 'rollback', pids: [], phase: 'restart', unit, userManager: { uid } };
 }

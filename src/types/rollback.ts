@@ -15,6 +15,14 @@ export interface RollbackIntent {
   /** The failures that caused it, in words ("b.service JOB_FAILED: …; …"). */
   reason: string;
   units: string[];
+  /** Users' own units the run put onto the new generation: restarted onto the old one through their user's manager. */
+  userUnits?: UserUnitRef[] | undefined;
+}
+
+/** A user's unit: restarted through that user's own manager (user@UID.service). */
+export interface UserUnitRef {
+  uid: number;
+  unit: string;
 }
 
 /** A rollback carried out (`apply --json`'s `rolledBack`, the library's done result). */
@@ -47,4 +55,6 @@ export interface RollbackArmed {
   to: string;
   /** The units the plan puts onto the new generation: those a rollback would restart onto the old one. */
   units: string[];
+  /** The same for users' own units (through their user's manager). */
+  userUnits?: UserUnitRef[] | undefined;
 }
