@@ -78,6 +78,7 @@ export class FleetSlots {
 
   private async release(held: Held, action: PlannedAction): Promise<void> {
     await held.hold.release();
-    this.events.emit('fleet:released', held.group, action, held.hold);
+    // A slot kept until the switch's verdict is let go of by the gate (releaseKept), not here.
+    if (held.hold.kept !== true) this.events.emit('fleet:released', held.group, action, held.hold);
   }
 }

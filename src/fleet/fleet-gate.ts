@@ -111,7 +111,7 @@ export function createFleetGate(options: FleetGateOptions): FleetGate & { close(
       await delayed;
       if (held !== undefined) throw heldError(held);
       const reuse = kept.get(group);
-      if (reuse !== undefined) return { ...reuse, waitedMs: 0, release: async () => {} };
+      if (reuse !== undefined) return { ...reuse, waitedMs: 0, kept: true, release: async () => {} };
       const started = performance.now();
       if (semaphore === undefined) return { group, slot: -1, waitedMs: 0, release: async () => {} };
       const slot = await semaphore.acquire(group, {
@@ -131,7 +131,7 @@ export function createFleetGate(options: FleetGateOptions): FleetGate & { close(
       const hold: FleetHold = { group, slot: slot.slot, waitedMs: Math.round(performance.now() - started), release: () => slot.release() };
       if (rollout?.keepSlots !== true) return hold;
       kept.set(group, hold);
-      return { ...hold, release: async () => {} };
+      return { ...hold, kept: true, release: async () => {} };
     },
     async close(): Promise<void> {
       const holds = [...kept.values()];

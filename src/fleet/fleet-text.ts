@@ -12,7 +12,8 @@ export function fleetWaitingLine(group: string, action: PlannedAction, holders: 
 
 export function fleetAcquiredLine(group: string, action: PlannedAction, hold: FleetHold): string {
   if (hold.slot < 0) return `fleet: ${unitOf(action)} goes ahead (no fleet slots)`;
-  return `fleet: ${unitOf(action)} took slot ${hold.slot} of group ${group}${hold.waitedMs >= 100 ? ` after ${seconds(hold.waitedMs)}` : ''}`;
+  const kept = hold.kept === true ? ' (kept until this run is verified: rollback is armed)' : '';
+  return `fleet: ${unitOf(action)} took slot ${hold.slot} of group ${group}${hold.waitedMs >= 100 ? ` after ${seconds(hold.waitedMs)}` : ''}${kept}`;
 }
 
 export function fleetReleasedLine(group: string, action: PlannedAction, hold: FleetHold): string {

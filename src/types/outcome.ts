@@ -134,6 +134,8 @@ export interface FleetHold {
   /** The slot's number, 0 to K-1 (-1: no slot needed, as with no --fleet but a delay). */
   slot: number;
   waitedMs: number;
+  /** Kept until the switch's verdict (rollback armed, see FleetGate.beginSwitch): `release` lets go of nothing. */
+  kept?: boolean;
   release(): Promise<void>;
 }
 
