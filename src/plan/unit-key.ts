@@ -3,8 +3,16 @@ import type { UnitFacts } from '../types/plan.js';
 
 /** The key of an owner's unit in `PlanInput.units`, or undefined for owners that are not units. */
 export function unitFactsKey(owner: Owner): string | undefined {
-  const prefix = managerPrefix(owner);
-  return prefix === undefined ? undefined : `${prefix}${owner.name}`;
+  return managerPrefix(owner) === undefined ? undefined : unitKeyOf(owner, owner.name);
+}
+
+/**
+ * One key for a unit wherever a run keeps something per unit (facts, MainPID before a job, settle
+ * start, verify): the unit's name after its manager's prefix, so that a system unit and a user's unit
+ * of the same name, or two users' units, never share an entry.
+ */
+export function unitKeyOf(owner: Owner, unit: string): string {
+  return `${managerPrefix(owner) ?? `${owner.kind}/`}${unit}`;
 }
 
 /**
