@@ -166,8 +166,7 @@ function jobOptionsOf(options: ApplySwitchOptions): { concurrency: number; jobTi
   return {
     concurrency: options.concurrency ?? config.concurrency,
     jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
-    // A hand-built Config (the library takes one as it is) may lack the schema's default.
-    settleMs: (config.settleSeconds ?? 2) * 1000,
+    settleMs: config.settleSeconds * 1000,
   };
 }
 
