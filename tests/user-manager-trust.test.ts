@@ -66,6 +66,18 @@ describe("the user manager child's answers", () => {
     manager.close();
   });
 
+  it('a line over the size bound ends the child even when its end comes with the last piece', async () => {
+    // Exactly the bound first, then the rest of the line with its newline: the line, not what is left, is too long.
+    const child = fakeChild(
+      'pieces',
+      greeting,
+      `(r) => { const head = '{"id":' + r.id + ',"ok":true,"value":"'; process.stdout.write(head + 'x'.repeat(262144 - head.length)); setTimeout(() => process.stdout.write('x'.repeat(100) + '"}\\n'), 300); return undefined; }`,
+    );
+    const { manager } = await running(child);
+    await expect(manager.mainPid('x.service')).rejects.toMatchObject({ code: 'BUS', message: expect.stringMatching(/a line over 262144 bytes/) });
+    manager.close();
+  });
+
   it('an answer nobody asked for ends the child', async () => {
     const child = fakeChild('stray', greeting, `(r) => JSON.stringify({ id: r.id + 100, ok: true, value: 1 })`);
     const { manager } = await running(child);

@@ -102,7 +102,9 @@ class ChildUserManager implements SystemdManager {
 
   private read(chunk: string): void {
     this.buffered += chunk;
+    // A line is bounded whether its end came in this chunk or is still to come.
     for (let end = this.buffered.indexOf('\n'); end >= 0; end = this.buffered.indexOf('\n')) {
+      if (end > MAX_LINE_BYTES) break;
       const line = this.buffered.slice(0, end);
       this.buffered = this.buffered.slice(end + 1);
       this.answer(line);
