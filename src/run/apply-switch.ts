@@ -4,7 +4,8 @@ import type { Config } from '../config/schema.js';
 import { findUpdateAware } from '../aware/find-update-aware.js';
 import { createNotifier } from '../aware/notifier.js';
 import { DEFAULT_AWARE_STATE_DIR } from '../aware/aware-dirs.js';
-import { tellUsers } from '../aware/tell-users.js';
+import { tellUsers, type UsersToldJournal } from '../aware/tell-users.js';
+import { userOf } from '../report/status-users.js';
 import { detectStale } from '../detect.js';
 import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
@@ -13,6 +14,7 @@ import { connectSystemd } from '../systemd/adapter.js';
 import { createUserManagers } from '../systemd/user-managers.js';
 import type { SystemdManager } from '../types/systemd.js';
 import type { StaleProcess } from '../types/stale.js';
+import type { RebootTier } from '../types/status.js';
 import { RestartdError } from '../errors.js';
 import { executePlan, type SkipDone } from '../execute/execute-plan.js';
 import { planStale } from '../execute/plan-stale.js';
@@ -41,7 +43,7 @@ export interface ApplySwitchOptions {
    * outcome of an action already done, which is then not run again; `jobs` writes each job down
    * before it is submitted (and finds those of an interrupted run: see JobJournal).
    */
-  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined; jobs?: JobJournal } | undefined;
+  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined; jobs?: JobJournal; users?: UsersToldJournal | undefined } | undefined;
   /**
    * Opt-in: when a restart, reload or start of this run failed, `link` (which points at `new`) goes
    * back to `old` and every unit the run restarted is restarted onto `old` (src/run/rollback.ts).
@@ -138,15 +140,37 @@ export async function applySwitch(
       ? undefined
       : rollbackIntent(outcomes, options.rollback, options.new, options.old);
     const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan), events);
-    // Users are told about what stays running (session apps, skipped units): once per process.
+    // Users are told about what stays running (session apps, skipped units): once per switch.
     if (!options.dryRun) {
-      tellUsers({ stale: planned.stale, actions: plan.actions, userManagers: planned.userManagers, stateDir: options.awareStateDir ?? DEFAULT_AWARE_STATE_DIR, procRoot: options.procRoot }, (notice) => events.emit('user:notified', notice));
+      await tellUsers(
+        {
+          stale: planned.stale,
+          actions: plan.actions,
+          userManagers: planned.userManagers,
+          users,
+          stateDir: options.awareStateDir ?? DEFAULT_AWARE_STATE_DIR,
+          journal: options.journal?.users,
+          procRoot: options.procRoot,
+          rootPrefix: manager?.process?.rootPrefix,
+          channels: config.notify,
+          reboot: await rebootTierOf(planned.stale, plan, options.procRoot),
+        },
+        (notice) => events.emit('user:notified', notice),
+        (message) => events.emit('warning', message),
+      );
     }
     return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings, ...(rolledBack === undefined ? {} : { rolledBack }) };
   } finally {
     users.close();
     owned?.close();
   }
+}
+
+/** The reboot tier after the plan (status's): a user is told to reboot when it says so. Loaded only when something is left to tell about. */
+async function rebootTierOf(stale: readonly StaleProcess[], plan: Plan, procRoot: string | undefined): Promise<RebootTier | undefined> {
+  if (!stale.some((p) => userOf(p) !== undefined)) return undefined;
+  const [{ readKernelFacts }, { decideReboot }] = await Promise.all([import('../status/kernel-facts.js'), import('../status/reboot-tier.js')]);
+  return decideReboot(stale, await readKernelFacts(procRoot === undefined ? {} : { procRoot }), plan.actions).tier;
 }
 
 /** How detection and every verify re-scan of a switch (its rollback's too) judge files: the same way. */

@@ -1,10 +1,10 @@
 // The one file that imports dbus-next: swapping the D-Bus library is a change here alone.
-import { DBusError, Message, MessageType, sessionBus, type MessageBus, type Variant } from 'dbus-next';
+import { DBusError, Message, MessageType, sessionBus, Variant, type MessageBus } from 'dbus-next';
 import { RestartdError } from '../errors.js';
 import { resolveBusAddress } from './bus-address.js';
 import { JobTracker } from './job-tracker.js';
 import { findManagerProcess, managerPidOf, type InvocationProbe } from './manager-process.js';
-import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState } from '../types/systemd.js';
+import type { DesktopNotification, Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState } from '../types/systemd.js';
 import { readUnitKeys } from './unit-file-read.js';
 
 export { resolveBusAddress };
@@ -48,6 +48,49 @@ export async function connectSystemd(options: ConnectOptions = {}): Promise<Syst
     throw error;
   }
   return manager;
+}
+
+const NOTIFICATIONS = 'org.freedesktop.Notifications';
+
+/**
+ * Sends one desktop notification (org.freedesktop.Notifications.Notify) on the bus at `busAddress`,
+ * over a connection of its own that ends with the call; resolves with the server's id for it.
+ * Throws RestartdError BUS when the bus or its notification server is not there, or after `timeoutMs`.
+ */
+export async function sendDesktopNotification(busAddress: string, notification: DesktopNotification): Promise<number> {
+  const { timeoutMs } = notification;
+  const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
+  let timer: NodeJS.Timeout | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RestartdError('BUS', `Notify on ${busAddress}: no answer after ${timeoutMs} ms`, { subject: busAddress })), timeoutMs);
+    bus.on('error', (error: unknown) => reject(new RestartdError('BUS', `no session bus at ${busAddress} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error, subject: busAddress })));
+  });
+  // An error after the answer (the connection closing) must not go unhandled.
+  failed.catch(() => undefined);
+  const message = new Message({
+    destination: NOTIFICATIONS,
+    path: '/org/freedesktop/Notifications',
+    interface: NOTIFICATIONS,
+    member: 'Notify',
+    signature: 'susssasa{sv}i',
+    // No replaced id, no icon, no actions; normal urgency; the server's own expiry.
+    body: [notification.appName, 0, '', notification.summary, notification.body, [], { urgency: new Variant('y', 1) }, -1],
+  });
+  try {
+    const reply = await Promise.race([bus.call(message), failed]);
+    const [id] = (reply?.body ?? []) as [unknown];
+    if (typeof id !== 'number') throw new RestartdError('BUS', `Notify on ${busAddress}: the answer is not a notification id`, { subject: busAddress });
+    return id;
+  } catch (error) {
+    if (error instanceof DBusError) {
+      const why = error.type === 'org.freedesktop.DBus.Error.ServiceUnknown' ? 'no notification server on the session bus' : `${error.text || error.type} (${error.type})`;
+      throw new RestartdError('BUS', `Notify on ${busAddress}: ${why}`, { cause: error, subject: busAddress });
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    bus.disconnect();
+  }
 }
 
 class DbusSystemdManager implements SystemdManager {

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { connectSystemd } from './adapter.js';
+import { connectSystemd, sendDesktopNotification } from './adapter.js';
 import { RestartdError } from '../errors.js';
 import type { SystemdManager } from '../types/systemd.js';
 import { ChildArgsSchema, ChildRequestSchema, MAX_LINE_BYTES, type ChildArgs, type ChildRequest } from './user-manager-protocol.js';
@@ -51,6 +51,9 @@ async function serve(manager: SystemdManager, request: ChildRequest): Promise<un
       return manager.daemonReload().then(() => null);
     case 'reexecute':
       return manager.reexecute(request.timeoutMs).then(() => null);
+    case 'notify':
+      // A connection of its own to the same bus, as this user: the notification server is theirs.
+      return sendDesktopNotification('unix:path=bus', request);
   }
 }
 

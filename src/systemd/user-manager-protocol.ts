@@ -83,18 +83,28 @@ export const UnitStateSchema = z.object({
   jobPath: z.string().max(256).optional(),
 });
 
+/** A desktop notification the child sends on its user's session bus (org.freedesktop.Notifications.Notify). */
+export const DesktopNotificationSchema = z.object({
+  appName: z.string().max(64),
+  summary: z.string().max(1024),
+  body: z.string().max(8192),
+  timeoutMs: z.number().int().positive().max(120_000),
+});
+
 /** Requests root sends; `id` pairs each with its answer. */
 export type ChildRequest =
   | { id: number; op: 'unitFacts' | 'unitState' | 'mainPid' | 'resetFailed' | 'restart' | 'reload' | 'stop' | 'start'; unit: string }
   | { id: number; op: 'waitForJob'; job: z.infer<typeof JobSchema>; timeoutMs: number }
   | { id: number; op: 'daemonReload' }
-  | { id: number; op: 'reexecute'; timeoutMs: number };
+  | { id: number; op: 'reexecute'; timeoutMs: number }
+  | ({ id: number; op: 'notify' } & z.infer<typeof DesktopNotificationSchema>);
 
 export const ChildRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number().int(), op: z.enum(['unitFacts', 'unitState', 'mainPid', 'resetFailed', 'restart', 'reload', 'stop', 'start']), unit: UNIT_NAME }),
   z.object({ id: z.number().int(), op: z.literal('waitForJob'), job: JobSchema, timeoutMs: z.number().int().positive() }),
   z.object({ id: z.number().int(), op: z.literal('daemonReload') }),
   z.object({ id: z.number().int(), op: z.literal('reexecute'), timeoutMs: z.number().int().positive() }),
+  DesktopNotificationSchema.extend({ id: z.number().int(), op: z.literal('notify') }),
 ]);
 
 /** The child's first line: connected to its user's manager (as that user), or why not. */
@@ -125,4 +135,6 @@ export const VALUE_SCHEMAS = {
   waitForJob: JobCompletionSchema,
   daemonReload: z.null(),
   reexecute: z.null(),
+  // The notification server's id for it (uint32).
+  notify: z.number().int().nonnegative().max(0xffff_ffff),
 } as const satisfies Record<ChildRequest['op'], z.ZodType>;

@@ -3,7 +3,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RestartdError } from '../errors.js';
 import type { UserAccount } from './user-account.js';
-import type { Job, JobCompletion, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState, UserManagerState } from '../types/systemd.js';
+import type { DesktopNotification, Job, JobCompletion, LiveUnitFacts, ManagerProcess, UnitState, UserManagerState, UserSystemdManager } from '../types/systemd.js';
 import { AnswerSchema, HelloSchema, MAX_LINE_BYTES, VALUE_SCHEMAS, type ChildArgs, type ChildRequest, type Hello } from './user-manager-protocol.js';
 import { managerPidOf } from './manager-process.js';
 
@@ -60,7 +60,7 @@ export async function openUserManager(options: OpenUserManagerOptions): Promise<
   return absent(hello.absent ? `the user manager of ${account.name} (uid ${account.uid}) is not running: ${hello.message}` : `the user manager of ${account.name} (uid ${account.uid}) did not answer: ${hello.message}`);
 }
 
-class ChildUserManager implements SystemdManager {
+class ChildUserManager implements UserSystemdManager {
   readonly busAddress: string;
   private nextId = 1;
   private buffered = '';
@@ -179,6 +179,7 @@ class ChildUserManager implements SystemdManager {
   waitForJob = async (job: Job, timeoutMs: number): Promise<JobCompletion> => (await this.ask({ op: 'waitForJob', job, timeoutMs }, timeoutMs)) as JobCompletion;
   daemonReload = async (): Promise<void> => void (await this.ask({ op: 'daemonReload' }, Math.max(this.options.callTimeoutMs, 90_000)));
   reexecute = async (timeoutMs = 60_000): Promise<void> => void (await this.ask({ op: 'reexecute', timeoutMs }, timeoutMs));
+  notify = async (notification: DesktopNotification): Promise<number> => (await this.ask({ op: 'notify', ...notification }, notification.timeoutMs)) as number;
 
   toManagerPid(pid: number): number | undefined {
     return this.options.process === undefined ? pid : managerPidOf(this.options.process, pid);

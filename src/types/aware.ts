@@ -85,15 +85,30 @@ export interface AwareEvents {
   'user:notified': [notice: UserNotice];
 }
 
+/** Where a user is told: a desktop notification on their session bus, a line on their terminals. */
+export type NotifyChannel = 'desktop' | 'terminal';
+
 /** What a user was told, and where (a package manager's UI may show `text` instead). */
 export interface UserNotice {
   uid: number;
   name?: string;
   text: string;
+  /** The channels it reached (empty: none did, or the config turned them off; the event is the notice then). */
+  channels: NotifyChannel[];
   /** The stale processes the notice is about. */
   pids: number[];
   /** The terminals written to (`mesg n` ones are left out). */
   terminals: string[];
+}
+
+/** What a user was last told, as the switch's journal has it (`restartd status` `users[].notified`). */
+export interface UserNotified {
+  at: string;
+  channels: NotifyChannel[];
+  /** The switch it was told for (`live` for a run on the live scan). */
+  old: string;
+  new: string;
+  text: string;
 }
 
 /** What restartd remembers about a registration between runs (one state file each). */
