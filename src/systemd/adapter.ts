@@ -53,17 +53,18 @@ export async function connectSystemd(options: ConnectOptions = {}): Promise<Syst
 const NOTIFICATIONS = 'org.freedesktop.Notifications';
 
 /**
- * Sends one desktop notification (org.freedesktop.Notifications.Notify) on the bus at `busAddress`,
- * over a connection of its own that ends with the call; resolves with the server's id for it.
+ * Sends one desktop notification (org.freedesktop.Notifications.Notify) on the bus at `busAddress`
+ * (`busName` in messages), over a connection of its own that ends with the call; resolves with the
+ * server's id for it.
  * Throws RestartdError BUS when the bus or its notification server is not there, or after `timeoutMs`.
  */
-export async function sendDesktopNotification(busAddress: string, notification: DesktopNotification): Promise<number> {
+export async function sendDesktopNotification(busAddress: string, notification: DesktopNotification, busName = busAddress): Promise<number> {
   const { timeoutMs } = notification;
   const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
   let timer: NodeJS.Timeout | undefined;
   const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RestartdError('BUS', `Notify on ${busAddress}: no answer after ${timeoutMs} ms`, { subject: busAddress })), timeoutMs);
-    bus.on('error', (error: unknown) => reject(new RestartdError('BUS', `no session bus at ${busAddress} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error, subject: busAddress })));
+    timer = setTimeout(() => reject(new RestartdError('BUS', `Notify on ${busName}: no answer after ${timeoutMs} ms`, { subject: busName })), timeoutMs);
+    bus.on('error', (error: unknown) => reject(new RestartdError('BUS', `no session bus at ${busName} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error, subject: busName })));
   });
   // An error after the answer (the connection closing) must not go unhandled.
   failed.catch(() => undefined);
@@ -79,12 +80,12 @@ export async function sendDesktopNotification(busAddress: string, notification: 
   try {
     const reply = await Promise.race([bus.call(message), failed]);
     const [id] = (reply?.body ?? []) as [unknown];
-    if (typeof id !== 'number') throw new RestartdError('BUS', `Notify on ${busAddress}: the answer is not a notification id`, { subject: busAddress });
+    if (typeof id !== 'number') throw new RestartdError('BUS', `Notify on ${busName}: the answer is not a notification id`, { subject: busName });
     return id;
   } catch (error) {
     if (error instanceof DBusError) {
       const why = error.type === 'org.freedesktop.DBus.Error.ServiceUnknown' ? 'no notification server on the session bus' : `${error.text || error.type} (${error.type})`;
-      throw new RestartdError('BUS', `Notify on ${busAddress}: ${why}`, { cause: error, subject: busAddress });
+      throw new RestartdError('BUS', `Notify on ${busName}: ${why}`, { cause: error, subject: busName });
     }
     throw error;
   } finally {

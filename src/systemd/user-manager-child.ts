@@ -30,7 +30,7 @@ function becomeUser(args: ChildArgs): void {
   }
 }
 
-async function serve(manager: SystemdManager, request: ChildRequest): Promise<unknown> {
+async function serve(manager: SystemdManager, request: ChildRequest, uid: number): Promise<unknown> {
   switch (request.op) {
     case 'unitFacts':
       return manager.unitFacts(request.unit);
@@ -53,7 +53,7 @@ async function serve(manager: SystemdManager, request: ChildRequest): Promise<un
       return manager.reexecute(request.timeoutMs).then(() => null);
     case 'notify':
       // A connection of its own to the same bus, as this user: the notification server is theirs.
-      return sendDesktopNotification('unix:path=bus', request);
+      return sendDesktopNotification('unix:path=bus', request, `/run/user/${uid}/bus`);
   }
 }
 
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     const parsed = ChildRequestSchema.safeParse(JSON.parse(line));
     if (!parsed.success) break;
     const request = parsed.data;
-    serve(manager, request).then(
+    serve(manager, request, args.uid).then(
       (value) => send({ id: request.id, ok: true, value: value ?? null }),
       (error: unknown) => {
         const code = error instanceof RestartdError && (error.code === 'SYSTEMD' || error.code === 'JOB_TIMEOUT') ? error.code : 'BUS';
