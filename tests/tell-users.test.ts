@@ -1,13 +1,14 @@
-import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestartd } from '../src/restartd.js';
+import { writeToTerminals } from '../src/aware/user-terminals.js';
 import type { UserNotice } from '../src/types/aware.js';
 import type { StatusUser } from '../src/types/status.js';
 import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
-import { createUser, installUserManagerUnits, startUserManager, userctl, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
+import { createUser, installUserManagerUnits, pidRunning, startUserManager, userctl, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
 import { pollUntil } from './support/systemd/proc-identity.js';
 import { cgroup2Root } from './support/systemd/tree.js';
 
@@ -19,7 +20,7 @@ let sandbox: SystemdSandbox;
 let carol: TestUser;
 let dir: string;
 let stateDir: string;
-let login: { child: ChildProcess; log: string };
+let login: { child: ChildProcess; log: string; tty: string };
 let app: { pid: number; shell: ChildProcess };
 
 const bin = (name: string): string => join(dir, 'bin', name);
@@ -88,11 +89,12 @@ beforeAll(async () => {
   const log = join(dir, 'login.typescript');
   const child = spawn('nsenter', ['--target', String(sandbox.hostPid), '--pid', '--mount', '--uts', '--ipc', '--cgroup', '--',
     'env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=dumb', 'script', '-qfc', `login -f ${carol.name}`, log], { stdio: ['pipe', 'ignore', 'ignore'] });
-  login = { child, log };
+  login = { child, log, tty: '' };
   if (!(await pollUntil(() => /\$ $/.test(readLog(log)), 30_000, 100))) throw new Error(`no login shell: ${readLog(log)}`);
   // login(1) leaves the tty closed to messages (TTYPERM 0600): she opens it, as `mesg y` does.
-  child.stdin?.write('mesg y; echo READY\n');
-  if (!(await pollUntil(() => readLog(log).includes('READY\r\n'), 30_000, 100))) throw new Error('mesg y did not run');
+  child.stdin?.write('mesg y; echo "READY on $(tty)"\n');
+  if (!(await pollUntil(() => /READY on \/dev\/pts\/\d+\r\n/.test(readLog(log)), 30_000, 100))) throw new Error('mesg y did not run');
+  login.tty = /READY on (\/dev\/pts\/\d+)\r\n/.exec(readLog(log))?.[1] ?? '';
   // Her stale program: no terminal of its own, not a session leader, in a login session of hers.
   copyFileSync('/bin/sleep', bin('tellapp'));
   chmodSync(bin('tellapp'), 0o755);
@@ -134,7 +136,9 @@ describe('a logged-in user is told once per switch about what stays running', { 
     const again = await runCli(['apply', '--old', gen(1), '--new', gen(2), ...sandboxOnly()]);
     expect(again.stdout).not.toContain(`told ${carol.name}`);
     const hook = await runCli(['hook', '--old', gen(1), '--new', gen(2), '--foreground', ...sandboxOnly()]);
-    expect(hook.code).not.toBe(5);
+    // The hook knows the switch was carried out: it runs nothing, so it tells nothing.
+    expect(hook.code).toBe(0);
+    expect(hook.stdout).toContain('was carried out at');
     expect(hook.stdout).not.toContain(`told ${carol.name}`);
     expect(told()).toHaveLength(1);
     expect(await notifications()).toHaveLength(1);
@@ -187,6 +191,24 @@ describe('a logged-in user is told once per switch about what stays running', { 
     expect(await pollUntil(() => told().length === 3, 10_000, 50)).toBe(true);
   });
 
+  it("only her own tty, reached without a link: not for another uid, not through a symlink, not a file named like it", async () => {
+    const path = `/proc/${sandbox.hostPid}/root${login.tty}`;
+    const link = join(dir, 'pts-link');
+    symlinkSync(path, link);
+    const fake = join(dir, 'pts-file');
+    writeFileSync(fake, '');
+    chownSync(fake, carol.uid, carol.gid);
+    chmodSync(fake, 0o620);
+    const candidate = (p: string) => ({ path: p, name: login.tty });
+    expect(writeToTerminals([candidate(path)], carol.uid + 1, 'restartd: not hers\r\n')).toEqual([]);
+    expect(writeToTerminals([candidate(link), candidate(fake)], carol.uid, 'restartd: through a link\r\n')).toEqual([]);
+    expect(readFileSync(fake, 'utf8')).toBe('');
+    // The control: her tty itself, named twice, is written to once.
+    expect(writeToTerminals([candidate(path), candidate(path)], carol.uid, 'a line for carol\r\n')).toEqual([login.tty]);
+    expect(await pollUntil(() => readLog(login.log).split('a line for carol').length === 2, 10_000, 50)).toBe(true);
+    expect(told()).toHaveLength(3);
+  });
+
   it('a tty closed to messages (mesg n) is not written to', async () => {
     login.child.stdin?.write('mesg n; echo QUIET\n');
     expect(await pollUntil(() => readLog(login.log).includes('QUIET\r\n'), 30_000, 100)).toBe(true);
@@ -203,17 +225,4 @@ function readLog(path: string): string {
   } catch {
     return '';
   }
-}
-
-/** The host PID of a process of `uid` running `exe` (deleted or not). */
-function pidRunning(exe: string, uid: number): number | undefined {
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
-      if (path === exe && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'))) return Number(pid);
-    } catch {
-      // gone, or a kernel thread
-    }
-  }
-  return undefined;
 }

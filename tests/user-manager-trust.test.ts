@@ -78,6 +78,13 @@ describe("the user manager child's answers", () => {
     manager.close();
   });
 
+  it("a notification id that is not a uint32 is refused: the child's word for it is checked like any answer", async () => {
+    const child = fakeChild('notify', greeting, `(r) => JSON.stringify({ id: r.id, ok: true, value: r.op === 'notify' ? -1 : 0 })`);
+    const { manager } = await running(child);
+    await expect(manager.notify({ appName: 'restartd', summary: 's', body: 'b', timeoutMs: 2000 })).rejects.toMatchObject({ code: 'BUS', message: expect.stringMatching(/answered notify with something else/) });
+    manager.close();
+  });
+
   it('an answer nobody asked for ends the child', async () => {
     const child = fakeChild('stray', greeting, `(r) => JSON.stringify({ id: r.id + 100, ok: true, value: 1 })`);
     const { manager } = await running(child);

@@ -10,7 +10,7 @@ import type { StaleReport } from '../src/report/stale-json.js';
 import type { StatusUser } from '../src/types/status.js';
 import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
-import { createUser, installUserManagerUnits, startUserManager, userctl, userMainPid, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
+import { createUser, installUserManagerUnits, pidRunning, startUserManager, userctl, userMainPid, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
 import { mainPidOf, systemctl, writeUnit } from './support/systemd/units.js';
 import { pollUntil } from './support/systemd/proc-identity.js';
 import { cgroup2Root } from './support/systemd/tree.js';
@@ -234,9 +234,9 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
       const first = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
       expect(first.stdout).toMatch(new RegExp(`told ${alice.name} about \\d+ programs left running on /dev/pts/\\d+\n`));
       const log = logins[0]?.log ?? '';
-      const told = (text: string): number => text.split(`quietapp (pid ${quiet})`).length - 1;
+      const told = (text: string): number => text.split(`quietapp (pid ${quiet}: `).length - 1;
       expect(await pollUntil(() => told(readFileSync(log, 'utf8')) === 1, 10_000, 50)).toBe(true);
-      expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`restartd: ${alice.name}, after the update .*old code: .*sessapp \\(pid ${app}\\)`));
+      expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`restartd: ${alice.name}, after the update .*old code: .*sessapp \\(pid ${app}: deleted ${bin('sessapp')}\\)`));
       expect(readFileSync(logins[1]?.log ?? '', 'utf8')).not.toContain('restartd:');
       const second = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
       expect(second.stdout).not.toContain(`told ${alice.name}`);
@@ -263,18 +263,6 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
   });
 });
 
-/** The host PID of a process of `uid` running `exe` (deleted or not). */
-function pidRunning(exe: string, uid: number): number | undefined {
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
-      if (path === exe && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'))) return Number(pid);
-    } catch {
-      // gone, or a kernel thread
-    }
-  }
-  return undefined;
-}
 
 /** The user manager child running as `uid` (host PID). */
 function childOf(uid: number): number {
