@@ -62,7 +62,7 @@ beforeAll(async () => {
   stateDir = join(dir, 'state');
   chmodSync(dir, 0o755);
   mkdirSync(join(dir, 'bin'));
-  for (let n = 1; n <= 6; n++) {
+  for (let n = 1; n <= 7; n++) {
     mkdirSync(gen(n), { recursive: true });
     writeFileSync(join(gen(n), 'version'), `${n}\n`);
   }
@@ -209,13 +209,25 @@ describe('a logged-in user is told once per switch about what stays running', { 
     expect(told()).toHaveLength(3);
   });
 
+  it("logind's session records name her terminal too (utmp emptied): one line again for the next switch", async () => {
+    // As systemd-logind records a session (its tty without /dev/), in the sandbox's /run.
+    writeFileSync(join(sandbox.dir, 'run', 'utmp'), '');
+    const sessions = join(sandbox.dir, 'run', 'systemd', 'sessions');
+    mkdirSync(sessions, { recursive: true });
+    writeFileSync(join(sessions, 'c1'), `# This is private data. Do not parse.\nUID=${carol.uid}\nUSER=${carol.name}\nACTIVE=1\nTYPE=tty\nSCOPE=session-c1.scope\nTTY=${login.tty.replace('/dev/', '')}\n`);
+    upgrade();
+    const run = await runCli(['apply', '--old', gen(6), '--new', gen(7), ...sandboxOnly()]);
+    expect(run.stdout).toMatch(new RegExp(`told ${carol.name} about 1 program left running on ${login.tty}\n`));
+    expect(await pollUntil(() => told().length === 4, 10_000, 50)).toBe(true);
+  });
+
   it('a tty closed to messages (mesg n) is not written to', async () => {
     login.child.stdin?.write('mesg n; echo QUIET\n');
     expect(await pollUntil(() => readLog(login.log).includes('QUIET\r\n'), 30_000, 100)).toBe(true);
     upgrade();
-    const run = await runCli(['apply', '--old', gen(5), '--new', gen(6), ...sandboxOnly()]);
+    const run = await runCli(['apply', '--old', gen(7), '--new', gen(1), ...sandboxOnly()]);
     expect(run.stdout).toMatch(new RegExp(`told ${carol.name} about 1 program left running \\(no terminal or desktop reached\\)\n`));
-    expect(told()).toHaveLength(3);
+    expect(told()).toHaveLength(4);
   });
 });
 

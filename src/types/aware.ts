@@ -81,7 +81,7 @@ export interface AwareEvents {
   'aware:timeout': [target: NotifyTarget];
   'aware:fallback': [target: NotifyTarget, fallback: 'restart' | 'none', because: string];
   'aware:done': [result: NotifyResult];
-  /** A user was told about their stale programs that restartd leaves running (once per stale process). */
+  /** A user was told about their stale programs that restartd leaves running (once per switch; a run on the live scan: once per process). */
   'user:notified': [notice: UserNotice];
 }
 
