@@ -64,6 +64,18 @@ describe('the notice a user gets', () => {
     expect(noticeText({ name: 'bob' }, many.slice(0, 2), 'reboot')).toMatch(/Please save your work: this system needs a reboot/);
   });
 
+  it('a long path or name is cut, its end kept: the notice stays within what a notification carries', () => {
+    const deep = { ...proc(5, 1000, { kind: 'process', name: 'pid:5' }, 'x'.repeat(300)), files: [{ path: `/${'d/'.repeat(2000)}lib.so`, via: 'map', kind: 'deleted' }] } as StaleProcess;
+    const program = noticeProgram(deep);
+    expect(program.name).toHaveLength(64);
+    expect(program.evidence).toMatch(/^deleted …\/?(d\/)+lib\.so$/);
+    expect(program.evidence.length).toBeLessThan(200);
+    const text = noticeText({ name: 'al' }, Array(9).fill(program), 'restart');
+    const { summary, body } = desktopNotice(text, 'restart', Array(9).fill(program));
+    expect(summary.length).toBeLessThanOrEqual(1024);
+    expect(body.length).toBeLessThanOrEqual(8192);
+  });
+
   it('asks for a reboot when the tier says so, else to log out for a stale session leader, else to restart', () => {
     expect([adviceFor('reboot', true), adviceFor('soft-reboot', false), adviceFor('restarts', true), adviceFor('none', false), adviceFor(undefined, false)]).toEqual(['reboot', 'reboot', 'log-out', 'restart', 'restart']);
   });

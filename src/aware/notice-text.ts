@@ -13,6 +13,11 @@ export interface NoticeProgram {
 }
 
 const SHOWN = 5;
+/** A name or path longer than this is cut (its end kept): a notice stays a line, and within what a notification carries. */
+const MAX_NAME = 64;
+const MAX_PATH = 160;
+
+const cut = (text: string, max: number): string => (text.length <= max ? text : `…${text.slice(text.length - max + 1)}`);
 
 /** A program's name as its user knows it: the executable's file name, else the kernel's comm. */
 function programName(process: Pick<StaleProcess, 'exe' | 'comm'>): string {
@@ -25,8 +30,8 @@ function programName(process: Pick<StaleProcess, 'exe' | 'comm'>): string {
 export function noticeProgram(process: Pick<StaleProcess, 'exe' | 'comm' | 'pid' | 'files'>, fallbackName?: string): NoticeProgram {
   const [first] = process.files;
   const more = process.files.length > 1 ? ` (+${process.files.length - 1} more)` : '';
-  const name = process.exe === null && fallbackName !== undefined ? fallbackName : programName(process);
-  return { name, pid: process.pid, evidence: first === undefined ? 'old code' : `${first.kind} ${first.path}${more}` };
+  const name = cut(process.exe === null && fallbackName !== undefined ? fallbackName : programName(process), MAX_NAME);
+  return { name, pid: process.pid, evidence: first === undefined ? 'old code' : `${first.kind} ${cut(first.path, MAX_PATH)}${more}` };
 }
 
 /** The advice: a reboot when the reboot tier asks for one, else log out and in for a stale session leader, else restart the programs. Pure. */
@@ -62,5 +67,6 @@ export function desktopNotice(text: string, advice: NoticeAdvice, programs: read
   const summary = advice === 'reboot' ? 'Reboot needed after an update' : advice === 'log-out' ? 'Log out and in again after an update' : `Restart ${names(programs)} after an update`;
   // Notification servers read the body as markup: a path with "<" or "&" must stay text.
   const body = text.replace(/^restartd: /, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  return { summary: printable(summary), body };
+  // Within what the user's child accepts (see DesktopNotificationSchema).
+  return { summary: printable(summary).slice(0, 1024), body: body.slice(0, 8192) };
 }

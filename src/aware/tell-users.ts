@@ -105,7 +105,8 @@ export async function tellUsers(input: TellUsersInput, notified: (notice: UserNo
     });
     if (left.length === 0) continue;
     const programs = left.map(({ process, unit }) => noticeProgram(process, unit));
-    const advice = adviceFor(input.reboot, left.some(({ process, unit }) => unit === undefined && isSessionLeader(process.pid, procRoot)));
+    // The leader of a login session (its shell) runs old code: only a new login gets the new one.
+    const advice = adviceFor(input.reboot, left.some(({ process }) => process.owner.kind === 'session-scope' && isSessionLeader(process.pid, procRoot)));
     const text = noticeText(user, programs, advice);
     const channels: NotifyChannel[] = [];
     let terminals: string[] = [];
