@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestartd } from '../src/restartd.js';
 import { writeToTerminals } from '../src/aware/user-terminals.js';
+import { readKernelFacts } from '../src/status/kernel-facts.js';
+import { decideReboot } from '../src/status/reboot-tier.js';
 import type { UserNotice } from '../src/types/aware.js';
 import type { StatusUser } from '../src/types/status.js';
 import { runCli } from './support/cli.js';
@@ -125,10 +127,13 @@ describe('a logged-in user is told once per switch about what stays running', { 
     const run = await runCli(['apply', '--old', gen(1), '--new', gen(2), ...sandboxOnly()]);
     expect(run.code).not.toBe(5);
     expect(run.stdout).toMatch(new RegExp(`told ${carol.name} about 1 program left running on /dev/pts/\\d+ and by a desktop notification\n`));
-    const line = `restartd: ${carol.name}, after the update 1 of your programs still runs old code: tellapp (pid ${app.pid}: deleted ${bin('tellapp')}). Please restart tellapp.`;
+    // The advice follows the reboot tier: a newer kernel installed on this machine than the one running asks for a reboot.
+    const reboot = decideReboot([], await readKernelFacts()).tier === 'reboot';
+    const advice = reboot ? 'Please save your work: this system needs a reboot to run the new version.' : 'Please restart tellapp.';
+    const line = `restartd: ${carol.name}, after the update 1 of your programs still runs old code: tellapp (pid ${app.pid}: deleted ${bin('tellapp')}). ${advice}`;
     expect(await pollUntil(() => told().length === 1, 10_000, 50)).toBe(true);
     expect(told()).toEqual([line]);
-    expect(await notifications()).toEqual([{ summary: 'Restart tellapp after an update', body: line.replace('restartd: ', '') }]);
+    expect(await notifications()).toEqual([{ summary: reboot ? 'Reboot needed after an update' : 'Restart tellapp after an update', body: line.replace('restartd: ', '') }]);
     expect(pidRunning(bin('tellapp'), carol.uid)).toBe(app.pid);
   });
 
