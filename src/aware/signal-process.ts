@@ -14,25 +14,16 @@ export type SignalResult =
   | { kind: 'failed'; reason: string };
 
 /**
- * pidfd_open and pidfd_send_signal: from Linux 5.1/5.3 every architecture numbers new syscalls alike
- * (424 onwards), with MIPS's ABI bases added and alpha (no Node) apart. An unknown arch has no entry:
- * then signals go by the checked kill.
+ * pidfd_open (434) and pidfd_send_signal (424): from Linux 5.1 every architecture numbers new
+ * syscalls alike, MIPS adding its ABI's base (o32 4000, n64 5000) and alpha (no Node) apart. An arch
+ * not listed gets no pidfd: its signals go by the checked kill.
  */
-const PIDFD_SYSCALLS: Record<string, { open: number; send: number } | undefined> = {
-  x64: { open: 434, send: 424 },
-  ia32: { open: 434, send: 424 },
-  arm64: { open: 434, send: 424 },
-  arm: { open: 434, send: 424 },
-  riscv64: { open: 434, send: 424 },
-  loong64: { open: 434, send: 424 },
-  ppc64: { open: 434, send: 424 },
-  ppc: { open: 434, send: 424 },
-  s390x: { open: 434, send: 424 },
-  s390: { open: 434, send: 424 },
-  mips: { open: 4434, send: 4424 },
-  mipsel: { open: 4434, send: 4424 },
-  mips64el: { open: 5434, send: 5424 },
-};
+const SYSCALL_BASE: Record<string, number | undefined> = { x64: 0, ia32: 0, arm64: 0, arm: 0, riscv64: 0, loong64: 0, ppc64: 0, ppc: 0, s390x: 0, s390: 0, mips: 4000, mipsel: 4000, mips64el: 5000 };
+
+function pidfdSyscalls(arch: string): { open: number; send: number } | undefined {
+  const base = SYSCALL_BASE[arch];
+  return base === undefined ? undefined : { open: base + 434, send: base + 424 };
+}
 
 // pidfd_open(pid) pins the process: if its start time is the expected one now, the signal sent through
 // the pidfd reaches that process or none (ESRCH once it exits), whatever reuses the pid meanwhile.
@@ -73,7 +64,7 @@ export interface SignalOptions {
  */
 export async function signalProcess(pid: number, startTime: number, signal: NodeJS.Signals, options: SignalOptions = {}): Promise<SignalResult> {
   const number = constants.signals[signal];
-  const syscalls = options.syscalls ?? PIDFD_SYSCALLS[process.arch];
+  const syscalls = options.syscalls ?? pidfdSyscalls(process.arch);
   if (syscalls === undefined) return checkedKill(pid, startTime, signal, `no pidfd syscall numbers for ${process.arch}`);
   const args = [String(pid), String(startTime), String(number), String(syscalls.open), String(syscalls.send), credentialsArg(options.as)];
   const run = await runPerl(SIGNAL_HELPER, args, { timeoutMs: options.timeoutMs ?? 15_000, maxBytes: 4096, ...(options.perl === undefined ? {} : { perl: options.perl }) });
