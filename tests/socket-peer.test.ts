@@ -26,6 +26,8 @@ const SERVER = [
   'import os, socket, sys',
   'path, log, mode = sys.argv[1], sys.argv[2], int(sys.argv[3], 8)',
   's = socket.socket(socket.AF_UNIX); s.bind(path); os.chmod(path, mode); s.listen(16)',
+  '# A daemon started as root may listen first, then hand its socket file to its user and drop to it.',
+  'if len(sys.argv) > 4: uid = int(sys.argv[4]); os.chown(path, uid, uid); os.chown(log, uid, uid) if os.path.exists(log) else None; os.setgid(uid); os.setuid(uid)',
   'while True:',
   '    c, _ = s.accept(); data = b""',
   '    while not data.endswith(b"\\n"):',
@@ -139,6 +141,25 @@ describe("the process answering on an app's socket is checked by SO_PEERCRED bef
     // B's server was connected to (that is how its peer was learnt) but got not one byte.
     await until(() => received(socket).length === 1, "B's server to see the connection closed");
     expect(received(socket)).toEqual([0]);
+  });
+
+  it('a daemon that listened as root, then dropped to its user, is written to as the registered pid (its start time checked)', async () => {
+    const socket = join(dirA, 'dropped.sock');
+    const daemon = start(['/usr/bin/python3', '-c', SERVER, socket, `${socket}.log`, '755', String(uidA)]);
+    await until(() => existsSync(socket) && readFileSync(`/proc/${daemon.pid ?? 0}/status`, 'utf8').includes(`Uid:\t${uidA}\t`), 'the daemon to drop to A');
+    registerAsA('dropped', daemon.pid ?? 0, socket);
+    const { outcome } = await notify(daemon.pid ?? 0);
+    // SO_PEERCRED says uid 0 (the listener's credentials at listen()), but the pid is the registered one.
+    expect(outcome).toMatchObject({ ok: true, notified: [{ result: 'handled' }] });
+    expect(received(socket)).toHaveLength(1);
+    // The same socket named by another of A's processes: uid 0 answers and it is not that pid.
+    const other = start(asUser(userA, ['sleep', '600']));
+    await until(() => readlinkSync(`/proc/${other.pid ?? 0}/exe`).endsWith('/sleep'), 'the other process');
+    registerAsA('not-the-daemon', other.pid ?? 0, socket);
+    const refused = await notify(other.pid ?? 0);
+    expect(refused.outcome?.notified?.[0]).toMatchObject({ result: 'rejected', reason: expect.stringMatching(new RegExp(`^untrusted-peer: the process answering \\(pid ${daemon.pid}, uid 0\\)`)) });
+    await until(() => received(socket).length === 2, 'the daemon to see the second connection closed');
+    expect(received(socket)).toEqual([expect.any(Number), 0]);
   });
 
   it('an app in another network namespace is reached and answers (SO_PEERCRED is the socket\'s own, not per-netns)', async () => {
