@@ -102,7 +102,7 @@ export async function applySwitch(
   const owned = options.manager === undefined ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
   const manager = owned ?? options.manager ?? undefined;
   // Users' own managers, each reached by a child acting as that user when one of their units is stale.
-  const users = createUserManagers({ process: manager?.process });
+  const users = createUserManagers({ system: manager, process: manager?.process });
   try {
     const scan = scanOptionsOf(options);
     const detection = await detectStale({ changeSet, ...scan });

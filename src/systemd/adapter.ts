@@ -25,6 +25,14 @@ export interface ConnectOptions {
   managerProcess?: ManagerProcess | null;
   /** The uid systemd must run as on this bus (a user's manager): any other owner of its name is refused. */
   managerUid?: number;
+  /**
+   * The address is the manager's private socket (`/run/user/UID/systemd/private`): peer-to-peer
+   * D-Bus, no bus daemon, so no Hello, no AddMatch, no name to ask the owner of. systemd accepts a
+   * private connection only from root and from the uid it runs as (it checks the peer's credentials).
+   */
+  peerToPeer?: boolean;
+  /** Where the manager's unit files are read (a prefix, maybe relative to the cwd); default its process's root. */
+  filesRoot?: string;
 }
 
 type Props = Record<string, Variant | undefined>;
@@ -39,8 +47,9 @@ const RECONNECT_MS = 15_000;
  */
 export async function connectSystemd(options: ConnectOptions = {}): Promise<SystemdManager> {
   const busAddress = resolveBusAddress(options.busAddress);
-  const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
-  const manager = new DbusSystemdManager(bus, busAddress, options.callTimeoutMs ?? 25_000);
+  const peerToPeer = options.peerToPeer === true;
+  const bus = openBus(busAddress, peerToPeer);
+  const manager = new DbusSystemdManager(bus, busAddress, options.callTimeoutMs ?? 25_000, peerToPeer, options.filesRoot);
   try {
     await manager.open(options.managerProcess, options.managerUid);
   } catch (error) {
@@ -109,6 +118,8 @@ class DbusSystemdManager implements SystemdManager {
     private bus: MessageBus,
     readonly busAddress: string,
     private readonly callTimeoutMs: number,
+    private readonly peerToPeer = false,
+    private readonly filesRoot?: string,
   ) {
     this.attach(bus);
   }
@@ -142,7 +153,7 @@ class DbusSystemdManager implements SystemdManager {
     const deadline = performance.now() + timeoutMs;
     while (this.broken !== undefined) {
       const lost = this.broken;
-      const bus = sessionBus({ busAddress: this.busAddress, authMethods: ['EXTERNAL'] });
+      const bus = openBus(this.busAddress, this.peerToPeer);
       const old = this.bus;
       this.bus = bus;
       this.broken = undefined;
@@ -174,6 +185,8 @@ class DbusSystemdManager implements SystemdManager {
 
   /** JobRemoved reaches only subscribed clients that match it. */
   private async listen(): Promise<void> {
+    // A private connection: systemd sends it every signal, and it is the manager's own socket.
+    if (this.peerToPeer) return this.subscribe();
     if (this.managerUid !== undefined) await this.checkOwner(this.managerUid);
     await this.call(
       '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's',
@@ -228,7 +241,7 @@ class DbusSystemdManager implements SystemdManager {
       ...(controlGroup === undefined ? {} : { controlGroup }),
     };
     // The X- keys are not on the bus: read the unit's files where the manager sees them.
-    const { keys, warnings } = await readUnitKeys(fragmentPath, dropInPaths, { rootPrefix: this.process?.rootPrefix ?? '' });
+    const { keys, warnings } = await readUnitKeys(fragmentPath, dropInPaths, { rootPrefix: this.filesRoot ?? this.process?.rootPrefix ?? '' });
     // The bus's RefuseManualStop/Start are the ones in effect (the files' may not be loaded yet).
     const { refuseManualStop: _stopFromFiles, refuseManualStart: _startFromFiles, ...xKeys } = keys;
     Object.assign(facts, xKeys);
@@ -251,12 +264,6 @@ class DbusSystemdManager implements SystemdManager {
       throw error;
     }
     return str(await this.get(path, UNIT, 'Id', `pid ${pid}`));
-  }
-
-  async mainPid(unit: string): Promise<number> {
-    if (!unit.endsWith('.service')) return 0;
-    const [path] = (await this.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [unit], { subject: unit })) as [string];
-    return num(await this.get(path, SERVICE, 'MainPID', unit));
   }
 
   async unitState(unit: string): Promise<UnitState> {
@@ -305,14 +312,17 @@ class DbusSystemdManager implements SystemdManager {
   }
 
   async reexecute(timeoutMs = 60_000): Promise<void> {
-    // systemd does not reply: the bus answers NoReply when the old manager disconnects. Any other
-    // error (access denied, ...) means it did not re-execute.
+    // systemd does not reply: the bus answers NoReply when the old manager disconnects (a private
+    // connection just ends). Any other error (access denied, ...) means it did not re-execute.
     await this.call(MANAGER_PATH, MANAGER, 'Reexecute', '', [], { timeoutMs }).catch((error: unknown) => {
+      if (this.peerToPeer && error === this.broken) return;
       if (!(error instanceof RestartdError && error.cause instanceof DBusError && /NoReply|Disconnected/.test(error.cause.type))) throw error;
     });
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       try {
+        // The re-executed manager keeps its private socket listening: a new connection waits for it.
+        if (this.peerToPeer) await this.reconnect(2000);
         await this.get(MANAGER_PATH, MANAGER, 'Version', 'manager', 2000);
         break;
       } catch (error) {
@@ -390,6 +400,40 @@ class DbusSystemdManager implements SystemdManager {
       if (fail) this.inFlight.delete(fail);
     }
   }
+}
+
+function openBus(busAddress: string, peerToPeer: boolean): MessageBus {
+  const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
+  if (peerToPeer) withoutHello(bus, busAddress);
+  return bus;
+}
+
+// dbus-next always says Hello to the bus (queued until the socket connects); a peer has no bus and
+// answers it with an error, which dbus-next reports as the connection's. Taken off the queue unsent.
+function withoutHello(bus: MessageBus, busAddress: string): void {
+  const internals = bus as unknown as { _connection?: { _messages?: Message[] }; _methodReturnHandlers?: Record<number, unknown> };
+  const queued = internals._connection?._messages;
+  const at = queued?.findIndex((m) => m.member === 'Hello' && m.destination === 'org.freedesktop.DBus') ?? -1;
+  const hello = queued?.[at];
+  if (queued === undefined || hello === undefined || internals._methodReturnHandlers === undefined) {
+    bus.disconnect();
+    throw new RestartdError('BUS', `cannot talk peer-to-peer to ${busAddress}: this dbus-next does not queue its Hello as expected`, { subject: busAddress });
+  }
+  queued.splice(at, 1);
+  delete internals._methodReturnHandlers[hello.serial ?? -1];
+}
+
+/**
+ * Whether a failed connect found nobody there (no socket, nobody listening, the manager not on
+ * the bus): another way in (the private socket) may still reach the manager. By the error's
+ * errno or D-Bus error name, never its text.
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof RestartdError)) return false;
+  const cause: unknown = error.cause;
+  if (cause instanceof DBusError) return cause.type === 'org.freedesktop.DBus.Error.NameHasNoOwner' || cause.type === 'org.freedesktop.DBus.Error.ServiceUnknown';
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
 }
 
 /** A unit's Job property, (id, path): id 0 when none is queued. */

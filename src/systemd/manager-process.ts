@@ -107,3 +107,23 @@ export function managerRelativeCgroup(manager: ManagerProcess | undefined, cgrou
   if (manager === undefined || manager.cgroupRoot === '/' || !inManagerTree(manager, cgroupPath)) return cgroupPath;
   return cgroupPath.slice(manager.cgroupRoot.length) || '/';
 }
+
+/**
+ * The PID here of the process the manager numbers `managerPid` (the reverse of managerPidOf):
+ * undefined when no process in the manager's PID namespace has it.
+ */
+export function hostPidOf(manager: ManagerProcess | undefined, managerPid: number, procRoot = '/proc'): number | undefined {
+  if (manager === undefined || manager.nsLevel === 0) return managerPid;
+  let names: string[];
+  try {
+    names = readdirSync(procRoot);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (nsPidsOf(pid, procRoot)?.[manager.nsLevel] === managerPid && managerPidOf(manager, pid, procRoot) === managerPid) return pid;
+  }
+  return undefined;
+}

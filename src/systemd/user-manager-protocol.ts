@@ -93,14 +93,14 @@ export const DesktopNotificationSchema = z.object({
 
 /** Requests root sends; `id` pairs each with its answer. */
 export type ChildRequest =
-  | { id: number; op: 'unitFacts' | 'unitState' | 'mainPid' | 'resetFailed' | 'restart' | 'reload' | 'stop' | 'start'; unit: string }
+  | { id: number; op: 'unitFacts' | 'unitState' | 'resetFailed' | 'restart' | 'reload' | 'stop' | 'start'; unit: string }
   | { id: number; op: 'waitForJob'; job: z.infer<typeof JobSchema>; timeoutMs: number }
   | { id: number; op: 'daemonReload' }
   | { id: number; op: 'reexecute'; timeoutMs: number }
   | ({ id: number; op: 'notify' } & z.infer<typeof DesktopNotificationSchema>);
 
 export const ChildRequestSchema = z.discriminatedUnion('op', [
-  z.object({ id: z.number().int(), op: z.enum(['unitFacts', 'unitState', 'mainPid', 'resetFailed', 'restart', 'reload', 'stop', 'start']), unit: UNIT_NAME }),
+  z.object({ id: z.number().int(), op: z.enum(['unitFacts', 'unitState', 'resetFailed', 'restart', 'reload', 'stop', 'start']), unit: UNIT_NAME }),
   z.object({ id: z.number().int(), op: z.literal('waitForJob'), job: JobSchema, timeoutMs: z.number().int().positive() }),
   z.object({ id: z.number().int(), op: z.literal('daemonReload') }),
   z.object({ id: z.number().int(), op: z.literal('reexecute'), timeoutMs: z.number().int().positive() }),
@@ -126,7 +126,6 @@ export type Answer = z.infer<typeof AnswerSchema>;
 export const VALUE_SCHEMAS = {
   unitFacts: LiveUnitFactsSchema,
   unitState: UnitStateSchema,
-  mainPid: z.number().int().nonnegative(),
   resetFailed: z.null(),
   restart: JobSchema,
   reload: JobSchema,

@@ -101,7 +101,6 @@ export interface SystemdManager {
   unitByPid(pid: number): Promise<string | undefined>;
   /** A PID of ours as the manager knows it; undefined when the process is outside its PID namespace. */
   toManagerPid(pid: number): number | undefined;
-  mainPid(unit: string): Promise<number>;
   /** The unit's live state (see UnitState). */
   unitState(unit: string): Promise<UnitState>;
   resetFailed(unit: string): Promise<void>;
