@@ -210,27 +210,7 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     expect((await userctl(sandbox, alice, 'is-active', 'usteady.service')).trim()).toBe('active');
   });
 
-  it("user@UID.service itself re-executes in place through the user's own manager", async () => {
-    const system = await connectSystemd({ busAddress: sandbox.busAddress });
-    const users = createUserManagers({ system });
-    const managerPid = await mainPidOf(sandbox, `user@${alice.uid}.service`);
-    try {
-      const action: PlannedAction = {
-        owner: { kind: 'system-unit', name: `user@${alice.uid}.service` }, action: 'daemon-reexec', reason: 'test', pids: [], phase: 'daemon-reload', unit: `user@${alice.uid}.service`, userManager: { uid: alice.uid },
-      };
-      const report = await executePlan({ daemonReload: false, actions: [action] }, system, { userManagers: users, jobTimeoutMs: 60_000 });
-      expect(report.outcomes).toEqual([expect.objectContaining({ ok: true, jobResult: 'done' })]);
-      expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reexec', uid: alice.uid, ok: true })]);
-      // The same process, re-executed: it says so in the sandbox's journal, and its units kept running.
-      expect(await mainPidOf(sandbox, `user@${alice.uid}.service`)).toBe(managerPid);
-      const journal = await sandbox.exec(['journalctl', '--no-pager', '-o', 'cat', `_PID=${managerPid}`]);
-      expect(journal.stdout).toMatch(/Reexecuting/);
-      expect((await userctl(sandbox, alice, 'is-active', 'usteady.service')).trim()).toBe('active');
-    } finally {
-      users.close();
-      system.close();
-    }
-  });
+  it("user@UID.service itself re-executes in place through the user's own manager", reexecutesInPlace);
 
   it('a stale app of a login session is left running, and its user told once on each terminal open to messages', async () => {
     const home = join(dir, 'alice');
@@ -299,6 +279,8 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     expect(alices[0]?.mainPid?.after).toBe(after);
   });
 
+  it('over the private socket too, user@UID.service re-executes in place (the connection it ends is made again)', reexecutesInPlace);
+
   it('a manager is absent by the facts: user@UID.service not running, or running with no socket to reach it by', async () => {
     const carol = createUser(`rdcarol${process.pid}`);
     const system = await connectSystemd({ busAddress: sandbox.busAddress });
@@ -320,6 +302,31 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     }
   });
 });
+
+/** daemon-reexec of alice's manager through her child: the same process, re-executed once more, its units still running. */
+async function reexecutesInPlace(): Promise<void> {
+  const system = await connectSystemd({ busAddress: sandbox.busAddress });
+  const users = createUserManagers({ system });
+  const managerPid = await mainPidOf(sandbox, `user@${alice.uid}.service`);
+  const reexecs = async (): Promise<number> =>
+    (await sandbox.exec(['journalctl', '--no-pager', '-o', 'cat', `_PID=${managerPid}`])).stdout.split('\n').filter((line) => /Reexecuting/.test(line)).length;
+  const before = await reexecs();
+  try {
+    const action: PlannedAction = {
+      owner: { kind: 'system-unit', name: `user@${alice.uid}.service` }, action: 'daemon-reexec', reason: 'test', pids: [], phase: 'daemon-reload', unit: `user@${alice.uid}.service`, userManager: { uid: alice.uid },
+    };
+    const report = await executePlan({ daemonReload: false, actions: [action] }, system, { userManagers: users, jobTimeoutMs: 60_000 });
+    expect(report.outcomes).toEqual([expect.objectContaining({ ok: true, jobResult: 'done' })]);
+    expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reexec', uid: alice.uid, ok: true })]);
+    // The same process, re-executed: it says so in the sandbox's journal, and its units kept running.
+    expect(await mainPidOf(sandbox, `user@${alice.uid}.service`)).toBe(managerPid);
+    expect(await pollUntil(async () => (await reexecs()) === before + 1, 10_000, 100)).toBe(true);
+    expect((await userctl(sandbox, alice, 'is-active', 'usteady.service')).trim()).toBe('active');
+  } finally {
+    users.close();
+    system.close();
+  }
+}
 
 async function sandboxRm(path: string): Promise<void> {
   const r = await sandbox.exec(['rm', path]);

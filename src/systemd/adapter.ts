@@ -1,5 +1,5 @@
 // The one file that imports dbus-next: swapping the D-Bus library is a change here alone.
-import { DBusError, Message, MessageType, sessionBus, Variant, type MessageBus } from 'dbus-next';
+import { DBusError, Message, MessageFlag, MessageType, sessionBus, Variant, type MessageBus } from 'dbus-next';
 import { RestartdError } from '../errors.js';
 import { resolveBusAddress } from './bus-address.js';
 import { JobTracker } from './job-tracker.js';
@@ -404,8 +404,26 @@ class DbusSystemdManager implements SystemdManager {
 
 function openBus(busAddress: string, peerToPeer: boolean): MessageBus {
   const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
-  if (peerToPeer) withoutHello(bus, busAddress);
+  if (peerToPeer) {
+    withoutHello(bus, busAddress);
+    nudgeUntilAnswered(bus);
+  }
   return bus;
+}
+
+// systemd (seen with 252) may leave a message that came in right behind the handshake unread until
+// more data arrives: until its first answer, a private connection is nudged with a Ping that wants none.
+function nudgeUntilAnswered(bus: MessageBus): void {
+  const stream = (bus as unknown as { _connection?: { stream?: { writable?: boolean } } })._connection?.stream;
+  const ping = new Message({ destination: SYSTEMD, path: MANAGER_PATH, interface: 'org.freedesktop.DBus.Peer', member: 'Ping', flags: MessageFlag.NO_REPLY_EXPECTED });
+  const timer = setInterval(() => {
+    if (stream?.writable === true) bus.send(ping);
+    else stop();
+  }, 200);
+  timer.unref();
+  const stop = (): void => clearInterval(timer);
+  bus.once('message', stop);
+  bus.once('error', stop);
 }
 
 // dbus-next always says Hello to the bus (queued until the socket connects); a peer has no bus and
