@@ -266,6 +266,9 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
   it("a user with no user bus (as without dbus-user-session) is reached through the manager's private socket", async () => {
     upgrade('app');
     await userctl(sandbox, alice, 'stop', 'dbus.socket', 'dbus.service');
+    // A bus socket nobody listens on gives way to the private socket.
+    const plan = JSON.parse((await runCli(['plan', '--json', ...sandboxOnly()])).stdout) as { actions: PlannedAction[] };
+    expect(actionsOf(plan.actions, alice.uid)).toContainEqual({ unit: 'ustale.service', action: 'restart', reason: `default (through the user manager of uid ${alice.uid})` });
     // No user bus at all (the runtime dir is a tmpfs of the sandbox's: removed in there).
     await sandboxRm(`/run/user/${alice.uid}/bus`);
     const before = await userMainPid(sandbox, alice, 'ustale.service');
