@@ -29,7 +29,7 @@ export { renderPrometheus } from './report/prometheus.js';
 // Schemas of every input that crosses a trust boundary.
 export { ConfigSchema, DEFAULT_CONFIG, DEFAULT_CONFIG_PATH, loadConfig, parseConfig, type Config } from './config/index.js';
 export { ManifestSchema, manifestJsonSchema, type Manifest } from './generation/index.js';
-export { RegistrationSchema, registrationJsonSchema, AnswerSchema, type Answer, type Registration, type RegistrationInput, type RegistrationStatus, type UpdateMessage } from './aware/index.js';
+export { RegistrationSchema, registrationJsonSchema, AnswerSchema, type Answer, type Registration, type RegistrationInput, type RegistrationStatus, type UpdateMessage, type UserNotice, type UserNotified, type NotifyChannel } from './aware/index.js';
 
 // The vocabulary.
 export type * from './types/generation.js';

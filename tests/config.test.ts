@@ -46,6 +46,11 @@ describe('loadConfig', () => {
     await expect(loadConfig(path)).resolves.toEqual({ ...DEFAULT_CONFIG, units: [{ match: 'nginx', action: 'reload' }] });
   });
 
+  it('notify: each channel on unless turned off', async () => {
+    const path = writeConfig('notify.json', { version: 1, notify: { terminal: false } });
+    await expect(loadConfig(path)).resolves.toMatchObject({ notify: { desktop: true, terminal: false } });
+  });
+
   it('examples/config.json is a valid config', async () => {
     const config = await loadConfig(join(import.meta.dirname, '../examples/config.json'));
     expect(config.units.map((u) => u.action)).toEqual(['reload', 'skip', 'stop-start']);
@@ -69,6 +74,8 @@ describe('config errors name the file, the field, what was expected and what was
     ['fractional concurrency', { version: 1, concurrency: 1.5 }, 'concurrency: expected an integer, got number 1.5'],
     ['negative timeout', { version: 1, jobTimeoutSeconds: -5 }, 'jobTimeoutSeconds: expected a number > 0, got number -5'],
     ['relative scratch dir', { version: 1, scratchDirs: ['tmp'] }, 'scratchDirs[0]: expected an absolute path, got "tmp"'],
+    ['notify not a boolean', { version: 1, notify: { desktop: 'no' } }, 'notify.desktop: expected a boolean, got "no"'],
+    ['unknown notify channel', { version: 1, notify: { email: true } }, 'notify.email: unknown key'],
     ['not an object', [1, 2], 'expected an object, got an array'],
     ['several problems', { version: 1, a: 1, b: 2, concurrency: 0, units: 'x' }, 'units: expected an array, got "x"; concurrency: expected a number >= 1, got number 0; a: unknown key (and 1 more)'],
     ['not JSON', '{ "version": 1,', 'not valid JSON'],

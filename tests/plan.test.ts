@@ -238,3 +238,55 @@ describe('update-aware units', () => {
     expect(other.actions.map((a) => a.action).sort()).toEqual(['daemon-reexec', 'reboot-hint']);
   });
 });
+
+describe('a stop-start leaves no running unit down', () => {
+  const base = stale(800, system('base.service'));
+  const changed = { unitFileChanged: true };
+  const lines = (units: Map<string, UnitFacts>, owners: StaleProcess[] = [base]) =>
+    buildPlan(owners, { config: DEFAULT_CONFIG, units }).actions.map((a) => `${a.phase} ${a.action} ${a.unit ?? ''} [${a.pids.join(',')}]`);
+
+  it('a running unit PartOf= or BindsTo= the stopped one, that its start does not pull in, is started again after it', () => {
+    const units = factsOf(
+      ['base.service', { ...changed, consistsOf: ['log.service', 'pulled.service'], boundBy: ['bound.service', 'idle.service'], pullsIn: ['pulled.service'] }],
+      ['log.service', { activeState: 'active' }],
+      ['pulled.service', { activeState: 'active' }],
+      ['bound.service', { activeState: 'active' }],
+      ['idle.service', { activeState: 'inactive' }],
+    );
+    expect(lines(units)).toEqual(['stop stop-start base.service [800]', 'start stop-start base.service [800]', 'start stop-start bound.service []', 'start stop-start log.service []']);
+    const log = buildPlan([base], { config: DEFAULT_CONFIG, units }).actions.find((a) => a.unit === 'log.service');
+    expect(log?.reason).toBe('the stop of base.service (PartOf=) takes it down: started again after it');
+  });
+
+  it('a dependent the plan skips is started again instead; one the plan restarts is left to its restart', () => {
+    const units = factsOf(
+      ['base.service', { ...changed, consistsOf: ['kept.service', 'own.service'] }],
+      ['kept.service', { activeState: 'active', xRestartIfChanged: false }],
+      ['own.service', { activeState: 'active' }],
+    );
+    const owners = [base, stale(801, system('kept.service')), stale(802, system('own.service'))];
+    expect(lines(units, owners)).toEqual(['stop stop-start base.service [800]', 'restart restart own.service [802]', 'start stop-start base.service [800]', 'start stop-start kept.service [801]']);
+    const kept = buildPlan(owners, { config: DEFAULT_CONFIG, units }).actions.find((a) => a.unit === 'kept.service');
+    expect(kept?.reason).toBe('the stop of base.service (PartOf=) takes it down (planned: skip x-restart-if-changed-false): started again after it');
+  });
+
+  it('a dependent systemd refuses to start by hand makes the stop-start a restart, which systemd propagates to it', () => {
+    const units = factsOf(
+      ['base.service', { ...changed, consistsOf: ['guarded.service', 'log.service'] }],
+      ['guarded.service', { activeState: 'active', refuseManualStart: true }],
+      ['log.service', { activeState: 'active' }],
+    );
+    const plan = buildPlan([base], { config: DEFAULT_CONFIG, units });
+    expect(plan.actions.map((a) => `${a.phase} ${a.action} ${a.unit ?? ''}`)).toEqual(['restart restart base.service']);
+    expect(plan.actions[0]?.reason).toBe(
+      'its unit file changed: stopped with the old definition, started with the new one (X-StopIfChanged); restarted instead of stop-started: the stop would take down guarded.service (PartOf=), which systemd refuses to start by hand',
+    );
+  });
+
+  it("a user unit's dependents are looked up under its user's manager", () => {
+    const owner: Owner = { kind: 'user-unit', name: 'app.service', uid: 1000 };
+    const units = factsOf(['user/1000/app.service', { ...changed, consistsOf: ['helper.service'] }], ['user/1000/helper.service', { activeState: 'active' }], ['helper.service', { activeState: 'inactive' }]);
+    const helper = buildPlan([stale(900, owner)], { config: DEFAULT_CONFIG, units }).actions.find((a) => a.unit === 'helper.service');
+    expect(helper).toMatchObject({ phase: 'start', owner: { kind: 'user-unit', uid: 1000 }, userManager: { uid: 1000 } });
+  });
+});

@@ -74,11 +74,11 @@ describe('systemd adapter on a real systemd', () => {
   });
 
   it('restarts a unit: the job is done and the MainPID changes', async () => {
-    const before = await manager.mainPid('plain.service');
+    const before = (await manager.unitState('plain.service')).mainPid;
     const done = await manager.waitForJob(await manager.restart('plain.service'), JOB_MS);
     expect(done.result).toBe('done');
     expect(done.durationMs).toBeGreaterThan(0);
-    const after = await manager.mainPid('plain.service');
+    const after = (await manager.unitState('plain.service')).mainPid;
     expect(after).not.toBe(before);
     expect(after).toBe(await mainPidOf(sandbox, 'plain.service'));
   });
@@ -93,10 +93,10 @@ describe('systemd adapter on a real systemd', () => {
   });
 
   it('reloads a unit: ExecReload ran, the MainPID stays', async () => {
-    const before = await manager.mainPid('reloader.service');
+    const before = (await manager.unitState('reloader.service')).mainPid;
     expect((await manager.waitForJob(await manager.reload('reloader.service'), JOB_MS)).result).toBe('done');
     expect(existsSync(join(scratch, 'reloaded'))).toBe(true);
-    expect(await manager.mainPid('reloader.service')).toBe(before);
+    expect((await manager.unitState('reloader.service')).mainPid).toBe(before);
   });
 
   it('matches a JobRemoved that arrived before anyone waited for the job', async () => {

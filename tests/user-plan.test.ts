@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { noticeText } from '../src/aware/tell-users.js';
+import { adviceFor, desktopNotice, noticeProgram, noticeText } from '../src/aware/notice-text.js';
+import { parseSessionFile, parseUtmp, UTMP_RECORD_BYTES } from '../src/aware/login-terminals.js';
 import { actionKey } from '../src/journal/journal-records.js';
 import { buildPlan } from '../src/plan/build-plan.js';
 import { groupByUser, userLines } from '../src/report/status-users.js';
@@ -52,11 +53,67 @@ describe('user units in the plan', () => {
 });
 
 describe('the notice a user gets', () => {
-  it('names the programs and what to do, on one printable line', () => {
-    expect(noticeText({ name: 'alice' }, [{ comm: 'firefox', pid: 4 }], false)).toBe('restartd: alice, after the update 1 of your programs still runs old code: firefox (pid 4). Please restart them to run the new version.');
-    const many = Array.from({ length: 7 }, (_, i) => ({ comm: `p${i}\u001b[2J`, pid: i }));
-    const text = noticeText({ name: 'bob' }, many, true);
-    expect(text).toMatch(/^restartd: bob, after the update 7 of your programs still run old code: .* and 2 more\. Please restart them, or log out and in again/);
+  it('names the programs with their evidence and what to do, on one printable line', () => {
+    const firefox = noticeProgram(proc(4, 1000, { kind: 'session-scope', uid: 1000, name: 'session-2.scope' }, 'firefox'));
+    expect(firefox).toEqual({ name: 'firefox', pid: 4, evidence: 'deleted /srv/firefox' });
+    expect(noticeText({ name: 'alice' }, [firefox], 'restart')).toBe('restartd: alice, after the update 1 of your programs still runs old code: firefox (pid 4: deleted /srv/firefox). Please restart firefox.');
+    const many = Array.from({ length: 7 }, (_, i) => ({ name: `p${i}\u001b[2J`, pid: i, evidence: `replaced /usr/lib/p${i}.so` }));
+    const text = noticeText({ name: 'bob' }, many, 'log-out');
+    expect(text).toMatch(/^restartd: bob, after the update 7 of your programs still run old code: .* and 2 more\. Please log out and in again/);
     expect(text).not.toMatch(/\u001b/);
+    expect(noticeText({ name: 'bob' }, many.slice(0, 2), 'reboot')).toMatch(/Please save your work: this system needs a reboot/);
+  });
+
+  it('a long path or name is cut, its end kept: the notice stays within what a notification carries', () => {
+    const deep = { ...proc(5, 1000, { kind: 'process', name: 'pid:5' }, 'x'.repeat(300)), files: [{ path: `/${'d/'.repeat(2000)}lib.so`, via: 'map', kind: 'deleted' }] } as StaleProcess;
+    const program = noticeProgram(deep);
+    expect(program.name).toHaveLength(64);
+    expect(program.evidence).toMatch(/^deleted …\/?(d\/)+lib\.so$/);
+    expect(program.evidence.length).toBeLessThan(200);
+    const text = noticeText({ name: 'al' }, Array(9).fill(program), 'restart');
+    const { summary, body } = desktopNotice(text, 'restart', Array(9).fill(program));
+    expect(summary.length).toBeLessThanOrEqual(1024);
+    expect(body.length).toBeLessThanOrEqual(8192);
+  });
+
+  it('asks for a reboot when the tier says so, else to log out for a stale session leader, else to restart', () => {
+    expect([adviceFor('reboot', true), adviceFor('soft-reboot', false), adviceFor('restarts', true), adviceFor('none', false), adviceFor(undefined, false)]).toEqual(['reboot', 'reboot', 'log-out', 'restart', 'restart']);
+  });
+
+  it('a desktop notification says what to do in its summary; its body is text, not markup', () => {
+    const programs = [{ name: 'vim', pid: 7, evidence: 'deleted /opt/<b>&x' }, { name: 'emacs', pid: 8, evidence: 'changed /usr/bin/emacs' }];
+    const { summary, body } = desktopNotice(noticeText({ name: 'al' }, programs, 'restart'), 'restart', programs);
+    expect(summary).toBe('Restart vim and emacs after an update');
+    expect(body).toBe('al, after the update 2 of your programs still run old code: vim (pid 7: deleted /opt/&lt;b&gt;&amp;x), emacs (pid 8: changed /usr/bin/emacs). Please restart vim and emacs.');
+  });
+});
+
+describe("a user's logins", () => {
+  const record = (type: number, pid: number, line: string, user: string): Buffer => {
+    const b = Buffer.alloc(UTMP_RECORD_BYTES);
+    b.writeInt16LE(type, 0);
+    b.writeInt32LE(pid, 4);
+    b.write(line, 8, 32, 'latin1');
+    b.write(user, 44, 32, 'latin1');
+    return b;
+  };
+
+  it('utmp: the USER_PROCESS records whose line is a terminal name; dead entries, odd lines and a partial record are dropped', () => {
+    const bytes = Buffer.concat([
+      record(7, 10, 'pts/3', 'alice'),
+      record(8, 11, 'pts/4', 'alice'), // DEAD_PROCESS
+      record(7, 12, '../../etc/passwd', 'alice'),
+      record(7, 13, ':0', 'alice'),
+      record(7, 14, 'tty2', 'bob'),
+      Buffer.alloc(100, 7),
+    ]);
+    expect(parseUtmp(bytes)).toEqual([{ pid: 10, line: 'pts/3', user: 'alice' }, { pid: 14, line: 'tty2', user: 'bob' }]);
+    expect(parseUtmp(Buffer.alloc(0))).toEqual([]);
+  });
+
+  it("logind's session files: UID and a TTY that is a terminal name", () => {
+    expect(parseSessionFile('# This is private data.\nUID=1000\nUSER=alice\nTTY=pts/0\nLEADER=42\n')).toEqual({ uid: 1000, tty: 'pts/0' });
+    expect(parseSessionFile('UID=1000\nTTY=/dev/tty3\n')).toEqual({ uid: 1000, tty: 'tty3' });
+    expect(parseSessionFile('UID=x\nTTY=pts/../../x\n')).toEqual({});
   });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, chownSync, copyFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, writeFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { connectSystemd } from '../src/systemd/adapter.js';
@@ -10,10 +10,10 @@ import type { StaleReport } from '../src/report/stale-json.js';
 import type { StatusUser } from '../src/types/status.js';
 import { runCli } from './support/cli.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
-import { createUser, installUserManagerUnits, startUserManager, userctl, userMainPid, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
+import { createUser, installUserManagerUnits, pidRunning, startUserManager, userctl, userMainPid, writeUserUnit, type TestUser } from './support/systemd/user-manager.js';
 import { mainPidOf, systemctl, writeUnit } from './support/systemd/units.js';
 import { pollUntil } from './support/systemd/proc-identity.js';
-import { cgroup2Root } from './support/systemd/tree.js';
+import { cgroup2Root, systemdBinary } from './support/systemd/tree.js';
 
 // Users' own services, restarted through each user's own systemd (user@UID.service) by a child
 // acting as that user; a real user manager and a real user bus in the systemd sandbox.
@@ -26,8 +26,8 @@ let stateDir: string;
 const bin = (name: string): string => join(dir, 'bin', name);
 /** A new build renamed over the old one: the running process now maps a deleted file. */
 let builds = 0;
-const upgrade = (name: string): void => {
-  copyFileSync('/bin/sleep', `${bin(name)}.new`);
+const upgrade = (name: string, from = '/bin/sleep'): void => {
+  copyFileSync(from, `${bin(name)}.new`);
   appendFileSync(`${bin(name)}.new`, `\nrestartd-test build ${++builds}\n`);
   chmodSync(`${bin(name)}.new`, 0o755);
   renameSync(`${bin(name)}.new`, bin(name));
@@ -51,12 +51,19 @@ beforeAll(async () => {
     chmodSync(bin(name), 0o755);
   }
   installUserManagerUnits(sandbox);
+  // alice's manager runs from a copy of systemd: replacing the copy makes user@UID.service itself stale.
+  copyFileSync(systemdBinary(), bin('systemd'));
+  mkdirSync(join(sandbox.unitDir, `user@${alice.uid}.service.d`));
+  writeFileSync(join(sandbox.unitDir, `user@${alice.uid}.service.d`, 'copy.conf'), `[Service]\nExecStart=\nExecStart=${bin('systemd')} --user\n`);
+  // X-Restartd-Action=skip is in a drop-in only the sandbox sees (its /etc/systemd/user): read where the manager reads it.
+  mkdirSync(join(sandbox.dir, 'etc-systemd', 'user', 'uskip.service.d'), { recursive: true });
+  writeFileSync(join(sandbox.dir, 'etc-systemd', 'user', 'uskip.service.d', 'restartd.conf'), '[Service]\nX-Restartd-Action=skip\n');
   // A system unit of the same name as the users' units: a user must never get it acted on.
   writeUnit(sandbox, 'ustale.service', { Service: ['Type=exec', `ExecStart=${bin('sysapp')} infinity`] });
   await systemctl(sandbox, 'daemon-reload');
   await systemctl(sandbox, 'start', 'ustale.service');
   writeUserUnit(alice, 'ustale.service', { Service: ['Type=exec', `ExecStart=${bin('app')} infinity`] });
-  writeUserUnit(alice, 'uskip.service', { Service: ['Type=exec', `ExecStart=${bin('skipper')} infinity`, 'X-Restartd-Action=skip'] });
+  writeUserUnit(alice, 'uskip.service', { Service: ['Type=exec', `ExecStart=${bin('skipper')} infinity`] });
   writeUserUnit(alice, 'usteady.service', { Service: ['Type=exec', 'ExecStart=/bin/sleep infinity'] });
   writeUserUnit(bob, 'ustale.service', { Service: ['Type=exec', `ExecStart=${bin('bobapp')} infinity`] });
   for (const user of [alice, bob]) await startUserManager(sandbox, user);
@@ -140,7 +147,7 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
 
   it("the child runs as the user: uid, gid and groups of the user, a clean environment, the user's manager alone", async () => {
     const system = await connectSystemd({ busAddress: sandbox.busAddress });
-    const users = createUserManagers({ process: system.process });
+    const users = createUserManagers({ system });
     try {
       const reached = await users.get(alice.uid);
       expect(reached).toMatchObject({ state: 'running', uid: alice.uid, name: alice.name });
@@ -155,7 +162,10 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
       const env = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0').filter(Boolean).sort();
       expect(env).toEqual([`HOME=${alice.home}`, 'LANG=C.UTF-8', `LOGNAME=${alice.name}`, 'PATH=/usr/bin:/bin', `USER=${alice.name}`, `XDG_RUNTIME_DIR=/run/user/${alice.uid}`]);
       if (reached.state !== 'running') return;
-      expect(await reached.manager.unitFacts('uskip.service')).toMatchObject({ name: 'uskip.service', loadState: 'loaded', xRestartdAction: 'skip' });
+      // The drop-in with X-Restartd-Action= is the sandbox's alone: read through the manager's root, not ours.
+      const facts = await reached.manager.unitFacts('uskip.service');
+      expect(facts).toMatchObject({ name: 'uskip.service', loadState: 'loaded', xRestartdAction: 'skip', dropInPaths: ['/etc/systemd/user/uskip.service.d/restartd.conf'] });
+      expect(facts.fileWarnings).toBeUndefined();
       // root's uid 0 has no user manager here, whatever asks for it.
       expect(await users.get(0)).toMatchObject({ state: 'absent' });
     } finally {
@@ -178,27 +188,29 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     expect((await userctl(sandbox, alice, 'show', '-P', 'Environment', 'ustale.service')).trim()).toBe('GENERATION=2');
   });
 
-  it("user@UID.service itself re-executes in place through the user's own manager", async () => {
-    const system = await connectSystemd({ busAddress: sandbox.busAddress });
-    const users = createUserManagers({ process: system.process });
-    const managerPid = await mainPidOf(sandbox, `user@${alice.uid}.service`);
-    try {
-      const action: PlannedAction = {
-        owner: { kind: 'system-unit', name: `user@${alice.uid}.service` }, action: 'daemon-reexec', reason: 'test', pids: [], phase: 'daemon-reload', unit: `user@${alice.uid}.service`, userManager: { uid: alice.uid },
-      };
-      const report = await executePlan({ daemonReload: false, actions: [action] }, system, { userManagers: users, jobTimeoutMs: 60_000 });
-      expect(report.outcomes).toEqual([expect.objectContaining({ ok: true, jobResult: 'done' })]);
-      expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reexec', uid: alice.uid, ok: true })]);
-      // The same process, re-executed: it says so in the sandbox's journal, and its units kept running.
-      expect(await mainPidOf(sandbox, `user@${alice.uid}.service`)).toBe(managerPid);
-      const journal = await sandbox.exec(['journalctl', '--no-pager', '-o', 'cat', `_PID=${managerPid}`]);
-      expect(journal.stdout).toMatch(/Reexecuting/);
-      expect((await userctl(sandbox, alice, 'is-active', 'usteady.service')).trim()).toBe('active');
-    } finally {
-      users.close();
-      system.close();
-    }
+  it('a stale user manager: apply re-executes it in place (same PID, fresh code), and status shows it clean', async () => {
+    const unit = `user@${alice.uid}.service`;
+    const managerPid = await mainPidOf(sandbox, unit);
+    const hostPid = pidRunning(bin('systemd'), alice.uid);
+    if (hostPid === undefined) throw new Error(`${unit} does not run ${bin('systemd')}`);
+    upgrade('systemd', systemdBinary());
+    const staleManager = async (): Promise<number[]> =>
+      (JSON.parse((await runCli(['status', '--json', ...sandboxOnly()])).stdout) as StaleReport).stale.filter((p) => p.owner.name === unit).map((p) => p.pid);
+    expect(await staleManager()).toEqual([hostPid]);
+    const run = await runCli(['apply', '--json', ...sandboxOnly(), '--state-dir', stateDir]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { outcomes: Array<{ unit: string; ok: boolean; action: string }>; managerSteps: unknown[] };
+    expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reexec', uid: alice.uid, ok: true })]);
+    expect(report.outcomes.filter((o) => o.unit === unit)).toEqual([expect.objectContaining({ action: 'daemon-reexec', ok: true })]);
+    // The same process, on the installed systemd now (a re-exec runs systemd's own path), no old file mapped.
+    expect(await mainPidOf(sandbox, unit)).toBe(managerPid);
+    expect(readlinkSync(`/proc/${hostPid}/exe`)).toBe(realpathSync(systemdBinary()));
+    expect(readFileSync(`/proc/${hostPid}/maps`, 'utf8')).not.toContain('(deleted)');
+    expect(await staleManager()).toEqual([]);
+    expect((await userctl(sandbox, alice, 'is-active', 'usteady.service')).trim()).toBe('active');
   });
+
+  it("user@UID.service itself re-executes in place through the user's own manager", reexecutesInPlace);
 
   it('a stale app of a login session is left running, and its user told once on each terminal open to messages', async () => {
     const home = join(dir, 'alice');
@@ -234,9 +246,9 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
       const first = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
       expect(first.stdout).toMatch(new RegExp(`told ${alice.name} about \\d+ programs left running on /dev/pts/\\d+\n`));
       const log = logins[0]?.log ?? '';
-      const told = (text: string): number => text.split(`quietapp (pid ${quiet})`).length - 1;
+      const told = (text: string): number => text.split(`quietapp (pid ${quiet}: `).length - 1;
       expect(await pollUntil(() => told(readFileSync(log, 'utf8')) === 1, 10_000, 50)).toBe(true);
-      expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`restartd: ${alice.name}, after the update .*old code: .*sessapp \\(pid ${app}\\)`));
+      expect(readFileSync(log, 'utf8')).toMatch(new RegExp(`restartd: ${alice.name}, after the update .*old code: .*sessapp \\(pid ${app}: deleted ${bin('sessapp')}\\)`));
       expect(readFileSync(logins[1]?.log ?? '', 'utf8')).not.toContain('restartd:');
       const second = await runCli(['apply', ...sandboxOnly(), '--state-dir', stateDir]);
       expect(second.stdout).not.toContain(`told ${alice.name}`);
@@ -251,30 +263,79 @@ describe("users' own units through their own manager", { timeout: 180_000 }, () 
     }
   });
 
-  it("a user whose manager's bus is gone is reported, not failed", async () => {
+  it("a user with no user bus (as without dbus-user-session) is reached through the manager's private socket", async () => {
     upgrade('app');
     await userctl(sandbox, alice, 'stop', 'dbus.socket', 'dbus.service');
+    // A bus socket nobody listens on gives way to the private socket.
+    const plan = JSON.parse((await runCli(['plan', '--json', ...sandboxOnly()])).stdout) as { actions: PlannedAction[] };
+    expect(actionsOf(plan.actions, alice.uid)).toContainEqual({ unit: 'ustale.service', action: 'restart', reason: `default (through the user manager of uid ${alice.uid})` });
+    // No user bus at all (the runtime dir is a tmpfs of the sandbox's: removed in there).
+    await sandboxRm(`/run/user/${alice.uid}/bus`);
+    const before = await userMainPid(sandbox, alice, 'ustale.service');
     const run = await runCli(['apply', '--json', ...sandboxOnly(), '--state-dir', stateDir]);
-    // Every owner skipped (alice's and bob's managers unreachable, alice's skip unit): nothing to do, nothing failed.
-    expect(run.code).toBe(4);
-    const report = JSON.parse(run.stdout) as { outcomes: Array<{ unit: string; owner: { uid?: number }; action: string; reason: string; detail?: string }> };
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { outcomes: Array<{ unit: string; owner: { uid?: number }; ok: boolean; action: string; mainPid?: { before: number; after: number } }> };
     const alices = report.outcomes.filter((o) => o.owner.uid === alice.uid && o.unit === 'ustale.service');
-    expect(alices).toEqual([expect.objectContaining({ action: 'skip', reason: 'user-manager-absent', detail: expect.stringMatching(new RegExp(`${alice.name} \\(uid \\d+\\) is not running: .*ECONNREFUSED`)) })]);
+    expect(alices).toEqual([expect.objectContaining({ action: 'restart', ok: true, mainPid: { before, after: expect.any(Number) } })]);
+    const after = await userMainPid(sandbox, alice, 'ustale.service');
+    expect(after).not.toBe(before);
+    expect(alices[0]?.mainPid?.after).toBe(after);
+  });
+
+  it('over the private socket too, user@UID.service re-executes in place (the connection it ends is made again)', reexecutesInPlace);
+
+  it('a manager is absent by the facts: user@UID.service not running, or running with no socket to reach it by', async () => {
+    const carol = createUser(`rdcarol${process.pid}`);
+    const system = await connectSystemd({ busAddress: sandbox.busAddress });
+    const users = createUserManagers({ system });
+    try {
+      expect(await users.get(carol.uid)).toEqual({
+        state: 'absent', uid: carol.uid, name: carol.name, reason: `the user manager of ${carol.name} (uid ${carol.uid}) is not running: user@${carol.uid}.service is inactive (dead)`,
+      });
+      await sandboxRm(`/run/user/${alice.uid}/systemd/private`);
+      const managerPid = await mainPidOf(sandbox, `user@${alice.uid}.service`);
+      expect(await users.get(alice.uid)).toEqual({
+        state: 'absent', uid: alice.uid, name: alice.name,
+        reason: `the user manager of ${alice.name} (uid ${alice.uid}) has no way in (user@${alice.uid}.service is active, pid ${managerPid}): no /run/user/${alice.uid}/bus, and /run/user/${alice.uid}/systemd/private is missing`,
+      });
+    } finally {
+      users.close();
+      system.close();
+      carol.remove();
+    }
   });
 });
 
-/** The host PID of a process of `uid` running `exe` (deleted or not). */
-function pidRunning(exe: string, uid: number): number | undefined {
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
-      if (path === exe && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'))) return Number(pid);
-    } catch {
-      // gone, or a kernel thread
-    }
+/** daemon-reexec of alice's manager through her child: the same process, re-executed once more, its units still running. */
+async function reexecutesInPlace(): Promise<void> {
+  const system = await connectSystemd({ busAddress: sandbox.busAddress });
+  const users = createUserManagers({ system });
+  const managerPid = await mainPidOf(sandbox, `user@${alice.uid}.service`);
+  const reexecs = async (): Promise<number> =>
+    (await sandbox.exec(['journalctl', '--no-pager', '-o', 'cat', `_PID=${managerPid}`])).stdout.split('\n').filter((line) => /Reexecuting/.test(line)).length;
+  const before = await reexecs();
+  try {
+    const action: PlannedAction = {
+      owner: { kind: 'system-unit', name: `user@${alice.uid}.service` }, action: 'daemon-reexec', reason: 'test', pids: [], phase: 'daemon-reload', unit: `user@${alice.uid}.service`, userManager: { uid: alice.uid },
+    };
+    const report = await executePlan({ daemonReload: false, actions: [action] }, system, { userManagers: users, jobTimeoutMs: 60_000 });
+    expect(report.outcomes).toEqual([expect.objectContaining({ ok: true, jobResult: 'done' })]);
+    expect(report.managerSteps).toEqual([expect.objectContaining({ step: 'daemon-reexec', uid: alice.uid, ok: true })]);
+    // The same process, re-executed: it says so in the sandbox's journal, and its units kept running.
+    expect(await mainPidOf(sandbox, `user@${alice.uid}.service`)).toBe(managerPid);
+    expect(await pollUntil(async () => (await reexecs()) === before + 1, 10_000, 100)).toBe(true);
+    expect((await userctl(sandbox, alice, 'is-active', 'usteady.service')).trim()).toBe('active');
+  } finally {
+    users.close();
+    system.close();
   }
-  return undefined;
 }
+
+async function sandboxRm(path: string): Promise<void> {
+  const r = await sandbox.exec(['rm', path]);
+  if (r.code !== 0) throw new Error(`rm ${path} in the sandbox: ${r.stderr}`);
+}
+
 
 /** The user manager child running as `uid` (host PID). */
 function childOf(uid: number): number {

@@ -1,57 +1,84 @@
 import { spawn } from 'node:child_process';
+import { credentialsArg, DROP_TO, errnoName, EXIT_CANNOT_DROP, perlArgs, perlPath, type Credentials } from '../as-user/perl-helper.js';
 import { parseAnswer, type SocketReply } from './ask-socket.js';
-import { peerPids, uidsOf } from './peer-check.js';
+import { readIdentity } from './proc-identity.js';
+import { judgePeer, type PeerCred } from './trust.js';
 import { MAX_ANSWER_BYTES, type UpdateMessage } from '../types/registration-schema.js';
 
 /** How long starting the connecting child and checking the peer may take (the machine may be loaded). */
 const SETUP_BOUND_MS = 15_000;
 
-/** Who connects, and who must answer. */
+/** Who connects, and who may answer. */
 export interface SocketParty {
-  /** The registering user's uid and gid: the connect is theirs, never root's. */
-  uid: number;
-  gid: number;
-  /** Every process holding the answering end must run as this uid only. */
+  /** The registered process's user: the connect is theirs, never root's (undefined: keep our own, when not root). */
+  as: Credentials | undefined;
+  /** The registered process: its own socket (pid and start time as SO_PEERCRED and /proc tell) is trusted... */
+  pid: number;
+  startTime: number;
+  /** ...and so is a socket made by a process of this uid. */
   peerUid: number;
 }
 
-// Runs in the child, as the registering user: connect, say which socket (its inode), wait for "go",
-// then send the message and pass the answer through. Path and message come as argv.
-const CHILD = `
-const net = require('node:net'); const fs = require('node:fs');
-const [path, message] = process.argv.slice(1);
-const s = net.createConnection({ path });
-s.on('connect', () => {
-  const link = fs.readlinkSync('/proc/self/fd/' + s._handle.fd);
-  process.stdout.write(JSON.stringify({ ino: Number(/\\d+/.exec(link)[0]) }) + '\\n');
-  process.stdin.once('data', (d) => { if (String(d).startsWith('go')) s.write(message + '\\n'); else process.exit(2); });
-});
-s.on('data', (c) => process.stdout.write(c));
-s.on('end', () => process.exit(0));
-s.on('error', (e) => { process.stdout.write(JSON.stringify({ error: e.code || e.message }) + '\\n'); process.exit(1); });
+/** What askSocketAs adds to a socket's replies: the peer was not one to write to, and nothing was written. */
+export type PeerReply = SocketReply | { kind: 'untrusted-peer'; peer: PeerCred; detail: string };
+
+// Runs in the child with the registered process's user's credentials: connect, read SO_PEERCRED and
+// print it, then wait for the message on stdin (sent only once the peer is judged), write it and pass
+// the answer through. The path comes as argv, the message as stdin: data, never code.
+const CHILD = `${DROP_TO}
+use Socket qw(AF_UNIX SOCK_STREAM SOL_SOCKET SO_PEERCRED pack_sockaddr_un);
+my ($path, $as) = @ARGV;
+$| = 1;
+binmode STDOUT;
+sub fail { print qq({"errno":$_[0],"step":"$_[1]"}\\n); exit 1 }
+drop_to($as);
+socket(my $s, AF_UNIX, SOCK_STREAM, 0) or fail($! + 0, 'socket');
+connect($s, pack_sockaddr_un($path)) or fail($! + 0, 'connect');
+my $cred = getsockopt($s, SOL_SOCKET, SO_PEERCRED) or fail($! + 0, 'SO_PEERCRED');
+my ($pid, $uid, $gid) = unpack('lLL', $cred);
+print qq({"pid":$pid,"uid":$uid,"gid":$gid}\\n);
+my $message = <STDIN>;
+exit 2 unless defined $message && $message =~ /\\n\\z/;
+for (my $off = 0; $off < length $message;) { my $n = syswrite($s, $message, length($message) - $off, $off); exit 3 unless defined $n; $off += $n }
+while (1) {
+  my $n = sysread($s, my $buf, 65536);
+  last unless $n;
+  for (my $off = 0; $off < $n;) { my $w = syswrite(STDOUT, $buf, $n - $off, $off); exit 3 unless defined $w; $off += $w }
+}
+exit 0;
 `;
 
-function firstLine(text: string): { ino?: number; error?: string } {
+type FirstLine = { peer: PeerCred } | { error: string };
+
+function firstLine(text: string): FirstLine {
   try {
-    return JSON.parse(text) as { ino?: number; error?: string };
+    const json = JSON.parse(text) as Partial<PeerCred> & { errno?: number; step?: string };
+    if (typeof json.errno === 'number') return { error: `${json.step ?? 'connect'}: ${errnoName(json.errno)}` };
+    if (typeof json.pid === 'number' && typeof json.uid === 'number' && typeof json.gid === 'number') return { peer: { pid: json.pid, uid: json.uid, gid: json.gid } };
   } catch {
-    return { error: 'no connection' };
+    // not a line the child writes
   }
+  return { error: 'no connection' };
 }
 
 /**
- * askSocket, but the connect cannot be turned against root: it is made by a child running with the
- * registering user's uid and gid (a link swapped in reaches only what that user could reach), and
- * nothing is written until the peer of the connected socket is known to run as `party.peerUid`.
- * Setup is bounded by SETUP_BOUND_MS, the answer by `timeoutMs` from the write; never throws.
+ * askSocket, but the connect cannot be turned against root: it is made by a child with the
+ * registered process's user's uid, gid and groups (a link swapped in reaches only what that user
+ * could reach), and nothing is written until the peer of the connected socket (SO_PEERCRED, read
+ * by the child right after connect) is the registered process or a process of `party.peerUid`
+ * (judgePeer); otherwise `untrusted-peer`. SO_PEERCRED is the socket's own: it works whatever
+ * network namespace the app is in. Setup is bounded by SETUP_BOUND_MS, the answer by `timeoutMs`
+ * from the write; never throws.
  */
-export function askSocketAs(path: string, message: UpdateMessage, timeoutMs: number, party: SocketParty, maxBytes = MAX_ANSWER_BYTES): Promise<SocketReply> {
+export function askSocketAs(path: string, message: UpdateMessage, timeoutMs: number, party: SocketParty, maxBytes = MAX_ANSWER_BYTES): Promise<PeerReply> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', CHILD, path, JSON.stringify(message)], { uid: party.uid, gid: party.gid, stdio: ['pipe', 'pipe', 'ignore'], env: {} });
+    const perl = perlPath();
+    if (perl === undefined) return resolve({ kind: 'failed', reason: `cannot connect to ${path} as its user: no perl (perl-base) for the connecting child` });
+    const child = spawn(perl, perlArgs(CHILD, [path, credentialsArg(party.as)]), { stdio: ['pipe', 'pipe', 'ignore'], env: {} });
     let settled = false;
     let buffered = Buffer.alloc(0);
     let phase: 'connecting' | 'checking' | 'answering' = 'connecting';
-    const finish = (reply: SocketReply): void => {
+    const finish = (reply: PeerReply): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -60,21 +87,19 @@ export function askSocketAs(path: string, message: UpdateMessage, timeoutMs: num
     };
     // Starting the child and checking the peer has its own bound; the answer gets timeoutMs once the message is sent.
     let timer = setTimeout(() => finish({ kind: 'failed', reason: `cannot connect to ${path} and check its peer within ${SETUP_BOUND_MS} ms` }), SETUP_BOUND_MS);
-    const check = async (ino: number): Promise<void> => {
-      const pids = await peerPids(ino, SETUP_BOUND_MS);
-      if (pids.length === 0) return finish({ kind: 'failed', reason: `cannot tell who answers on ${path}: nothing written` });
-      for (const pid of pids) {
-        const uids = await uidsOf(pid);
-        if (uids === undefined || uids.some((uid) => uid !== party.peerUid)) {
-          return finish({ kind: 'failed', reason: `the process answering on ${path} (pid ${pid}) does not run as uid ${party.peerUid}: nothing written` });
-        }
-      }
+    const check = async (peer: PeerCred): Promise<void> => {
+      const now = peer.pid === party.pid ? await readIdentity(peer.pid) : undefined;
+      const verdict = judgePeer(peer, party, now?.startTime);
+      if (!verdict.trusted) return finish({ kind: 'untrusted-peer', peer, detail: `${verdict.detail} on ${path}: nothing written` });
       if (settled) return;
       phase = 'answering';
       clearTimeout(timer);
       timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
-      child.stdin.write('go\n');
+      child.stdin.write(`${JSON.stringify(message)}\n`);
     };
+    child.stdin.on('error', () => {
+      // The child is gone: its close says what became of it.
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       const newline = buffered.indexOf(0x0a);
@@ -82,9 +107,9 @@ export function askSocketAs(path: string, message: UpdateMessage, timeoutMs: num
         if (newline < 0) return;
         const first = firstLine(buffered.subarray(0, newline).toString('utf8'));
         buffered = buffered.subarray(newline + 1);
-        if (first.ino === undefined) return finish({ kind: 'failed', reason: `cannot talk to ${path} (${first.error ?? 'no connection'})` });
+        if ('error' in first) return finish({ kind: 'failed', reason: `cannot talk to ${path} (${first.error})` });
         phase = 'checking';
-        void check(first.ino);
+        void check(first.peer);
         return;
       }
       if (phase !== 'answering') return;
@@ -92,6 +117,9 @@ export function askSocketAs(path: string, message: UpdateMessage, timeoutMs: num
       if (newline >= 0) finish(parseAnswer(buffered.subarray(0, newline).toString('utf8')));
     });
     child.on('error', (error) => finish({ kind: 'failed', reason: `cannot talk to ${path} (${error.message})` }));
-    child.on('close', () => finish({ kind: 'failed', reason: 'the app closed the connection without an answer' }));
+    child.on('close', (code) => {
+      if (code === EXIT_CANNOT_DROP) return finish({ kind: 'failed', reason: `cannot connect to ${path}: the child could not take on uid ${party.as?.uid ?? '?'}` });
+      finish({ kind: 'failed', reason: phase === 'connecting' ? `cannot talk to ${path} (no connection)` : 'the app closed the connection without an answer' });
+    });
   });
 }

@@ -17,6 +17,6 @@ export { readRegistrations, type RegistrationScan } from './read-registrations.j
 export { listAllRegistrations, listRegistrations, type ListOptions } from './list-registrations.js';
 export { createNotifier, foldResults, type Notifier, type NotifierOptions } from './notifier.js';
 export { tellProcess, type TellOptions } from './tell-process.js';
-export { concerns, judgeSocket, judgeTarget } from './trust.js';
+export { concerns, judgePeer, judgeSocket, judgeTarget, type PeerCred } from './trust.js';
 export type * from '../types/aware.js';
 export { findUpdateAware, type FindAwareOptions } from './find-update-aware.js';

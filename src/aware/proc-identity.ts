@@ -18,8 +18,9 @@ export async function readIdentity(pid: number, procRoot = '/proc'): Promise<Pro
     const stat = parseStat(statText);
     const uids = uidsIn(statusText);
     const gids = /^Gid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(statusText)?.slice(1).map(Number);
+    const groups = /^Groups:([ \d]*)$/m.exec(statusText)?.[1]?.trim().split(/\s+/).filter(Boolean).map(Number);
     if (stat === undefined || uids === undefined) return undefined;
-    return { pid, startTime: stat.startTime, uids, ...(gids === undefined ? {} : { gids }), kernelThread: isKernelThread(stat) || pid === 2 };
+    return { pid, startTime: stat.startTime, uids, ...(gids === undefined ? {} : { gids }), ...(groups === undefined ? {} : { groups }), kernelThread: isKernelThread(stat) || pid === 2 };
   } catch {
     return undefined;
   }

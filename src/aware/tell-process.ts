@@ -1,5 +1,7 @@
 import { lstat } from 'node:fs/promises';
+import type { Credentials } from '../as-user/perl-helper.js';
 import { askSocketAs } from './connect-as.js';
+import { signalProcess } from './signal-process.js';
 import { readIdentity } from './proc-identity.js';
 import type { UpdateMessage } from '../types/registration-schema.js';
 import { concerns, judgeSocket, judgeTarget } from './trust.js';
@@ -44,14 +46,19 @@ export async function tellProcess(loaded: LoadedRegistration, options: TellOptio
   const verdict = judgeTarget(reg, fileUid, identity);
   if (!verdict.trusted || identity === undefined) return result('rejected', { reason: verdict.trusted ? 'process gone' : `${verdict.reason}: ${verdict.detail}` });
 
+  // Helpers act with the registered process's user's rights, not root's (when restartd runs as root).
+  const user = identity.uids[0] ?? 0;
+  const asUser = (uid: number): Credentials | undefined => (process.geteuid?.() === 0 && uid !== 0 ? { uid, gid: identity.gids?.[0] ?? uid, groups: identity.groups ?? [] } : undefined);
+
   if (reg.notify.kind === 'signal') {
-    try {
-      process.kill(reg.pid, reg.notify.signal);
-    } catch (error) {
-      return fallback('failed', `cannot send ${reg.notify.signal}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
+    // One process from the check to the signal (a pidfd), sent as the registration's owner: the kernel's kill rules hold too.
+    const sent = await signalProcess(reg.pid, reg.startTime, reg.notify.signal, { as: asUser(fileUid) });
+    if (sent.kind === 'gone') return result('rejected', { reason: `process-gone: pid ${reg.pid} is gone` });
+    if (sent.kind === 'reused') return result('rejected', { reason: `pid-reused: pid ${reg.pid} started at ${sent.startTime ?? 'an unknown time'}, the registration names start time ${reg.startTime}` });
+    if (sent.kind === 'failed') return fallback('failed', `cannot send ${reg.notify.signal}: ${sent.reason}`);
+    if (sent.note !== undefined) events.emit('warning', `update-aware ${reg.name}: ${sent.note}`);
     events.emit('aware:delivered', target, 'signal');
-    return result('signalled');
+    return result('signalled', { signalVia: sent.via });
   }
 
   const path = reg.notify.path;
@@ -64,9 +71,12 @@ export async function tellProcess(loaded: LoadedRegistration, options: TellOptio
   if (!socketVerdict.trusted) return result('rejected', { reason: `${socketVerdict.reason}: ${socketVerdict.detail}` });
   events.emit('aware:delivered', target, 'socket');
   const timeoutMs = Math.min(reg.ackTimeoutMs, options.maxAckTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MAX_MS);
-  // The connect is the process user's own (a child with their uid/gid), and the peer is checked before a byte is sent.
-  const user = identity.uids[0] ?? 0;
-  const reply = await askSocketAs(path, options.message, timeoutMs, { uid: user, gid: identity.gids?.[0] ?? user, peerUid: user });
+  // The connect is the process user's own (a child with their credentials), and the peer is checked before a byte is sent.
+  const reply = await askSocketAs(path, options.message, timeoutMs, { as: asUser(user), pid: reg.pid, startTime: reg.startTime, peerUid: user });
+  if (reply.kind === 'untrusted-peer') {
+    events.emit('warning', `update-aware ${reg.name} (pid ${reg.pid}): untrusted-peer: ${reply.detail}`);
+    return result('rejected', { reason: `untrusted-peer: ${reply.detail}` });
+  }
   if (reply.kind === 'timeout') {
     events.emit('aware:timeout', target);
     return fallback('timeout', `no answer within ${timeoutMs} ms`);

@@ -32,6 +32,25 @@ export function judgeSocket(socket: { isSocket: boolean; uid: number }, fileUid:
   return { trusted: true };
 }
 
+/** Who answers on a connected Unix socket, as SO_PEERCRED tells it: the listener's pid, uid and gid. */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Whether restartd may write to the socket it connected to: the answering process (SO_PEERCRED) is the
+ * registered process itself (pid and start time), or the socket was made by a process of the
+ * registered process's user (an app whose socket a helper of its own serves). Another user's socket,
+ * swapped in after the checks, is neither. `peerStartTime` is the peer pid's start time now. Pure.
+ */
+export function judgePeer(peer: PeerCred, party: { pid: number; startTime: number; peerUid: number }, peerStartTime: number | undefined): TrustVerdict {
+  if (peer.pid === party.pid && peerStartTime === party.startTime) return { trusted: true };
+  if (peer.uid === party.peerUid) return { trusted: true };
+  return reject('untrusted-peer', `the process answering (pid ${peer.pid}, uid ${peer.uid}) is neither pid ${party.pid} nor a process of uid ${party.peerUid}`);
+}
+
 /** Whether the registration wants to hear about these stale files (its `paths` filter). Pure. */
 export function concerns(registration: Registration, files: readonly string[]): boolean {
   const filters = registration.paths;

@@ -4,6 +4,7 @@ import { fleetAcquiredLine, fleetDelayLine, fleetReleasedLine, fleetWaitingLine 
 import { printable } from '../report/printable.js';
 import { rollbackBegunLine, rollbackFlippedLine } from '../report/rollback-text.js';
 import type { RunEvents } from '../run/events.js';
+import type { UserNotice } from '../types/aware.js';
 import type { CliIO } from './io.js';
 
 export interface RenderOptions {
@@ -32,7 +33,7 @@ export function renderRunEvents(events: EventEmitter<RunEvents>, io: CliIO, opti
   events.on('action:done', (outcome) => doneLine(outcome).split('\n').forEach(say));
   events.on('rollback:begun', (intent) => say(rollbackBegunLine(intent)));
   events.on('rollback:flipped', (_link, _target, intent) => say(rollbackFlippedLine(intent)));
-  events.on('user:notified', (notice) => say(`told ${notice.name ?? `uid ${notice.uid}`} about ${notice.pids.length} program${notice.pids.length === 1 ? '' : 's'} left running${notice.terminals.length === 0 ? '' : ` on ${notice.terminals.join(', ')}`}`));
+  events.on('user:notified', (notice) => say(toldLine(notice)));
   if (options.steps !== true) return;
   events.on('aware:delivered', (target, via) => say(`told ${target.name} (pid ${target.pid}) by ${via}`));
   events.on('aware:answered', (target, answer) => say(`${target.name} (pid ${target.pid}) answered ${answer.answer}`));
@@ -44,4 +45,14 @@ export function renderRunEvents(events: EventEmitter<RunEvents>, io: CliIO, opti
     const line = verifyLine(outcome);
     if (line !== undefined) say(line);
   });
+}
+
+/** Whom restartd told about their programs left running, and where. */
+function toldLine(notice: UserNotice): string {
+  const programs = `${notice.pids.length} program${notice.pids.length === 1 ? '' : 's'}`;
+  const where = [
+    ...(notice.terminals.length === 0 ? [] : [`on ${notice.terminals.join(', ')}`]),
+    ...(notice.channels.includes('desktop') ? ['by a desktop notification'] : []),
+  ];
+  return `told ${notice.name ?? `uid ${notice.uid}`} about ${programs} left running${where.length === 0 ? ' (no terminal or desktop reached)' : ` ${where.join(' and ')}`}`;
 }

@@ -44,6 +44,16 @@ export function parseConfig(text: string, file: string): Config {
   return parsed.data;
 }
 
+/**
+ * Validates a config built in code (the library's `config` option) as a file's would be, filling
+ * the defaults of what it leaves out; errors name it "config (given to the library)".
+ */
+export function validateConfig(config: unknown): Config {
+  const parsed = ConfigSchema.safeParse(config, { reportInput: true });
+  if (!parsed.success) throw configError('(given to the library)', describeIssues(parsed.error.issues), parsed.error);
+  return parsed.data;
+}
+
 function configError(file: string, detail: string, cause?: unknown): RestartdError {
   return new RestartdError('BAD_CONFIG', `config ${file}: ${detail}`, { subject: file, cause });
 }

@@ -76,6 +76,13 @@ export const ConfigSchema = z
       })
       .optional()
       .describe('Rolling back a broken release (apply with --link, hook with RESTARTD_LINK, watch); --rollback turns it on for one run.'),
+    notify: z
+      .strictObject({
+        desktop: z.boolean().default(true).describe("A desktop notification on the user's session bus (org.freedesktop.Notifications), sent by a child acting as the user."),
+        terminal: z.boolean().default(true).describe("A line on each of the user's terminals open to messages (`mesg y`): their programs' controlling ttys, their logind sessions' and utmp logins' ttys."),
+      })
+      .optional()
+      .describe('How users are told about their programs restartd leaves running (session apps, bare processes, skipped units), once per switch; the user:notified event is emitted either way. Default: both on.'),
     fleet: FleetConfigSchema.optional().describe('Fleet rollouts: slots per group across hosts (with --fleet), maintenance window, delay with jitter.'),
   })
   .meta({

@@ -3,6 +3,7 @@ import { PHASES, type Phase, type Plan, type PlannedAction } from '../types/plan
 import type { SystemdManager } from '../types/systemd.js';
 import { holdsFleetSlot, FleetSlots } from './fleet-slots.js';
 import { runPool } from './pool.js';
+import { unitKeyOf } from '../plan/unit-key.js';
 import { settleOutcome } from './settle.js';
 import { describeError, failure, planned, runUnitAction, since, type ActionContext } from './run-action.js';
 import type { ExecuteEvents, ExecuteOptions, ExecutionReport, ManagerStep, Outcome } from '../types/outcome.js';
@@ -86,8 +87,8 @@ export async function executePlan(
 
 /** A done (re)start or reload, watched for the settle time (see settleOutcome); other outcomes as they are. */
 function settle(outcome: Outcome, ctx: ActionContext): Promise<Outcome> {
-  // A user unit settles on its user's manager (run-action keys it by uid too).
-  const key = outcome.owner.kind === 'user-unit' && outcome.owner.uid !== undefined ? `${outcome.owner.uid}/${outcome.unit}` : outcome.unit;
+  // A user unit settles on its user's manager (keyed by its uid, as run-action keys it).
+  const key = unitKeyOf(outcome.owner, outcome.unit);
   const from = ctx.settleFrom.get(key);
   if (from === undefined || !outcome.ok) return Promise.resolve(outcome);
   ctx.settleFrom.delete(key);

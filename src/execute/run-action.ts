@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import { RestartdError } from '../errors.js';
 import { unitJobOf, type UnitJob } from '../plan/unit-job.js';
+import { unitKeyOf } from '../plan/unit-key.js';
 import type { PlannedAction } from '../types/plan.js';
 import type { SettleStart } from './settle.js';
 import type { Job, JobMethod, JobResult, SystemdManager, UnitState } from '../types/systemd.js';
@@ -56,13 +57,13 @@ export async function runUnitAction(action: PlannedAction, ctx: ActionContext): 
     if (reached?.state !== 'running') {
       return failure(action, 'USER_MANAGER_UNAVAILABLE', reached?.reason ?? `${job.unit} belongs to the user manager of uid ${job.manager.uid}, which this run cannot reach`);
     }
-    return runJobs(action, job, { ...ctx, manager: reached.manager }, `${job.manager.uid}/`);
+    return runJobs(action, job, { ...ctx, manager: reached.manager });
   }
-  return runJobs(action, job, ctx, '');
+  return runJobs(action, job, ctx);
 }
 
-async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionContext, pidKeyPrefix: string): Promise<Outcome> {
-  const pidKey = `${pidKeyPrefix}${job.unit}`;
+async function runJobs(action: PlannedAction, job: UnitMethodJob, ctx: ActionContext): Promise<Outcome> {
+  const pidKey = unitKeyOf(action.owner, job.unit);
   const started = performance.now();
   const queuedAtMs = Date.now();
   let before = 0;

@@ -6,10 +6,10 @@ import type { ChangeSet } from '../types/generation.js';
 import type { StaleProcess } from '../types/stale.js';
 import { systemdCgroupPath } from '../owner/owner-of.js';
 import type { ProcessImage } from '../types/process.js';
-import type { Owner } from '../types/owner.js';
 import { scopeToManager } from '../systemd/scope-to-manager.js';
 import type { ManagerProcess } from '../types/systemd.js';
 import { isAlreadyDone } from './run-action.js';
+import { unitKeyOf } from '../plan/unit-key.js';
 import type { ExecuteEvents, Outcome, StillStaleProcess } from '../types/outcome.js';
 
 export interface VerifyOptions {
@@ -54,12 +54,12 @@ export async function verifyOutcomes(
   const verified = outcomes.filter(needsVerify);
   const targets = new Set(verified.map((o) => o.unit));
   if (targets.size === 0) return [...outcomes];
-  const keys = new Set(verified.map((o) => unitKey(o.owner, o.unit)));
+  const keys = new Set(verified.map((o) => unitKeyOf(o.owner, o.unit)));
   events.emit('verify:start', [...targets].sort());
   const stale = await scanSettled(targets, options);
   const byUnit = new Map<string, StillStaleProcess[]>();
   for (const process of scopeToManager(stale, options.manager)) {
-    const key = unitKey(process.owner, process.owner.name);
+    const key = unitKeyOf(process.owner, process.owner.name);
     if (!keys.has(key)) continue;
     const list = byUnit.get(key) ?? [];
     list.push({ pid: process.pid, files: process.files.map((f) => ({ path: f.path, kind: f.kind })) });
@@ -67,17 +67,11 @@ export async function verifyOutcomes(
   }
   return outcomes.map((outcome) => {
     if (!needsVerify(outcome)) return outcome;
-    const still = byUnit.get(unitKey(outcome.owner, outcome.unit));
+    const still = byUnit.get(unitKeyOf(outcome.owner, outcome.unit));
     const verified: Outcome = still === undefined ? outcome : { ...outcome, ok: false, stillStale: still, code: 'STILL_STALE', cause: describeStill(outcome, still) };
     events.emit('verify:done', verified);
     return verified;
   });
-}
-
-// A system unit by its name; a user unit by its user's uid too (two users may run the same unit).
-function unitKey(owner: Owner, unit: string): string {
-  if (owner.kind === 'user-unit') return `user/${owner.uid ?? ''}/${unit}`;
-  return owner.kind === 'system-unit' ? unit : `${owner.kind}/${unit}`;
 }
 
 async function scanSettled(targets: ReadonlySet<string>, options: VerifyOptions): Promise<StaleProcess[]> {

@@ -9,12 +9,13 @@ import type { ProcessImage, ScanResult } from '../types/process.js';
 import { indexChangesByDir, type ChangesByDir } from './changeset-dirs.js';
 import { interpreterOf } from '../scan/interpreter.js';
 import { judgeScriptFiles } from './judge-script.js';
-import { locateProgram, type LocatedProgram } from './locate-program.js';
+import { locateProgram, PERL_HEAD_BYTES, perlHeadFile, type LocatedProgram } from './locate-program.js';
+import { readHeadsAs, type HeadRequest } from './read-as-target.js';
 import { readerOf } from './process-reader.js';
 import { readProcessClock, type ProcessClock } from './process-clock.js';
 import { programOf } from './program-of.js';
 import { RootView } from './root-view.js';
-import { DEFAULT_INTERP_LIMITS, type InterpLimits, type InterpreterFamily, type InterpSummary } from '../types/interp.js';
+import { DEFAULT_INTERP_LIMITS, type InterpLimits, type InterpreterFamily, type InterpSummary, type Program } from '../types/interp.js';
 import { changedSources, walkSources, type TreeFiles } from './walk-sources.js';
 
 export interface ScriptScanOptions {
@@ -60,11 +61,17 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
   const byPid = new Map<number, StaleFile[]>();
   let clock: ProcessClock | undefined | null = null;
 
+  const candidates: Candidate[] = [];
   for (const image of scan.processes) {
     const family = image.argv && !image.kernelThread ? interpreterOf(image.exe, image.argv[0]) : undefined;
     if (family === undefined || !image.argv || image.exe === null) continue;
     const program = programOf(family, image.argv);
-    if (program.kind === 'none') continue;
+    if (program.kind !== 'none') candidates.push({ image, family, program, argv: image.argv, exe: image.exe });
+  }
+  // Only perl's program is read (its `use lib` lines), and only with its process's own credentials.
+  const heads = perlHeads(ctx, candidates, scan.self);
+
+  for (const { image, family, program, argv, exe } of candidates) {
     if (performance.now() > ctx.deadline) {
       summary.budgetExceeded = true;
       summary.skipped.push(image.pid);
@@ -73,10 +80,8 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
     summary.processes++;
     const view = viewFor(ctx, viewOf(ctx.reader, image, scan.self).prefix);
     const cwd = image.cwd ?? cwdOf(ctx.reader, image.pid);
-    // Whose rights a source is read with: only perl's program is read (its `use lib` lines); unknown
-    // credentials read nothing (uid -1 matches no file, no group).
-    const reader = family === 'perl' ? (readerOf(ctx.reader, image.pid) ?? { uid: -1, gids: [] }) : undefined;
-    const found = locateProgram({ exe: image.exe, argv: image.argv, cwd, reader }, family, program, view);
+    const head = family === 'perl' ? (heads.get(image.pid) ?? null) : undefined;
+    const found = locateProgram({ exe, argv, cwd, ...(head === undefined ? {} : { head }) }, family, program, view);
     if (!found) {
       summary.unresolved.push(image.pid);
       continue;
@@ -101,6 +106,31 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
     if (stale.length > 0) byPid.set(image.pid, stale);
   }
   return { byPid, summary };
+}
+
+/** An interpreter process with a program to look for. */
+interface Candidate {
+  image: ProcessImage;
+  family: InterpreterFamily;
+  program: Program;
+  argv: string[];
+  exe: string;
+}
+
+/**
+ * The heads of the perl programs, read with each process's credentials (one child per user for the
+ * whole scan, see readHeadsAs); unknown credentials read nothing.
+ */
+function perlHeads(ctx: ScanContext, candidates: readonly Candidate[], self: ScanResult['self']): Map<number, string | null> {
+  const requests: HeadRequest[] = [];
+  for (const { image, family, program, argv, exe } of candidates) {
+    if (family !== 'perl' || performance.now() > ctx.deadline) continue;
+    const view = viewFor(ctx, viewOf(ctx.reader, image, self).prefix);
+    const cwd = image.cwd ?? cwdOf(ctx.reader, image.pid);
+    const file = perlHeadFile({ exe, argv, cwd }, program, view);
+    if (file !== undefined) requests.push({ pid: image.pid, path: view.prefix + file, reader: readerOf(ctx.reader, image.pid) });
+  }
+  return readHeadsAs(requests, PERL_HEAD_BYTES);
 }
 
 /** What one scan shares across processes: limits, the ChangeSet's indexes, and per-root caches. */

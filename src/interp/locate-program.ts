@@ -27,10 +27,15 @@ export interface InterpreterProcess {
   cwd: string | null;
   /** The process's filesystem uid and groups: its sources are read only when it could read them. */
   reader?: Reader | undefined;
+  /**
+   * The program's first PERL_HEAD_BYTES, already read with the process's own credentials (null: it
+   * could not read them). Without it, the head is read here, where `reader`'s mode bits allow.
+   */
+  head?: string | null;
 }
 
 /** Bytes of a perl program read to find its `use lib` lines. */
-const PERL_HEAD_BYTES = 64 * 1024;
+export const PERL_HEAD_BYTES = 64 * 1024;
 const NODE_SUFFIXES = ['', '.js', '.cjs', '.mjs', '/index.js'];
 
 /**
@@ -50,18 +55,16 @@ export function locateProgram(process: InterpreterProcess, family: InterpreterFa
     if (realFile === undefined || isNeverSoftware(realFile)) return undefined;
     return { file: found.file, realFile, missing: false, extras: [], trees: distinctTrees([found.packageDir]) };
   }
-  const absolute = program.path.startsWith('/');
-  const file = absolute ? posix.normalize(program.path) : relativeTo(process.cwd, program.path);
-  // A relative path can still lead into /proc or /dev, where "the file" would be ours, not the target's.
-  if (file === undefined || isNeverSoftware(file)) return undefined;
-  // Judged again where the links lead (inside the process's root): a program linked to /proc/kmsg
-  // or /proc/self/environ is nothing to read.
-  const resolved = view.realpath(file);
-  if (resolved !== undefined && isNeverSoftware(resolved)) return undefined;
+  const at = scriptFileOf(process, program, view);
+  if (at === undefined) return undefined;
+  const { file, absolute } = at;
   if (!isFile(file)) return absolute ? { file, realFile: file, missing: true, extras: [], trees: [] } : undefined;
-  const realFile = resolved ?? file;
+  const realFile = at.resolved ?? file;
   const libDirs = [...program.libDirs];
-  if (family === 'perl') libDirs.push(...perlLibDirs(view.readHead(realFile, PERL_HEAD_BYTES, process.reader) ?? '', dirname(realFile)));
+  if (family === 'perl') {
+    const head = process.head !== undefined ? process.head : view.readHead(realFile, PERL_HEAD_BYTES, process.reader);
+    libDirs.push(...perlLibDirs(head ?? '', dirname(realFile)));
+  }
   const trees = distinctTrees([
     programTreeOf(family, realFile, isFile),
     ...libDirs.map((dir) => relativeTo(process.cwd, dir)).filter((dir) => dir !== undefined && view.kind(dir) === 'dir'),
@@ -71,6 +74,31 @@ export function locateProgram(process: InterpreterProcess, family: InterpreterFa
     .map((path) => (path === undefined ? undefined : NODE_SUFFIXES.map((suffix) => path + suffix).find(isFile)))
     .filter((path): path is string => path !== undefined);
   return { file, realFile, missing: false, extras, trees };
+}
+
+/**
+ * The file a script program names, made absolute against the process's cwd (`file`) and with its
+ * links resolved inside the process's root (`resolved`); undefined when it is nothing to locate: no
+ * cwd for a relative path, or a never-software place (/proc, /dev, ...) as named or where links lead.
+ */
+function scriptFileOf(process: InterpreterProcess, program: Extract<Program, { kind: 'script' }>, view: RootView): { file: string; resolved: string | undefined; absolute: boolean } | undefined {
+  const absolute = program.path.startsWith('/');
+  const file = absolute ? posix.normalize(program.path) : relativeTo(process.cwd, program.path);
+  // A relative path can still lead into /proc or /dev, where "the file" would be ours, not the target's.
+  if (file === undefined || isNeverSoftware(file)) return undefined;
+  // Judged again where the links lead (inside the process's root): a program linked to /proc/kmsg
+  // or /proc/self/environ is nothing to read.
+  const resolved = view.realpath(file);
+  if (resolved !== undefined && isNeverSoftware(resolved)) return undefined;
+  return { file, resolved, absolute };
+}
+
+/** The file whose head locateProgram reads for a perl program (as the process names it, links resolved), if any. */
+export function perlHeadFile(process: InterpreterProcess, program: Program, view: RootView): string | undefined {
+  if (program.kind !== 'script') return undefined;
+  const at = scriptFileOf(process, program, view);
+  if (at === undefined || view.kind(at.file) !== 'file') return undefined;
+  return at.resolved ?? at.file;
 }
 
 /** `path` made absolute against the process's cwd; undefined without a cwd. */

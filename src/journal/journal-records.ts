@@ -37,6 +37,16 @@ export const JournalLineSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('submitting'), at: z.string(), key: z.string(), submission: SubmissionRecord }),
   z.object({ type: z.literal('submitted'), at: z.string(), key: z.string(), submission: SubmissionRecord }),
   z.object({ type: z.literal('finished'), at: z.string(), ok: z.number(), failed: z.number() }),
+  // A user told about what stays running (once per switch: a re-run or a repeated hook does not tell again).
+  z.object({
+    type: z.literal('notified'),
+    at: z.string(),
+    uid: z.number().int().nonnegative(),
+    name: z.string().max(256).optional(),
+    channels: z.array(z.enum(['desktop', 'terminal'])).max(2),
+    text: z.string().max(8192),
+    pids: z.array(z.number().int()).max(100_000),
+  }),
   // A rollback's steps: `begun` before the link is flipped (with the switch's outcomes and the key
   // of the rollback's own journal), `flipped` after, `finished` once its restarts are verified.
   z.object({

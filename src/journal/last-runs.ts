@@ -14,6 +14,17 @@ export type { RunSummary, RunUnitResult };
  * when. An unreadable or foreign entry is left out; a missing state dir gives [].
  */
 export function lastRuns(stateDir: string, n: number): RunSummary[] {
+  const runs: RunSummary[] = [];
+  for (const dir of journalsByRecency(stateDir)) {
+    if (runs.length >= n) break;
+    const run = summarizeOrSkip(dir);
+    if (run !== undefined) runs.push(run);
+  }
+  return runs;
+}
+
+/** The journals' dirs in the state dir, the last written first (quarantined ones left out); none without a state dir. */
+export function journalsByRecency(stateDir: string): string[] {
   const root = join(stateDir, SWITCHES_DIR);
   let keys: string[];
   try {
@@ -22,18 +33,12 @@ export function lastRuns(stateDir: string, n: number): RunSummary[] {
     if (errnoCode(error) === 'ENOENT') return [];
     throw error;
   }
-  const byRecency = keys
+  return keys
     .filter((key) => !key.includes(QUARANTINED))
-    .map((key) => ({ key, mtime: mtimeOf(join(root, key, JOURNAL_LINES_FILE)) }))
-    .filter((entry): entry is { key: string; mtime: number } => entry.mtime !== undefined)
-    .sort((a, b) => b.mtime - a.mtime);
-  const runs: RunSummary[] = [];
-  for (const { key } of byRecency) {
-    if (runs.length >= n) break;
-    const run = summarizeOrSkip(join(root, key));
-    if (run !== undefined) runs.push(run);
-  }
-  return runs;
+    .map((key) => ({ dir: join(root, key), mtime: mtimeOf(join(root, key, JOURNAL_LINES_FILE)) }))
+    .filter((entry): entry is { dir: string; mtime: number } => entry.mtime !== undefined)
+    .sort((a, b) => b.mtime - a.mtime)
+    .map((entry) => entry.dir);
 }
 
 function mtimeOf(path: string): number | undefined {

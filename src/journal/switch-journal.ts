@@ -18,6 +18,7 @@ import {
   type JournalPlan,
 } from './journal-records.js';
 import type { RollbackIntent } from '../types/rollback.js';
+import type { UserNotice } from '../types/aware.js';
 
 /** A rollback begun and not finished, as the journal has it. */
 export interface PendingRollback {
@@ -75,6 +76,8 @@ export class SwitchJournal {
   private rollback: PendingRollback | undefined;
   private rolledBack: Omit<FinishedRollback, 'plan'> | undefined;
   private savedPlan: Plan | undefined;
+  /** Users told (uids) for this switch, by any of its runs. */
+  private readonly told = new Set<number>();
 
   /**
    * `retry`: actions done by an earlier run whose unit verify found still stale run again (after
@@ -108,6 +111,7 @@ export class SwitchJournal {
         this.submissions.set(line.key, { ...rest, ...(jobPath === undefined ? {} : { jobPath }) });
       }
       else if (line.type === 'rollback') this.readRollback(line);
+      else if (line.type === 'notified') this.told.add(line.uid);
       // A job lost with the bus stays submitted: the next run judges it from the facts.
       if (line.type === 'outcome' && line.outcome['code'] === 'BUS_LOST') lost.add(line.key);
       else if (line.type === 'outcome') {
@@ -231,6 +235,18 @@ export class SwitchJournal {
     submitted: (action, submission) => this.append({ type: 'submitted', at: new Date().toISOString(), key: actionKey(action), submission }),
     interrupted: (action) => this.submissions.get(actionKey(action)),
   };
+
+  /** Whether a run of this switch told the user already. */
+  toldUser(uid: number): boolean {
+    return this.told.has(uid);
+  }
+
+  /** Appends that a user was told (fsync'ed): no later run of this switch tells them again. */
+  recordNotified(notice: UserNotice): void {
+    const { uid, name, channels, text, pids } = notice;
+    this.append({ type: 'notified', at: new Date().toISOString(), uid, ...(name === undefined ? {} : { name }), channels, text: text.slice(0, 8192), pids: pids.slice(0, 100_000) });
+    this.told.add(uid);
+  }
 
   /** Appends an executed outcome (fsync'ed before the next action starts). */
   record(outcome: Outcome): void {

@@ -3,6 +3,8 @@ import type { Owner, OwnerKind } from '../types/owner.js';
 import { compare, summarizeEvidence } from './evidence.js';
 import { decide, pulledInBy, userManagerUid, type PolicyConfig } from './policy.js';
 import { socketsToChange, type SocketContext } from './socket-units.js';
+import { keepDependentsUp } from './keep-dependents-up.js';
+import { managerPrefix, startableByHand, unitFactsKey } from './unit-key.js';
 import { PHASES, type Decision, type Phase, type Plan, type PlannedAction, type UnitFacts } from '../types/plan.js';
 
 export interface PlanInput {
@@ -32,12 +34,6 @@ const KIND_ORDER: Record<OwnerKind, number> = {
 
 const USER_KEY = /^user\/(\d+)\//;
 
-/** The key of an owner's unit in `PlanInput.units`, or undefined for owners that are not units. */
-export function unitFactsKey(owner: Owner): string | undefined {
-  if (owner.kind === 'system-unit') return owner.name;
-  if (owner.kind === 'user-unit' && owner.uid !== undefined) return `user/${owner.uid}/${owner.name}`;
-  return undefined;
-}
 
 /**
  * The plan for a set of stale processes. Pure and deterministic: processes are grouped by owner
@@ -65,7 +61,7 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
     const policy = userManagerAbsent(owner, input) ?? decide(owner, facts, input.config);
     const decision = awareInstead(policy, processes, input.aware);
     // Sockets are named as the service's manager names them: "user/UID/" prefixed for a user unit.
-    const prefix = factsKey === undefined ? '' : factsKey.slice(0, factsKey.length - owner.name.length);
+    const prefix = managerPrefix(owner) ?? '';
     const sockets: SocketContext = { facts: (socket) => input.units.get(`${prefix}${socket}`), isStale: (socket) => staleOwners.has(`${prefix}${socket}`) };
     const base = { ...baseAction(owner, decision, processes, socketsToChange(decision, facts, sockets)), ...(decision === policy ? {} : { fallback: policy.action === 'reload' ? ('reload' as const) : ('restart' as const) }) };
     if (decision.action === 'stop-start') {
@@ -74,7 +70,7 @@ export function buildPlan(stale: readonly StaleProcess[], input: PlanInput): Pla
       actions.push({ ...base, phase: phaseOf(decision) });
     }
   }
-  const ordered = startsAfterStops(actions, input.units).sort(byPlanOrder);
+  const ordered = startsAfterStops(keepDependentsUp(actions, input.units), input.units).sort(byPlanOrder);
 
   const { system, users } = daemonReloads(input);
   return { daemonReload: system, ...(users.length > 0 ? { userDaemonReloads: users } : {}), actions: ordered };
@@ -92,12 +88,12 @@ function startsAfterStops(actions: readonly PlannedAction[], units: PlanInput['u
     const key = action.action === 'reload' ? unitFactsKey(action.owner) : undefined;
     const facts = key === undefined ? undefined : units.get(key);
     if (facts === undefined) return action;
-    const prefix = key === undefined || key === action.owner.name ? '' : key.slice(0, key.length - action.owner.name.length);
+    const prefix = managerPrefix(action.owner) ?? '';
     const [by, link] = [...(facts.partOf ?? []).map((u) => [u, 'PartOf='] as const), ...(facts.bindsTo ?? []).map((u) => [u, 'BindsTo='] as const)]
       .find(([u]) => stopped.has(`${prefix}${u}`)) ?? [];
     if (by === undefined) return action;
     const why = `${action.reason}; but the stop of ${by} (${link}) earlier in this plan takes it down`;
-    if (facts.refuseManualStart === true || facts.canStart === false) {
+    if (!startableByHand(facts)) {
       const { sockets: _none, ...rest } = action;
       return { ...rest, action: 'skip', phase: 'none', reason: 'refuse-manual-start', detail: `${why}, and systemd refuses to start it by hand${pulledInBy(facts)}` };
     }

@@ -2,6 +2,7 @@ import type { Config, UnitOverride } from '../config/schema.js';
 import type { Owner } from '../types/owner.js';
 import { matchesGlob } from '../config/glob.js';
 import { findProtected, type ManagerScope } from './protected-units.js';
+import { startableByHand } from './unit-key.js';
 import type { Decision, SkipReason, UnitAction, UnitFacts } from '../types/plan.js';
 
 /** The parts of the config the policy reads. */
@@ -151,7 +152,7 @@ function reloadOrRestart(source: string, name: string, unit: UnitFacts | undefin
  */
 function withinRefusals(decision: Decision, name: string, unit: UnitFacts | undefined): Decision {
   if (unit === undefined || (decision.action !== 'restart' && decision.action !== 'stop-start')) return decision;
-  if (unit.refuseManualStart === true || unit.canStart === false) {
+  if (!startableByHand(unit)) {
     const key = unit.refuseManualStart === true ? 'RefuseManualStart=yes' : 'CanStart=no';
     return skip('refuse-manual-start', `${key}: systemd refuses to start ${name} by hand, so a ${decision.action} would leave it stopped${pulledInBy(unit)}`);
   }

@@ -74,6 +74,11 @@ export function userLines(users: readonly StatusUser[]): string[] {
     lines.push(`${user.name ?? '?'} (uid ${user.uid}): ${manager}`);
     for (const unit of user.units) lines.push(`  ${unit.unit}: ${verb[unit.fate]}${unit.fate === 'skip' ? ` (${unit.reason})` : ''}`);
     for (const app of user.sessionApps) lines.push(`  ${app.comm} (pid ${app.pid}, ${app.owner}): ${verb[app.fate]}`);
+    if (user.notified !== undefined) {
+      const { at, channels, old, new: next } = user.notified;
+      const where = channels.length === 0 ? 'on no channel (the event only)' : `by ${channels.join(' and ')}`;
+      lines.push(`  told ${at} ${where}, for ${old === next ? old : `${old} -> ${next}`}`);
+    }
   }
   return lines;
 }

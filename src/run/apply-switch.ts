@@ -4,7 +4,8 @@ import type { Config } from '../config/schema.js';
 import { findUpdateAware } from '../aware/find-update-aware.js';
 import { createNotifier } from '../aware/notifier.js';
 import { DEFAULT_AWARE_STATE_DIR } from '../aware/aware-dirs.js';
-import { tellUsers } from '../aware/tell-users.js';
+import { tellUsers, type UsersToldJournal } from '../aware/tell-users.js';
+import { userOf } from '../report/status-users.js';
 import { detectStale } from '../detect.js';
 import { diffGenerations } from '../generation/index.js';
 import type { ChangeSet, SourceKind } from '../types/generation.js';
@@ -16,6 +17,7 @@ import { connectSystemd } from '../systemd/adapter.js';
 import { createUserManagers } from '../systemd/user-managers.js';
 import type { SystemdManager, UserManagers } from '../types/systemd.js';
 import type { StaleProcess } from '../types/stale.js';
+import type { RebootTier } from '../types/status.js';
 import { RestartdError } from '../errors.js';
 import { executePlan, type SkipDone } from '../execute/execute-plan.js';
 import { planStale } from '../execute/plan-stale.js';
@@ -44,7 +46,7 @@ export interface ApplySwitchOptions {
    * outcome of an action already done, which is then not run again; `jobs` writes each job down
    * before it is submitted (and finds those of an interrupted run: see JobJournal).
    */
-  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined; jobs?: JobJournal } | undefined;
+  journal?: { begin(plan: Plan): Plan; skipDone: SkipDone; rollback?: RollbackJournal | undefined; jobs?: JobJournal; users?: UsersToldJournal | undefined } | undefined;
   /**
    * Opt-in: when a restart, reload or start of this run failed, `link` (which points at `new`) goes
    * back to `old` and every unit the run restarted is restarted onto `old` (src/run/rollback.ts).
@@ -105,7 +107,7 @@ export async function applySwitch(
   const owned = options.manager === undefined ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
   const manager = owned ?? options.manager ?? undefined;
   // Users' own managers, each reached by a child acting as that user when one of their units is stale.
-  const users = createUserManagers({ process: manager?.process });
+  const users = createUserManagers({ system: manager, process: manager?.process });
   try {
     const scan = scanOptionsOf(options);
     const detection = await detectStale({ changeSet, ...scan });
@@ -157,9 +159,24 @@ export async function applySwitch(
     const rolledBack = intent === undefined || manager === undefined ? undefined : await carryOutRollback(intent, outcomes, rollbackContext(options, manager, plan, users), events);
     await fleet?.releaseKept?.();
     const held = fleet?.held?.();
-    // Users are told about what stays running (session apps, skipped units): once per process.
+    // Users are told about what stays running (session apps, skipped units): once per switch.
     if (!options.dryRun) {
-      tellUsers({ stale: planned.stale, actions: plan.actions, userManagers: planned.userManagers, stateDir: options.awareStateDir ?? DEFAULT_AWARE_STATE_DIR, procRoot: options.procRoot }, (notice) => events.emit('user:notified', notice));
+      await tellUsers(
+        {
+          stale: planned.stale,
+          actions: plan.actions,
+          userManagers: planned.userManagers,
+          users,
+          stateDir: options.awareStateDir ?? DEFAULT_AWARE_STATE_DIR,
+          journal: options.journal?.users,
+          procRoot: options.procRoot,
+          rootPrefix: manager?.process?.rootPrefix,
+          channels: config.notify,
+          reboot: await rebootTierOf(planned.stale, plan, options.procRoot),
+        },
+        (notice) => events.emit('user:notified', notice),
+        (message) => events.emit('warning', message),
+      );
     }
     return { ...(changeSet === undefined ? {} : { changeSet }), plan, report: { ...executed, outcomes }, warnings, ...(rolledBack === undefined ? {} : { rolledBack }), ...(held === undefined ? {} : { held }) };
   } finally {
@@ -167,6 +184,13 @@ export async function applySwitch(
     users.close();
     owned?.close();
   }
+}
+
+/** The reboot tier after the plan (status's): a user is told to reboot when it says so. Loaded only when something is left to tell about. */
+async function rebootTierOf(stale: readonly StaleProcess[], plan: Plan, procRoot: string | undefined): Promise<RebootTier | undefined> {
+  if (!stale.some((p) => userOf(p) !== undefined)) return undefined;
+  const [{ readKernelFacts }, { decideReboot }] = await Promise.all([import('../status/kernel-facts.js'), import('../status/reboot-tier.js')]);
+  return decideReboot(stale, await readKernelFacts(procRoot === undefined ? {} : { procRoot }), plan.actions).tier;
 }
 
 /** How detection and every verify re-scan of a switch (its rollback's too) judge files: the same way. */
@@ -186,8 +210,7 @@ function jobOptionsOf(options: ApplySwitchOptions): { concurrency: number; jobTi
   return {
     concurrency: options.concurrency ?? config.concurrency,
     jobTimeoutMs: options.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
-    // A hand-built Config (the library takes one as it is) may lack the schema's default.
-    settleMs: (config.settleSeconds ?? 2) * 1000,
+    settleMs: config.settleSeconds * 1000,
   };
 }
 
@@ -220,7 +243,7 @@ export async function resumeRollback(
 ): Promise<ApplySwitchResult> {
   const owned = options.manager === undefined || options.manager === null ? await connectSystemd({ busAddress: options.busAddress }) : undefined;
   const manager = owned ?? (options.manager as SystemdManager);
-  const users = createUserManagers({ process: manager.process });
+  const users = createUserManagers({ system: manager, process: manager.process });
   try {
     const fleet = options.fleet;
     if (fleet !== undefined) {

@@ -8,6 +8,7 @@ import type { ExecuteEvents, JobJournal, Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';
 import { SwitchJournal, type FinishedRollback } from '../journal/switch-journal.js';
 import type { RolledBack } from '../types/rollback.js';
+import type { UserNotice } from '../types/aware.js';
 import { openLiveJournal } from './live-journal.js';
 
 export interface JournaledSwitch {
@@ -78,6 +79,8 @@ export async function applyUnderLock(
         submitted: (action, submission) => current().jobs.submitted(action, submission),
         interrupted: (action) => current().jobs.interrupted(action),
       } satisfies JobJournal,
+      // Users told once per switch (a run on the live scan: once per process, see tellUsers).
+      users: { told: (uid: number) => current().toldUser(uid), record: (notice: UserNotice) => current().recordNotified(notice), live: options.old === undefined },
     };
     const pending = journal?.pendingRollback;
     const plan = journal?.unfinishedPlan;

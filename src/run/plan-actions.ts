@@ -23,7 +23,7 @@ export async function planWithOptionalManager(
   // a user unit's manager is found in the system manager's namespaces.
   const needed = stale.some((p) => p.owner.kind === 'system-unit' || p.owner.kind === 'pid1' || p.owner.kind === 'user-unit' || (bus !== undefined && p.owner.kind === 'container'));
   const manager = await connectOptionalManager(bus, warnings, { needed });
-  const users = createUserManagers({ process: manager?.process });
+  const users = createUserManagers({ system: manager, process: manager?.process });
   try {
     const planned = await planStale(stale, config, manager, aware, users);
     return { ...planned, warnings: [...warnings, ...planned.warnings] };

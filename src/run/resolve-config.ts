@@ -1,8 +1,11 @@
 import type { Config } from '../config/schema.js';
 
-/** A config given as a path (or not at all) is loaded; a parsed one is taken as it is. */
+/**
+ * A config given as a path (or not at all) is loaded; one built in code is validated as a file's
+ * would be, with the defaults filled in for what it leaves out (a hand-built `{ version: 1, ... }`
+ * gets the same settle time, limits and policy a file would).
+ */
 export async function resolveConfig(config: Config | string | undefined): Promise<Config> {
-  if (typeof config === 'object') return config;
-  const { loadConfig } = await import('../config/load-config.js');
-  return loadConfig(config);
+  const { loadConfig, validateConfig } = await import('../config/load-config.js');
+  return typeof config === 'object' ? validateConfig(config) : loadConfig(config);
 }

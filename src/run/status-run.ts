@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventEmitter } from 'eventemitter3';
 import { SYSTEM_AWARE_DIR, userAwareDir, userRuntimeUids } from '../aware/aware-dirs.js';
-import type { RegistrationStatus } from '../types/aware.js';
+import type { RegistrationStatus, UserNotified } from '../types/aware.js';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_CONFIG_PATH } from '../config/paths.js';
 import { describeFsError, RestartdError } from '../errors.js';
@@ -95,6 +95,7 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
     planWarnings = planned.warnings;
     const { groupByUser } = await import('../report/status-users.js');
     users = groupByUser(report.stale, planned.plan.actions, planned.userManagers ?? new Map());
+    if (users.length > 0 && existsSync(join(stateDir, SWITCHES_DIR))) users = withNotified(users, await notifiedOrWarn(stateDir, warn));
   }
   const { buildStatusReport } = await import('../report/status-json.js');
   // A deferred switch, and what a live run waits for (files in the state dir; no etcd needed).
@@ -165,6 +166,24 @@ function lastRunsOrWarn(lastRuns: (dir: string, n: number) => RunSummary[], stat
     warn(`last runs in ${stateDir} not read: ${error instanceof Error ? error.message : String(error)}`);
     return [];
   }
+}
+
+/** What each user was last told, from the journals; an unreadable state dir is a warning. */
+async function notifiedOrWarn(stateDir: string, warn: (message: string) => void): Promise<Map<number, UserNotified>> {
+  try {
+    const { lastNotified } = await import('../journal/last-notified.js');
+    return lastNotified(stateDir);
+  } catch (error) {
+    warn(`what users were told, in ${stateDir}, not read: ${error instanceof Error ? error.message : String(error)}`);
+    return new Map();
+  }
+}
+
+function withNotified(users: StatusUser[], notified: ReadonlyMap<number, UserNotified>): StatusUser[] {
+  return users.map((user) => {
+    const told = notified.get(user.uid);
+    return told === undefined ? user : { ...user, notified: told };
+  });
 }
 
 /** What a scan by a user other than root could not see, said the same in text and JSON. */

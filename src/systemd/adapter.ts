@@ -1,10 +1,10 @@
 // The one file that imports dbus-next: swapping the D-Bus library is a change here alone.
-import { DBusError, Message, MessageType, sessionBus, type MessageBus, type Variant } from 'dbus-next';
+import { DBusError, Message, MessageFlag, MessageType, sessionBus, Variant, type MessageBus } from 'dbus-next';
 import { RestartdError } from '../errors.js';
 import { resolveBusAddress } from './bus-address.js';
 import { JobTracker } from './job-tracker.js';
 import { findManagerProcess, managerPidOf, type InvocationProbe } from './manager-process.js';
-import type { Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState } from '../types/systemd.js';
+import type { DesktopNotification, Job, JobCompletion, JobMethod, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState } from '../types/systemd.js';
 import { readUnitKeys } from './unit-file-read.js';
 
 export { resolveBusAddress };
@@ -25,6 +25,14 @@ export interface ConnectOptions {
   managerProcess?: ManagerProcess | null;
   /** The uid systemd must run as on this bus (a user's manager): any other owner of its name is refused. */
   managerUid?: number;
+  /**
+   * The address is the manager's private socket (`/run/user/UID/systemd/private`): peer-to-peer
+   * D-Bus, no bus daemon, so no Hello, no AddMatch, no name to ask the owner of. systemd accepts a
+   * private connection only from root and from the uid it runs as (it checks the peer's credentials).
+   */
+  peerToPeer?: boolean;
+  /** Where the manager's unit files are read (a prefix, maybe relative to the cwd); default its process's root. */
+  filesRoot?: string;
 }
 
 type Props = Record<string, Variant | undefined>;
@@ -39,8 +47,9 @@ const RECONNECT_MS = 15_000;
  */
 export async function connectSystemd(options: ConnectOptions = {}): Promise<SystemdManager> {
   const busAddress = resolveBusAddress(options.busAddress);
-  const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
-  const manager = new DbusSystemdManager(bus, busAddress, options.callTimeoutMs ?? 25_000);
+  const peerToPeer = options.peerToPeer === true;
+  const bus = openBus(busAddress, peerToPeer);
+  const manager = new DbusSystemdManager(bus, busAddress, options.callTimeoutMs ?? 25_000, peerToPeer, options.filesRoot);
   try {
     await manager.open(options.managerProcess, options.managerUid);
   } catch (error) {
@@ -48,6 +57,50 @@ export async function connectSystemd(options: ConnectOptions = {}): Promise<Syst
     throw error;
   }
   return manager;
+}
+
+const NOTIFICATIONS = 'org.freedesktop.Notifications';
+
+/**
+ * Sends one desktop notification (org.freedesktop.Notifications.Notify) on the bus at `busAddress`
+ * (`busName` in messages), over a connection of its own that ends with the call; resolves with the
+ * server's id for it.
+ * Throws RestartdError BUS when the bus or its notification server is not there, or after `timeoutMs`.
+ */
+export async function sendDesktopNotification(busAddress: string, notification: DesktopNotification, busName = busAddress): Promise<number> {
+  const { timeoutMs } = notification;
+  const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
+  let timer: NodeJS.Timeout | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RestartdError('BUS', `Notify on ${busName}: no answer after ${timeoutMs} ms`, { subject: busName })), timeoutMs);
+    bus.on('error', (error: unknown) => reject(new RestartdError('BUS', `no session bus at ${busName} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error, subject: busName })));
+  });
+  // An error after the answer (the connection closing) must not go unhandled.
+  failed.catch(() => undefined);
+  const message = new Message({
+    destination: NOTIFICATIONS,
+    path: '/org/freedesktop/Notifications',
+    interface: NOTIFICATIONS,
+    member: 'Notify',
+    signature: 'susssasa{sv}i',
+    // No replaced id, no icon, no actions; normal urgency; the server's own expiry.
+    body: [notification.appName, 0, '', notification.summary, notification.body, [], { urgency: new Variant('y', 1) }, -1],
+  });
+  try {
+    const reply = await Promise.race([bus.call(message), failed]);
+    const [id] = (reply?.body ?? []) as [unknown];
+    if (typeof id !== 'number') throw new RestartdError('BUS', `Notify on ${busName}: the answer is not a notification id`, { subject: busName });
+    return id;
+  } catch (error) {
+    if (error instanceof DBusError) {
+      const why = error.type === 'org.freedesktop.DBus.Error.ServiceUnknown' ? 'no notification server on the session bus' : `${error.text || error.type} (${error.type})`;
+      throw new RestartdError('BUS', `Notify on ${busName}: ${why}`, { cause: error, subject: busName });
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    bus.disconnect();
+  }
 }
 
 class DbusSystemdManager implements SystemdManager {
@@ -65,6 +118,8 @@ class DbusSystemdManager implements SystemdManager {
     private bus: MessageBus,
     readonly busAddress: string,
     private readonly callTimeoutMs: number,
+    private readonly peerToPeer = false,
+    private readonly filesRoot?: string,
   ) {
     this.attach(bus);
   }
@@ -98,7 +153,7 @@ class DbusSystemdManager implements SystemdManager {
     const deadline = performance.now() + timeoutMs;
     while (this.broken !== undefined) {
       const lost = this.broken;
-      const bus = sessionBus({ busAddress: this.busAddress, authMethods: ['EXTERNAL'] });
+      const bus = openBus(this.busAddress, this.peerToPeer);
       const old = this.bus;
       this.bus = bus;
       this.broken = undefined;
@@ -130,6 +185,8 @@ class DbusSystemdManager implements SystemdManager {
 
   /** JobRemoved reaches only subscribed clients that match it. */
   private async listen(): Promise<void> {
+    // A private connection: systemd sends it every signal, and it is the manager's own socket.
+    if (this.peerToPeer) return this.subscribe();
     if (this.managerUid !== undefined) await this.checkOwner(this.managerUid);
     await this.call(
       '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'AddMatch', 's',
@@ -176,12 +233,15 @@ class DbusSystemdManager implements SystemdManager {
       canReload: props['CanReload']?.value === true,
       partOf: strs(props['PartOf']),
       bindsTo: strs(props['BindsTo']),
+      consistsOf: strs(props['ConsistsOf']),
+      boundBy: strs(props['BoundBy']),
+      pullsIn: [...new Set([...strs(props['Wants']), ...strs(props['Requires']), ...strs(props['Upholds'])])].sort(),
       triggeredBy: strs(props['TriggeredBy']),
       unitFileChanged: props['NeedDaemonReload']?.value === true,
       ...(controlGroup === undefined ? {} : { controlGroup }),
     };
     // The X- keys are not on the bus: read the unit's files where the manager sees them.
-    const { keys, warnings } = await readUnitKeys(fragmentPath, dropInPaths, { rootPrefix: this.process?.rootPrefix ?? '' });
+    const { keys, warnings } = await readUnitKeys(fragmentPath, dropInPaths, { rootPrefix: this.filesRoot ?? this.process?.rootPrefix ?? '' });
     // The bus's RefuseManualStop/Start are the ones in effect (the files' may not be loaded yet).
     const { refuseManualStop: _stopFromFiles, refuseManualStart: _startFromFiles, ...xKeys } = keys;
     Object.assign(facts, xKeys);
@@ -204,12 +264,6 @@ class DbusSystemdManager implements SystemdManager {
       throw error;
     }
     return str(await this.get(path, UNIT, 'Id', `pid ${pid}`));
-  }
-
-  async mainPid(unit: string): Promise<number> {
-    if (!unit.endsWith('.service')) return 0;
-    const [path] = (await this.call(MANAGER_PATH, MANAGER, 'LoadUnit', 's', [unit], { subject: unit })) as [string];
-    return num(await this.get(path, SERVICE, 'MainPID', unit));
   }
 
   async unitState(unit: string): Promise<UnitState> {
@@ -258,14 +312,17 @@ class DbusSystemdManager implements SystemdManager {
   }
 
   async reexecute(timeoutMs = 60_000): Promise<void> {
-    // systemd does not reply: the bus answers NoReply when the old manager disconnects. Any other
-    // error (access denied, ...) means it did not re-execute.
+    // systemd does not reply: the bus answers NoReply when the old manager disconnects (a private
+    // connection just ends). Any other error (access denied, ...) means it did not re-execute.
     await this.call(MANAGER_PATH, MANAGER, 'Reexecute', '', [], { timeoutMs }).catch((error: unknown) => {
+      if (this.peerToPeer && error === this.broken) return;
       if (!(error instanceof RestartdError && error.cause instanceof DBusError && /NoReply|Disconnected/.test(error.cause.type))) throw error;
     });
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       try {
+        // The re-executed manager keeps its private socket listening: a new connection waits for it.
+        if (this.peerToPeer) await this.reconnect(2000);
         await this.get(MANAGER_PATH, MANAGER, 'Version', 'manager', 2000);
         break;
       } catch (error) {
@@ -343,6 +400,58 @@ class DbusSystemdManager implements SystemdManager {
       if (fail) this.inFlight.delete(fail);
     }
   }
+}
+
+function openBus(busAddress: string, peerToPeer: boolean): MessageBus {
+  const bus = sessionBus({ busAddress, authMethods: ['EXTERNAL'] });
+  if (peerToPeer) {
+    withoutHello(bus, busAddress);
+    nudgeUntilAnswered(bus);
+  }
+  return bus;
+}
+
+// systemd (seen with 252) may leave a message that came in right behind the handshake unread until
+// more data arrives: until its first answer, a private connection is nudged with a Ping that wants none.
+function nudgeUntilAnswered(bus: MessageBus): void {
+  const stream = (bus as unknown as { _connection?: { stream?: { writable?: boolean } } })._connection?.stream;
+  const ping = new Message({ destination: SYSTEMD, path: MANAGER_PATH, interface: 'org.freedesktop.DBus.Peer', member: 'Ping', flags: MessageFlag.NO_REPLY_EXPECTED });
+  const timer = setInterval(() => {
+    if (stream?.writable === true) bus.send(ping);
+    else stop();
+  }, 200);
+  timer.unref();
+  const stop = (): void => clearInterval(timer);
+  bus.once('message', stop);
+  bus.once('error', stop);
+}
+
+// dbus-next always says Hello to the bus (queued until the socket connects); a peer has no bus and
+// answers it with an error, which dbus-next reports as the connection's. Taken off the queue unsent.
+function withoutHello(bus: MessageBus, busAddress: string): void {
+  const internals = bus as unknown as { _connection?: { _messages?: Message[] }; _methodReturnHandlers?: Record<number, unknown> };
+  const queued = internals._connection?._messages;
+  const at = queued?.findIndex((m) => m.member === 'Hello' && m.destination === 'org.freedesktop.DBus') ?? -1;
+  const hello = queued?.[at];
+  if (queued === undefined || hello === undefined || internals._methodReturnHandlers === undefined) {
+    bus.disconnect();
+    throw new RestartdError('BUS', `cannot talk peer-to-peer to ${busAddress}: this dbus-next does not queue its Hello as expected`, { subject: busAddress });
+  }
+  queued.splice(at, 1);
+  delete internals._methodReturnHandlers[hello.serial ?? -1];
+}
+
+/**
+ * Whether a failed connect found nobody there (no socket, nobody listening, the manager not on
+ * the bus): another way in (the private socket) may still reach the manager. By the error's
+ * errno or D-Bus error name, never its text.
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof RestartdError)) return false;
+  const cause: unknown = error.cause;
+  if (cause instanceof DBusError) return cause.type === 'org.freedesktop.DBus.Error.NameHasNoOwner' || cause.type === 'org.freedesktop.DBus.Error.ServiceUnknown';
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
 }
 
 /** A unit's Job property, (id, path): id 0 when none is queued. */

@@ -10,8 +10,9 @@ export interface GatheredUnitFacts {
 }
 
 /**
- * Asks the manager about every system unit that owns a stale process, and about the sockets that
- * activate them (whether each must change with its service). A unit it does not know (not loaded,
+ * Asks the manager about every system unit that owns a stale process, about the sockets that
+ * activate them (whether each must change with its service) and about the units their stop takes
+ * down (whether each is running and can be started again). A unit it does not know (not loaded,
  * or the call failed) is left out, so the policy skips it as unit-unknown rather than acting
  * blindly, and a socket left out is never touched.
  */
@@ -23,25 +24,28 @@ async function describeUnits(unitNames: ReadonlySet<string>, manager: SystemdMan
   const names = [...unitNames].sort();
   const units = new Map<string, UnitFacts>();
   const warnings: string[] = [];
-  const sockets = new Set<string>();
+  // Also described: the sockets that activate them, and the units their stop takes down (PartOf=,
+  // BindsTo= them), so the plan neither touches a socket blindly nor leaves a dependent down.
+  const related = new Set<string>();
   for (const name of names) {
     try {
       const facts = await manager.unitFacts(name);
       warnings.push(...(facts.fileWarnings ?? []).map((w) => `${name}: ${w}`));
       if (facts.loadState === 'not-found') warnings.push(`${name}: not known to the manager at ${manager.busAddress}`);
       else units.set(name, facts);
-      for (const socket of facts.triggeredBy ?? []) if (socket.endsWith('.socket')) sockets.add(socket);
+      for (const socket of facts.triggeredBy ?? []) if (socket.endsWith('.socket')) related.add(socket);
+      for (const dependent of [...(facts.consistsOf ?? []), ...(facts.boundBy ?? [])]) related.add(dependent);
     } catch (error) {
       warnings.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  for (const socket of [...sockets].sort()) {
-    if (units.has(socket)) continue;
+  for (const unit of [...related].sort()) {
+    if (units.has(unit)) continue;
     try {
-      const facts = await manager.unitFacts(socket);
-      if (facts.loadState !== 'not-found') units.set(socket, facts);
+      const facts = await manager.unitFacts(unit);
+      if (facts.loadState !== 'not-found') units.set(unit, facts);
     } catch (error) {
-      warnings.push(`${socket}: ${error instanceof Error ? error.message : String(error)}`);
+      warnings.push(`${unit}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   return { units, warnings };

@@ -25,6 +25,15 @@ function readLink(path: string): string | undefined {
   }
 }
 
+/** The PIDs /proc lists; none when it can't be read. */
+function processIds(procRoot: string): number[] {
+  try {
+    return readdirSync(procRoot).filter((name) => /^\d+$/.test(name)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /** The NSpid line of /proc/PID/status: the PID in each namespace, ours first. */
 export function nsPidsOf(pid: number, procRoot = '/proc'): number[] | undefined {
   const status = readText(`${procRoot}/${pid}/status`);
@@ -44,15 +53,8 @@ function owns(pid: number, probes: readonly InvocationProbe[], procRoot: string)
 export function findManagerProcess(probes: readonly InvocationProbe[], procRoot = '/proc'): ManagerProcess | undefined {
   if (probes.length === 0) return undefined;
   if (owns(1, probes, procRoot)) return describe(1, procRoot);
-  let names: string[];
-  try {
-    names = readdirSync(procRoot);
-  } catch {
-    return undefined;
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name) || name === '1') continue;
-    const pid = Number(name);
+  for (const pid of processIds(procRoot)) {
+    if (pid === 1) continue;
     const ns = nsPidsOf(pid, procRoot);
     if (ns === undefined || ns.length < 2 || ns[ns.length - 1] !== 1) continue;
     if (owns(pid, probes, procRoot)) return describe(pid, procRoot);
@@ -106,4 +108,16 @@ export function inManagerTree(manager: ManagerProcess | undefined, cgroupPath: s
 export function managerRelativeCgroup(manager: ManagerProcess | undefined, cgroupPath: string): string {
   if (manager === undefined || manager.cgroupRoot === '/' || !inManagerTree(manager, cgroupPath)) return cgroupPath;
   return cgroupPath.slice(manager.cgroupRoot.length) || '/';
+}
+
+/**
+ * The PID here of the process the manager numbers `managerPid` (the reverse of managerPidOf):
+ * undefined when no process in the manager's PID namespace has it.
+ */
+export function hostPidOf(manager: ManagerProcess | undefined, managerPid: number, procRoot = '/proc'): number | undefined {
+  if (manager === undefined || manager.nsLevel === 0) return managerPid;
+  for (const pid of processIds(procRoot)) {
+    if (nsPidsOf(pid, procRoot)?.[manager.nsLevel] === managerPid && managerPidOf(manager, pid, procRoot) === managerPid) return pid;
+  }
+  return undefined;
 }

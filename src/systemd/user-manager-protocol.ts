@@ -53,6 +53,9 @@ export const LiveUnitFactsSchema = z.object({
   canReload: z.boolean().optional(),
   partOf: z.array(UNIT_NAME).max(256).optional(),
   bindsTo: z.array(UNIT_NAME).max(256).optional(),
+  consistsOf: z.array(UNIT_NAME).max(256).optional(),
+  boundBy: z.array(UNIT_NAME).max(256).optional(),
+  pullsIn: z.array(UNIT_NAME).max(4096).optional(),
   triggeredBy: z.array(UNIT_NAME).max(256).optional(),
   xRestartIfChanged: z.boolean().optional(),
   xReloadIfChanged: z.boolean().optional(),
@@ -80,18 +83,28 @@ export const UnitStateSchema = z.object({
   jobPath: z.string().max(256).optional(),
 });
 
+/** A desktop notification the child sends on its user's session bus (org.freedesktop.Notifications.Notify). */
+export const DesktopNotificationSchema = z.object({
+  appName: z.string().max(64),
+  summary: z.string().max(1024),
+  body: z.string().max(8192),
+  timeoutMs: z.number().int().positive().max(120_000),
+});
+
 /** Requests root sends; `id` pairs each with its answer. */
 export type ChildRequest =
-  | { id: number; op: 'unitFacts' | 'unitState' | 'mainPid' | 'resetFailed' | 'restart' | 'reload' | 'stop' | 'start'; unit: string }
+  | { id: number; op: 'unitFacts' | 'unitState' | 'resetFailed' | 'restart' | 'reload' | 'stop' | 'start'; unit: string }
   | { id: number; op: 'waitForJob'; job: z.infer<typeof JobSchema>; timeoutMs: number }
   | { id: number; op: 'daemonReload' }
-  | { id: number; op: 'reexecute'; timeoutMs: number };
+  | { id: number; op: 'reexecute'; timeoutMs: number }
+  | ({ id: number; op: 'notify' } & z.infer<typeof DesktopNotificationSchema>);
 
 export const ChildRequestSchema = z.discriminatedUnion('op', [
-  z.object({ id: z.number().int(), op: z.enum(['unitFacts', 'unitState', 'mainPid', 'resetFailed', 'restart', 'reload', 'stop', 'start']), unit: UNIT_NAME }),
+  z.object({ id: z.number().int(), op: z.enum(['unitFacts', 'unitState', 'resetFailed', 'restart', 'reload', 'stop', 'start']), unit: UNIT_NAME }),
   z.object({ id: z.number().int(), op: z.literal('waitForJob'), job: JobSchema, timeoutMs: z.number().int().positive() }),
   z.object({ id: z.number().int(), op: z.literal('daemonReload') }),
   z.object({ id: z.number().int(), op: z.literal('reexecute'), timeoutMs: z.number().int().positive() }),
+  DesktopNotificationSchema.extend({ id: z.number().int(), op: z.literal('notify') }),
 ]);
 
 /** The child's first line: connected to its user's manager (as that user), or why not. */
@@ -113,7 +126,6 @@ export type Answer = z.infer<typeof AnswerSchema>;
 export const VALUE_SCHEMAS = {
   unitFacts: LiveUnitFactsSchema,
   unitState: UnitStateSchema,
-  mainPid: z.number().int().nonnegative(),
   resetFailed: z.null(),
   restart: JobSchema,
   reload: JobSchema,
@@ -122,4 +134,6 @@ export const VALUE_SCHEMAS = {
   waitForJob: JobCompletionSchema,
   daemonReload: z.null(),
   reexecute: z.null(),
+  // The notification server's id for it (uint32).
+  notify: z.number().int().nonnegative().max(0xffff_ffff),
 } as const satisfies Record<ChildRequest['op'], z.ZodType>;

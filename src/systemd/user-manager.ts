@@ -1,9 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RestartdError } from '../errors.js';
 import type { UserAccount } from './user-account.js';
-import type { Job, JobCompletion, LiveUnitFacts, ManagerProcess, SystemdManager, UnitState, UserManagerState } from '../types/systemd.js';
+import type { DesktopNotification, Job, JobCompletion, LiveUnitFacts, ManagerProcess, UnitState, UserManagerState, UserSystemdManager } from '../types/systemd.js';
 import { AnswerSchema, HelloSchema, MAX_LINE_BYTES, VALUE_SCHEMAS, type ChildArgs, type ChildRequest, type Hello } from './user-manager-protocol.js';
 import { managerPidOf } from './manager-process.js';
 
@@ -20,11 +21,22 @@ const MARGIN_MS = 5000;
 
 export interface OpenUserManagerOptions {
   account: UserAccount;
-  /** The user's runtime dir as root reaches it: `/run/user/UID`, or through `/proc/PID/root` of the manager. */
-  runtimeDir: string;
+  /**
+   * The root dir of the user's manager as root reaches it: `/`, or `/proc/PID/root` of the manager
+   * (or of the system manager it runs under). The child's cwd: the runtime dir, the bus and the
+   * unit files are reached relative to it.
+   */
+  root: string;
+  /**
+   * The user manager's process here, when known: a manager in another PID namespace (a container)
+   * refuses a private connection from a peer it cannot see, so the child is started in its namespace.
+   */
+  managerHostPid?: number;
   /** The system manager's process (the user manager lives in its namespaces). */
   process: ManagerProcess | undefined;
   callTimeoutMs: number;
+  /** What the system manager and the sockets said (user-manager-facts.ts), for the reason when the child can't reach the manager. */
+  facts?: string;
   /** The child's script (tests give a misbehaving one); default user-manager-child.js. */
   childScript?: string;
 }
@@ -32,12 +44,14 @@ export interface OpenUserManagerOptions {
 type Request = ChildRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /**
- * Reaches one user's manager: a child (user-manager-child.ts) started in the user's runtime dir
- * with a clean environment drops to the user's uid, gid and groups and talks to the user bus. A
+ * Reaches one user's manager: a child (user-manager-child.ts) started in the manager's root dir
+ * with a clean environment drops to the user's uid, gid and groups and talks to the user bus (or
+ * the manager's private socket). A
  * runtime dir that is missing, not a directory or not the user's means the manager is absent.
  */
 export async function openUserManager(options: OpenUserManagerOptions): Promise<UserManagerState> {
-  const { account, runtimeDir } = options;
+  const { account } = options;
+  const runtimeDir = join(options.root, 'run', 'user', String(account.uid));
   const absent = (reason: string): UserManagerState => ({ state: 'absent', uid: account.uid, name: account.name, reason });
   try {
     const dir = lstatSync(runtimeDir);
@@ -46,8 +60,11 @@ export async function openUserManager(options: OpenUserManagerOptions): Promise<
     return absent(`the user manager of ${account.name} (uid ${account.uid}) is not running: no /run/user/${account.uid}`);
   }
   const args: ChildArgs = { uid: account.uid, gid: account.gid, name: account.name, callTimeoutMs: options.callTimeoutMs };
-  const child = spawn(process.execPath, [options.childScript ?? childScript(), JSON.stringify(args)], {
-    cwd: runtimeDir,
+  const command = [process.execPath, options.childScript ?? childScript(), JSON.stringify(args)];
+  // nsenter(1) (util-linux) forks the child into that PID namespace; no other namespace is entered.
+  const [file, ...argv] = inOtherPidNamespace(options.managerHostPid) ? ['nsenter', `--target=${options.managerHostPid}`, '--pid', '--', ...command] : command;
+  const child = spawn(file ?? process.execPath, argv, {
+    cwd: options.root,
     // Nothing of ours is inherited: the user's own session variables, and nothing else.
     env: { XDG_RUNTIME_DIR: `/run/user/${account.uid}`, HOME: account.home, USER: account.name, LOGNAME: account.name, PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -57,10 +74,21 @@ export async function openUserManager(options: OpenUserManagerOptions): Promise<
   if (hello.ready && hello.uid === account.uid && hello.gid === account.gid) return { state: 'running', uid: account.uid, name: account.name, manager };
   manager.close();
   if (hello.ready) return absent(`the child for ${account.name} runs as uid ${hello.uid} gid ${hello.gid}, not ${account.uid}/${account.gid}`);
-  return absent(hello.absent ? `the user manager of ${account.name} (uid ${account.uid}) is not running: ${hello.message}` : `the user manager of ${account.name} (uid ${account.uid}) did not answer: ${hello.message}`);
+  const who = `the user manager of ${account.name} (uid ${account.uid})`;
+  const facts = options.facts === undefined ? '' : ` (${options.facts})`;
+  return absent(hello.absent ? `${who} answers on none of its sockets${facts}: ${hello.message}` : `${who} did not answer${facts}: ${hello.message}`);
 }
 
-class ChildUserManager implements SystemdManager {
+function inOtherPidNamespace(pid: number | undefined): pid is number {
+  if (pid === undefined) return false;
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`) !== readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return false;
+  }
+}
+
+class ChildUserManager implements UserSystemdManager {
   readonly busAddress: string;
   private nextId = 1;
   private buffered = '';
@@ -102,7 +130,9 @@ class ChildUserManager implements SystemdManager {
 
   private read(chunk: string): void {
     this.buffered += chunk;
+    // A line is bounded whether its end came in this chunk or is still to come.
     for (let end = this.buffered.indexOf('\n'); end >= 0; end = this.buffered.indexOf('\n')) {
+      if (end > MAX_LINE_BYTES) break;
       const line = this.buffered.slice(0, end);
       this.buffered = this.buffered.slice(end + 1);
       this.answer(line);
@@ -145,6 +175,8 @@ class ChildUserManager implements SystemdManager {
     for (const { reject } of this.pending.values()) reject(this.broken);
     this.pending.clear();
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    // Behind nsenter the child is a grandchild: its stdin ending ends it.
+    this.child.stdin.destroy();
     return this.broken;
   }
 
@@ -168,7 +200,6 @@ class ChildUserManager implements SystemdManager {
     if (this.broken !== undefined) throw this.broken;
   };
   unitState = async (unit: string): Promise<UnitState> => (await this.ask({ op: 'unitState', unit })) as UnitState;
-  mainPid = async (unit: string): Promise<number> => (await this.ask({ op: 'mainPid', unit })) as number;
   resetFailed = async (unit: string): Promise<void> => void (await this.ask({ op: 'resetFailed', unit }));
   restart = async (unit: string): Promise<Job> => (await this.ask({ op: 'restart', unit })) as Job;
   reload = async (unit: string): Promise<Job> => (await this.ask({ op: 'reload', unit })) as Job;
@@ -177,6 +208,7 @@ class ChildUserManager implements SystemdManager {
   waitForJob = async (job: Job, timeoutMs: number): Promise<JobCompletion> => (await this.ask({ op: 'waitForJob', job, timeoutMs }, timeoutMs)) as JobCompletion;
   daemonReload = async (): Promise<void> => void (await this.ask({ op: 'daemonReload' }, Math.max(this.options.callTimeoutMs, 90_000)));
   reexecute = async (timeoutMs = 60_000): Promise<void> => void (await this.ask({ op: 'reexecute', timeoutMs }, timeoutMs));
+  notify = async (notification: DesktopNotification): Promise<number> => (await this.ask({ op: 'notify', ...notification }, notification.timeoutMs)) as number;
 
   toManagerPid(pid: number): number | undefined {
     return this.options.process === undefined ? pid : managerPidOf(this.options.process, pid);

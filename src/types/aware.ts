@@ -17,6 +17,8 @@ export interface ProcIdentity {
   uids: number[];
   /** Real, effective, saved and filesystem gid (/proc/PID/status "Gid:"), when read. */
   gids?: number[];
+  /** Supplementary groups (/proc/PID/status "Groups:"), when read. */
+  groups?: number[];
   kernelThread: boolean;
 }
 
@@ -31,7 +33,9 @@ export type RejectReason =
   /** The file's owner is neither root nor the process's user. */
   | 'other-user'
   /** The socket is not a socket, or not owned by the process's user (or root). */
-  | 'untrusted-socket';
+  | 'untrusted-socket'
+  /** The process answering on the socket (SO_PEERCRED) is neither the registered one nor its user's. */
+  | 'untrusted-peer';
 
 export type TrustVerdict = { trusted: true } | { trusted: false; reason: RejectReason; detail: string };
 
@@ -62,6 +66,8 @@ export interface NotifyResult {
   restartNeeded: boolean;
   reason?: string;
   answer?: Answer;
+  /** How a signal was sent: `pidfd` (identity check and signal about one process) or `kill` (no pidfd: checked right before). */
+  signalVia?: 'pidfd' | 'kill';
   durationMs: number;
 }
 
@@ -74,6 +80,8 @@ export interface NotifyTarget {
 
 /** Typed events of the coordinator, in the order they happen. */
 export interface AwareEvents {
+  /** Something the run should say: a refused peer, a signal sent without a pidfd. */
+  warning: [message: string];
   /** A registration file was skipped (unreadable, malformed, untrusted): the file and why. */
   'aware:skipped': [file: string, reason: string];
   'aware:delivered': [target: NotifyTarget, via: 'signal' | 'socket'];
@@ -81,19 +89,34 @@ export interface AwareEvents {
   'aware:timeout': [target: NotifyTarget];
   'aware:fallback': [target: NotifyTarget, fallback: 'restart' | 'none', because: string];
   'aware:done': [result: NotifyResult];
-  /** A user was told about their stale programs that restartd leaves running (once per stale process). */
+  /** A user was told about their stale programs that restartd leaves running (once per switch; a run on the live scan: once per process). */
   'user:notified': [notice: UserNotice];
 }
+
+/** Where a user is told: a desktop notification on their session bus, a line on their terminals. */
+export type NotifyChannel = 'desktop' | 'terminal';
 
 /** What a user was told, and where (a package manager's UI may show `text` instead). */
 export interface UserNotice {
   uid: number;
   name?: string;
   text: string;
+  /** The channels it reached (empty: none did, or the config turned them off; the event is the notice then). */
+  channels: NotifyChannel[];
   /** The stale processes the notice is about. */
   pids: number[];
   /** The terminals written to (`mesg n` ones are left out). */
   terminals: string[];
+}
+
+/** What a user was last told, as the switch's journal has it (`restartd status` `users[].notified`). */
+export interface UserNotified {
+  at: string;
+  channels: NotifyChannel[];
+  /** The switch it was told for (`live` for a run on the live scan). */
+  old: string;
+  new: string;
+  text: string;
 }
 
 /** What restartd remembers about a registration between runs (one state file each). */

@@ -59,6 +59,11 @@ export interface UnitFacts {
   /** Units whose stop or restart takes this one along (PartOf=, BindsTo=): who restarts it when it refuses to be. */
   partOf?: string[];
   bindsTo?: string[];
+  /** The reverse: units PartOf= or BindsTo= this one (ConsistsOf=, BoundBy=), which its stop takes down. */
+  consistsOf?: string[];
+  boundBy?: string[];
+  /** Units its start pulls in (Wants=, Requires=, Upholds=): started again with it after a stop. */
+  pullsIn?: string[];
   /** Socket units that activate this service (TriggeredBy=). */
   triggeredBy?: string[];
   /** NixOS' keys and restartd's own, read from the fragment and drop-ins ([Unit] or [Service]). */

@@ -1,3 +1,5 @@
+import type { UserNotified } from './aware.js';
+
 /** The running kernel and the kernels installed, as far as they could be read. */
 export interface KernelFacts {
   /** The running kernel's release (`uname -r`); undefined when it could not be read. */
@@ -83,4 +85,6 @@ export interface StatusUser {
   units: Array<{ unit: string; action: string; reason: string; pids: number[]; fate: UserFate }>;
   /** Stale processes of the user's login sessions and bare processes: told or left running. */
   sessionApps: Array<{ pid: number; comm: string; owner: string; fate: UserFate }>;
+  /** What the user was told for the last switch that told them (when, on which channels), from the journal. */
+  notified?: UserNotified;
 }

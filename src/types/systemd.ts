@@ -101,7 +101,6 @@ export interface SystemdManager {
   unitByPid(pid: number): Promise<string | undefined>;
   /** A PID of ours as the manager knows it; undefined when the process is outside its PID namespace. */
   toManagerPid(pid: number): number | undefined;
-  mainPid(unit: string): Promise<number>;
   /** The unit's live state (see UnitState). */
   unitState(unit: string): Promise<UnitState>;
   resetFailed(unit: string): Promise<void>;
@@ -120,9 +119,23 @@ export interface SystemdManager {
   close(): void;
 }
 
+/** A desktop notification (org.freedesktop.Notifications.Notify), bounded by `timeoutMs`. */
+export interface DesktopNotification {
+  appName: string;
+  summary: string;
+  body: string;
+  timeoutMs: number;
+}
+
+/** A user's manager, reached by a child acting as the user: it also reaches the user's session bus. */
+export interface UserSystemdManager extends SystemdManager {
+  /** Sends a notification on the user's session bus; resolves with the server's id for it. */
+  notify(notification: DesktopNotification): Promise<number>;
+}
+
 /** A user's systemd manager as restartd reaches it: through a child acting as that user. */
 export type UserManagerState =
-  | { state: 'running'; uid: number; name: string; manager: SystemdManager }
+  | { state: 'running'; uid: number; name: string; manager: UserSystemdManager }
   /** Not running (no runtime dir, no bus), no such user, or it did not answer: reported, never failed. */
   | { state: 'absent'; uid: number; name?: string; reason: string };
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SystemdSandbox } from '../systemd-sandbox.js';
 import { pollUntil } from './proc-identity.js';
@@ -93,4 +93,17 @@ export function writeUserUnit(user: TestUser, name: string, lines: Record<string
 
 export async function userMainPid(sandbox: SystemdSandbox, user: TestUser, unit: string): Promise<number> {
   return Number((await userctl(sandbox, user, 'show', '-P', 'MainPID', unit)).trim());
+}
+
+/** The host PID of a process of `uid` running `exe` (deleted or not). */
+export function pidRunning(exe: string, uid: number): number | undefined {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const path = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+      if (path === exe && new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(readFileSync(`/proc/${pid}/status`, 'utf8'))) return Number(pid);
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return undefined;
 }
