@@ -1,8 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { terminalsOf, writeToTerminals } from '../src/aware/user-terminals.js';
+import { sendDesktopNotification } from '../src/systemd/adapter.js';
 import { until } from './support/live-process.js';
 import { scratchRoot } from './support/scratch.js';
 
@@ -141,5 +143,28 @@ describe("the terminals root tells a user on are the user's ttys, opened only on
     const told = Array.from({ length: 64 }, () => writeToTerminals(terminalsOf([program.pid]), uid, line));
     expect(told.at(-1)).toEqual([]);
     expect(program.master()).toBe('');
+  });
+});
+
+describe("a user's session bus that accepts and never answers", () => {
+  it('the notification fails with a clear BUS error after its timeout, it does not wait on', async () => {
+    const scratch = scratchRoot('tell-stall');
+    const held: Socket[] = [];
+    // Takes the connection and the auth line, says nothing back: a bus that stalls.
+    const server = createServer((socket) => {
+      held.push(socket);
+      socket.on('data', () => undefined);
+    });
+    const path = `${scratch.root}/bus`;
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const sent = sendDesktopNotification(`unix:path=${path}`, { appName: 'restartd', summary: 's', body: 'b', timeoutMs: 500 }, '/run/user/1/bus');
+      await expect(sent).rejects.toMatchObject({ code: 'BUS', message: 'Notify on /run/user/1/bus: no answer after 500 ms' });
+      expect(held.length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of held) socket.destroy();
+      server.close();
+      scratch.remove();
+    }
   });
 });
