@@ -32,6 +32,10 @@ describe('names from the system are printed, never obeyed', () => {
 
   it('bidi embeddings, overrides and isolates are escaped in text and in JSON (the value unchanged)', () => {
     expect(printable('lib\u202egpj.so \u2066x\u2069 \u202a')).toBe('lib\\u202egpj.so \\u2066x\\u2069 \\u202a');
+    // The marks too (ALM, LRM, RLM): they reorder neutral characters around them.
+    expect(printable('a\u200fb\u200ec\u061cd')).toBe('a\\u200fb\\u200ec\\u061cd');
+    expect(jsonText({ p: 'a\u200fb\u061c' })).toContain('a\\u200fb\\u061c');
+    expect(JSON.parse(jsonText({ p: 'a\u061cb' }))).toEqual({ p: 'a\u061cb' });
     const text = jsonText({ path: '/srv/\u202eevil' });
     expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
     expect(JSON.parse(text)).toEqual({ path: '/srv/\u202eevil' });

@@ -67,7 +67,7 @@ describe('the notice a user gets', () => {
   it('every bidi control a name or path may hold is shown escaped, the marks (ALM, LRM, RLM) too, on the terminal line and in the notification', () => {
     const sly = { name: 'vim\u200f\u202e', pid: 9, evidence: 'deleted /srv/\u061cx\u200e\u2067\u009b2J' };
     const text = noticeText({ name: 'al' }, [sly], 'restart');
-    expect(text).toBe('restartd: al, after the update 1 of your programs still runs old code: vim\\u200f\\u202e (pid 9: deleted /srv/\\u61cx\\u200e\\u2067\\x9b2J). Please restart vim\\u200f\\u202e.');
+    expect(text).toBe('restartd: al, after the update 1 of your programs still runs old code: vim\\u200f\\u202e (pid 9: deleted /srv/\\u061cx\\u200e\\u2067\\x9b2J). Please restart vim\\u200f\\u202e.');
     const { summary, body } = desktopNotice(text, 'restart', [sly]);
     for (const shown of [text, summary, body]) expect(shown).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
   });

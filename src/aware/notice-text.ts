@@ -17,12 +17,6 @@ const SHOWN = 5;
 const MAX_NAME = 64;
 const MAX_PATH = 160;
 
-/** The bidi marks printable leaves as they are (ALM, LRM, RLM): they too reorder what a terminal or a notification shows. */
-const BIDI_MARKS = /[\u061c\u200e\u200f]/g;
-
-/** A notice's text as shown: printable, and no bidi control of any kind (a name or path comes from whoever made it). */
-const asShown = (text: string): string => printable(text).replace(BIDI_MARKS, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
-
 const cut = (text: string, max: number): string => (text.length <= max ? text : `…${text.slice(text.length - max + 1)}`);
 
 /** A program's name as its user knows it: the executable's file name, else the kernel's comm. */
@@ -65,7 +59,7 @@ export function noticeText(user: { name?: string | undefined }, programs: readon
   const shown = programs.slice(0, SHOWN).map((p) => `${p.name} (pid ${p.pid}: ${p.evidence})`).join(', ') + (programs.length > SHOWN ? ` and ${programs.length - SHOWN} more` : '');
   const count = programs.length === 1 ? '1 of your programs still runs' : `${programs.length} of your programs still run`;
   // One line: printable escapes a newline as well.
-  return asShown(`restartd: ${user.name ?? 'you'}, after the update ${count} old code: ${shown}. ${adviceSentence(advice, programs)}`);
+  return printable(`restartd: ${user.name ?? 'you'}, after the update ${count} old code: ${shown}. ${adviceSentence(advice, programs)}`);
 }
 
 /** The desktop notification's summary (what to do, short) and body (the notice, markup escaped). Pure. */
@@ -74,5 +68,5 @@ export function desktopNotice(text: string, advice: NoticeAdvice, programs: read
   // Notification servers read the body as markup: a path with "<" or "&" must stay text.
   const body = text.replace(/^restartd: /, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   // Within what the user's child accepts (see DesktopNotificationSchema).
-  return { summary: asShown(summary).slice(0, 1024), body: body.slice(0, 8192) };
+  return { summary: printable(summary).slice(0, 1024), body: body.slice(0, 8192) };
 }
