@@ -23,6 +23,8 @@ export interface DetectOptions {
   compareMaxBytes?: number | undefined;
   /** Held files examined per process (default 20,000); the rest are counted in scanned.heldFilesNotExamined. */
   maxHeldFiles?: number | undefined;
+  /** Read /proc with the native scan loop when it is built (default true); what is found is the same. */
+  native?: boolean | undefined;
 }
 
 export interface Detection {
@@ -49,6 +51,7 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
       ...(options.pids === undefined ? {} : { pids: options.pids }),
       ...(options.parallel === undefined ? {} : { parallel: options.parallel }),
       ...(options.maxHeldFiles === undefined ? {} : { maxHeldFiles: options.maxHeldFiles }),
+      ...(options.native === undefined ? {} : { native: options.native }),
     },
     {
       changeSet: changes && {
