@@ -21,7 +21,7 @@
 // Stages: which read failed (0: none). The TypeScript side names them as its own reads do.
 enum { FAIL_NONE = 0, FAIL_STAT = 1, FAIL_EXE = 2, FAIL_MAPS = 3, FAIL_FD = 4 };
 // Per PID: a fixed header, then FD_FIELDS numbers per fd kept.
-enum { H_PID, H_FAIL, H_ERRNO, H_STAT_OFF, H_STAT_LEN, H_CONT, H_EXE_OFF, H_EXE_LEN, H_ROOT_OK, H_ROOT_DEV, H_ROOT_INO, H_MAPS_OFF, H_MAPS_LEN, H_MAPS_COUNT, H_FD_OVERFLOW, H_FD_COUNT, HEADER };
+enum { H_PID, H_FAIL, H_ERRNO, H_STAT_OFF, H_STAT_LEN, H_CONT, H_EXE_OFF, H_EXE_LEN, H_ROOT_OK, H_ROOT_DEV, H_ROOT_INO, H_MAPS_OFF, H_MAPS_LEN, H_MAPS_COUNT, H_FD_OVERFLOW, H_FD_COUNT, H_NS_OFF, H_NS_LEN, HEADER };
 enum { F_NUM, F_OFF, F_LEN, F_STAT_OK, F_DEV, F_INO, F_SIZE, FD_FIELDS };
 
 typedef struct {
@@ -375,6 +375,11 @@ static int read_one(int root_fd, int32_t pid, double max_held, nums_t *meta, byt
     meta->data[h + H_ROOT_DEV] = (double)st.st_dev;
     meta->data[h + H_ROOT_INO] = (double)st.st_ino;
   }
+  // The mount namespace, which judging the process's paths needs (-1: unreadable).
+  ssize_t ns = readlinkat(pid_fd, "ns/mnt", link, sizeof link);
+  meta->data[h + H_NS_OFF] = (double)out->len;
+  meta->data[h + H_NS_LEN] = (double)(ns < 0 ? -1 : ns);
+  if (ns > 0 && put_bytes(out, link, (size_t)ns)) return -1;
   n = read_all(pid_fd, "maps");
   if (n < 0) {
     meta->data[h + H_FAIL] = FAIL_MAPS;

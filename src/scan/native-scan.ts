@@ -34,8 +34,10 @@ export const H = {
   mapsCount: 13,
   fdOverflow: 14,
   fdCount: 15,
+  nsOff: 16,
+  nsLen: 17,
 } as const;
-export const HEADER = 16;
+export const HEADER = 18;
 export const F = { num: 0, off: 1, len: 2, statOk: 3, dev: 4, ino: 5, size: 6 } as const;
 export const FD_FIELDS = 7;
 
@@ -66,6 +68,12 @@ function load(): NativeScan | null {
     return null;
   }
 }
+
+/**
+ * The mount namespace link the native loop read with the rest of a process (null: unreadable),
+ * until viewOf asks for it: the image itself gets it only where the TypeScript scan would read it.
+ */
+export const mntNsRead = new WeakMap<object, string | null>();
 
 /** The errno a native read failed with, named as Node names it ("ENOENT"). */
 export function errnoName(errno: number): string {

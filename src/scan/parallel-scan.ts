@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { RestartdError } from '../errors.js';
 import { claimPids } from './pid-chunks.js';
 import { ProcReader } from './proc-reader.js';
@@ -101,6 +100,8 @@ function prepare(options: ParallelScanOptions): Setup {
 async function bothThreads<Part>(setup: Setup, match: StaleMatchInput | undefined, mine: (claimed: Iterable<number>) => Part): Promise<[Part, Part]> {
   const counter = new SharedArrayBuffer(4);
   const workerData: ScanWorkerData = { procRoot: setup.procRoot, pids: setup.pids, counter, skipPid: setup.skipPid, maxHeldFiles: setup.reader.maxHeldFiles, native: setup.reader.native, ...(match ? { match } : {}) };
+  // Loaded only for a two-thread scan: most scans never start a worker.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const worker = new Worker(WORKER, { workerData });
   const theirs = new Promise<Part>((resolve, reject) => {
     worker.once('message', resolve);

@@ -2,7 +2,7 @@ import { parseCmdline } from './cmdline.js';
 import { mayBeInterpreter } from './interpreter.js';
 import { mappedFilesOf } from './maps-files.js';
 import { formatStatDev, isKernelThread, parseCgroup, parseStat, splitDeleted } from './parse.js';
-import { errnoName, F, FAIL, FD_FIELDS, H, HEADER, NATIVE_BATCH, nativeScan } from './native-scan.js';
+import { errnoName, F, FAIL, FD_FIELDS, H, HEADER, mntNsRead, NATIVE_BATCH, nativeScan } from './native-scan.js';
 import { isGone, ProcReadError, ProcReader } from './proc-reader.js';
 import { scannerSelf } from './process-view.js';
 import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from '../types/process.js';
@@ -116,6 +116,7 @@ function fromNative(reader: ProcReader, bytes: Buffer, meta: Float64Array, at: n
     if (num(H.fail) === FAIL.exe) throw failed('exe');
     const exe = splitDeleted(text(num(H.exeOff), num(H.exeLen)));
     if (num(H.rootOk) === 1) image.rootId = `${num(H.rootDev)}:${num(H.rootIno)}`;
+    mntNsRead.set(image, num(H.nsLen) < 0 ? null : text(num(H.nsOff), num(H.nsLen)));
     if (num(H.fail) === FAIL.maps) throw failed('maps');
     const files = mappedFilesOf(bytes, num(H.mapsOff) + num(H.mapsLen), num(H.mapsOff));
     // The native loop sized the fds' room by its count of mapped files: a maps it could not
