@@ -16,6 +16,7 @@ import { programOf } from './program-of.js';
 import { RootView } from './root-view.js';
 import { DEFAULT_INTERP_LIMITS, type InterpLimits, type InterpreterFamily, type InterpSummary } from '../types/interp.js';
 import { changedSources, walkSources, type TreeFiles } from './walk-sources.js';
+import { nowMs } from './budget-clock.js';
 
 export interface ScriptScanOptions {
   /** What the switch changed; without it, file times against process start times decide. */
@@ -47,7 +48,7 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
   const procRoot = options.procRoot ?? '/proc';
   const ctx: ScanContext = {
     limits,
-    deadline: performance.now() + limits.budgetMs,
+    deadline: nowMs() + limits.budgetMs,
     reader: new ProcReader(procRoot),
     changes: options.changeSet ? indexChangeSet(options.changeSet) : undefined,
     byDir: indexChangesByDir(options.changeSet),
@@ -65,7 +66,7 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
     if (family === undefined || !image.argv || image.exe === null) continue;
     const program = programOf(family, image.argv);
     if (program.kind === 'none') continue;
-    if (performance.now() > ctx.deadline) {
+    if (nowMs() > ctx.deadline) {
       summary.budgetExceeded = true;
       summary.skipped.push(image.pid);
       continue;
@@ -106,7 +107,7 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
 /** What one scan shares across processes: limits, the ChangeSet's indexes, and per-root caches. */
 interface ScanContext {
   limits: InterpLimits;
-  /** performance.now() value at which the budget runs out. */
+  /** nowMs() value at which the budget runs out. */
   deadline: number;
   reader: ProcReader;
   changes: ChangeIndex | undefined;
