@@ -59,7 +59,15 @@ export function scanPids(reader: ProcReader, pids: Iterable<number>, skipPid: nu
     return part;
   }
   for (const batch of batchesOf(pids, skipPid)) {
-    const [bytes, meta] = addon.readBatch(reader.root, batch, reader.maxHeldFiles);
+    let read: [Buffer, Float64Array];
+    try {
+      read = addon.readBatch(reader.root, batch, reader.maxHeldFiles);
+    } catch {
+      // The loop itself failed (out of memory, a proc root it cannot open): this batch is read here.
+      for (const pid of batch) take(part, pid, () => readProcess(reader, pid, part.unreadable), onImage);
+      continue;
+    }
+    const [bytes, meta] = read;
     let at = 0;
     for (const pid of batch) {
       const record = at;
