@@ -37,6 +37,8 @@ describe('the npm package', () => {
     expect(files.filter((f) => /\.test\.|(^|\/)tests?\//.test(f))).toEqual([]);
     // nor a .deb that npm run package:deb left in dist/
     expect(files.filter((f) => f.endsWith('.deb'))).toEqual([]);
+    // nor the native scan loop built for this machine: the package is the same on every architecture
+    expect(files.filter((f) => f.endsWith('.node') || f.startsWith('dist/native/'))).toEqual([]);
   });
 
   it('has the etcd client (gRPC, protobufjs) as an optional dependency only', () => {

@@ -80,6 +80,8 @@ describe('npm run package:deb', () => {
     ]) expect(paths).toContain(path);
     // the build tree's leftovers stay out: no source maps, no type declarations, no dev dependencies
     expect(paths.filter((p) => p !== undefined && /\.map$|\.d\.ts$|\/(vitest|esbuild|typescript)\//.test(p))).toEqual([]);
+    // Architecture all: no native code of our own (the scan runs as TypeScript, without the optional addon)
+    expect(paths.filter((p) => p !== undefined && /proc-scan\.node$|\/dist\/native\//.test(p))).toEqual([]);
     // owner root, mtimes all the same (SOURCE_DATE_EPOCH)
     expect(new Set(listing.split('\n').filter(Boolean).map((line) => line.split(/\s+/)[1]))).toEqual(new Set(['root/root']));
     expect(new Set(listing.split('\n').filter(Boolean).map((line) => line.split(/\s+/).slice(3, 5).join(' '))).size).toBe(1);

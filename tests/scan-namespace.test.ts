@@ -16,6 +16,8 @@ function inodeOf(path: string): number | undefined {
 /** Each stale process as [pid, [path, kind, new inode]…], sorted. */
 async function staleOf(pids: number[]): Promise<Array<[number, Array<[string, string, number | undefined]>]>> {
   const { stale } = await detectStale({ pids, parallel: false });
+  // The native scan loop (the default when built) and the TypeScript scan judge namespaces alike.
+  expect(stale).toEqual((await detectStale({ pids, parallel: false, native: false })).stale);
   return stale
     .map((p): [number, Array<[string, string, number | undefined]>] => [
       p.pid,

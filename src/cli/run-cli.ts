@@ -8,6 +8,8 @@ import { EXIT } from '../types/exit-codes.js';
 import { appliesTo, COMMANDS, FLAGS, nearestFlag } from '../types/flags.js';
 import type { CliIO } from './io.js';
 import { renderUsage } from './usage.js';
+// Static: status is the command run most often (monitoring), and one chunk loads faster than many.
+import { runPlanCommand, runStatus } from './status-command.js';
 
 export const USAGE = renderUsage();
 const SHORT_USAGE = 'usage: restartd <command> [options]; see restartd --help';
@@ -117,7 +119,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   switch (command) {
     case 'status':
       if (rest.length > 0) throw usageError(`status takes no arguments, got "${rest.join(' ')}"`);
-      return (await import('./status-command.js')).runStatus(
+      return runStatus(
         {
           json,
           prometheus: values['prometheus'] === true,
@@ -144,7 +146,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     case 'plan':
       noPositionals(command, rest);
       bothOrNeither(command, request);
-      return (await import('./status-command.js')).runPlanCommand(
+      return runPlanCommand(
         { ...generationOptions(request), old: str(request['old']), new: str(request['new']), config: str(request['config']), busAddress: str(request['busAddress']), awareDirs: strs(request['awareDirs']), procRoot: str(request['procRoot']),
           link: str(request['link']), rollback: request['rollback'] === true ? true : undefined },
         json,

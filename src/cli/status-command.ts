@@ -5,7 +5,9 @@ import { renderPlanText } from '../report/plan-text.js';
 import { renderStaleText } from '../report/stale-text.js';
 import type { RunEvents } from '../run/events.js';
 import type { RunRequest } from '../run/request.js';
-import type { Progress, ProgressStream } from '../status/progress.js';
+import { createProgress, type Progress, type ProgressStream } from '../status/progress.js';
+import { runStatus as collect } from '../run/status-run.js';
+import { runPlan } from '../run/plan-run.js';
 import { EXIT } from '../types/exit-codes.js';
 import type { CliIO } from './io.js';
 import { renderRunEvents } from './render-events.js';
@@ -39,7 +41,6 @@ export interface StatusCommandArgs {
  */
 export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<number> {
   if (args.json && args.prometheus) throw new RestartdError('USAGE', 'status: --json and --prometheus exclude each other');
-  const { createProgress } = await import('../status/progress.js');
   const progress = createProgress(args.progress ?? io.progress ?? { isTTY: false, write: () => true });
   try {
     return await statusWithProgress(args, io, progress);
@@ -51,7 +52,6 @@ export async function runStatus(args: StatusCommandArgs, io: CliIO): Promise<num
 async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: Progress): Promise<number> {
   const events = new EventEmitter<RunEvents>();
   renderRunEvents(events, io, { json: true });
-  const { runStatus: collect } = await import('../run/status-run.js');
   const { report, plan, exitCode, blind } = await collect(
     {
       procRoot: args.procRoot,
@@ -106,7 +106,6 @@ async function statusWithProgress(args: StatusCommandArgs, io: CliIO, progress: 
 export async function runPlanCommand(request: RunRequest, json: boolean, io: CliIO): Promise<number> {
   const events = new EventEmitter<RunEvents>();
   renderRunEvents(events, io, { json: true });
-  const { runPlan } = await import('../run/plan-run.js');
   const { report, plan } = await runPlan(request, events);
   const planText = plan.actions.length > 0 ? `\n${renderPlanText(plan, { dryRun: true })}` : '';
   const { rollbackArmedLine } = await import('../report/rollback-text.js');

@@ -17,6 +17,7 @@ import { programOf } from './program-of.js';
 import { RootView } from './root-view.js';
 import { DEFAULT_INTERP_LIMITS, type InterpLimits, type InterpreterFamily, type InterpSummary, type Program } from '../types/interp.js';
 import { changedSources, walkSources, type TreeFiles } from './walk-sources.js';
+import { nowMs } from './budget-clock.js';
 
 export interface ScriptScanOptions {
   /** What the switch changed; without it, file times against process start times decide. */
@@ -48,7 +49,7 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
   const procRoot = options.procRoot ?? '/proc';
   const ctx: ScanContext = {
     limits,
-    deadline: performance.now() + limits.budgetMs,
+    deadline: nowMs() + limits.budgetMs,
     reader: new ProcReader(procRoot),
     changes: options.changeSet ? indexChangeSet(options.changeSet) : undefined,
     byDir: indexChangesByDir(options.changeSet),
@@ -72,7 +73,7 @@ export function findStaleScripts(scan: ScanResult, options: ScriptScanOptions = 
   const heads = perlHeads(ctx, candidates, scan.self);
 
   for (const { image, family, program, argv, exe } of candidates) {
-    if (performance.now() > ctx.deadline) {
+    if (nowMs() > ctx.deadline) {
       summary.budgetExceeded = true;
       summary.skipped.push(image.pid);
       continue;
@@ -124,7 +125,7 @@ interface Candidate {
 function perlHeads(ctx: ScanContext, candidates: readonly Candidate[], self: ScanResult['self']): Map<number, string | null> {
   const requests: HeadRequest[] = [];
   for (const { image, family, program, argv, exe } of candidates) {
-    if (family !== 'perl' || performance.now() > ctx.deadline) continue;
+    if (family !== 'perl' || nowMs() > ctx.deadline) continue;
     const view = viewFor(ctx, viewOf(ctx.reader, image, self).prefix);
     const cwd = image.cwd ?? cwdOf(ctx.reader, image.pid);
     const file = perlHeadFile({ exe, argv, cwd }, program, view);
@@ -136,7 +137,7 @@ function perlHeads(ctx: ScanContext, candidates: readonly Candidate[], self: Sca
 /** What one scan shares across processes: limits, the ChangeSet's indexes, and per-root caches. */
 interface ScanContext {
   limits: InterpLimits;
-  /** performance.now() value at which the budget runs out. */
+  /** nowMs() value at which the budget runs out. */
   deadline: number;
   reader: ProcReader;
   changes: ChangeIndex | undefined;

@@ -2,6 +2,7 @@ import type { ChangesByDir } from './changeset-dirs.js';
 import { isSkippedDir, isSourceFile } from './program-tree.js';
 import type { RootView } from './root-view.js';
 import type { InterpreterFamily } from '../types/interp.js';
+import { nowMs } from './budget-clock.js';
 
 /** Files of a program tree, and whether listing them was cut short. */
 export interface TreeFiles {
@@ -14,7 +15,7 @@ export interface TreeFiles {
 
 export interface WalkLimits {
   maxExamined: number;
-  /** performance.now() value after which the walk stops. */
+  /** nowMs() value after which the walk stops. */
   deadline: number;
 }
 
@@ -37,7 +38,7 @@ export function walkSources(view: RootView, root: string, family: InterpreterFam
         result.capped = true;
         return result;
       }
-      if (result.examined % CLOCK_EVERY === 0 && performance.now() > limits.deadline) {
+      if (result.examined % CLOCK_EVERY === 0 && nowMs() > limits.deadline) {
         result.outOfTime = true;
         return result;
       }

@@ -16,6 +16,10 @@ import type { StatusReport } from '../report/status-json.js';
 import { EXIT, type ExitCode } from '../types/exit-codes.js';
 import type { RunEvents } from './events.js';
 import { detectReport } from './plan-run.js';
+import { readKernelFacts } from '../status/kernel-facts.js';
+import { decideReboot, statusExitCode } from '../status/reboot-tier.js';
+import { defaultGenerationPaths } from '../status/find-generations.js';
+import { buildStatusReport } from '../report/status-json.js';
 import { awareStateDirOf, type RunRequest } from './request.js';
 
 /** What `status` takes beyond a run's request: where generations and kernels are. */
@@ -64,16 +68,13 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
   const stateDir = request.stateDir ?? DEFAULT_STATE_DIR;
   const config = await configIfAny(request.config);
   request.onPhase?.('scanning processes');
-  const [{ detection, report }, kernel, installed, { decideReboot, statusExitCode }, registrations, runs] = await Promise.all([
+  const [{ detection, report }, kernel, installed, registrations, runs] = await Promise.all([
     detectReport(request, undefined, config).finally(() => request.onPhase?.('measuring generations')),
-    import('../status/kernel-facts.js').then(({ readKernelFacts }) =>
-      readKernelFacts({
-        ...(request.procRoot === undefined ? {} : { procRoot: request.procRoot }),
-        ...(request.modulesDirs === undefined ? {} : { modulesDirs: request.modulesDirs }),
-      }),
-    ),
+    readKernelFacts({
+      ...(request.procRoot === undefined ? {} : { procRoot: request.procRoot }),
+      ...(request.modulesDirs === undefined ? {} : { modulesDirs: request.modulesDirs }),
+    }),
     installedSources(request, warn, config?.generations),
-    import('../status/reboot-tier.js'),
     registrationsOf({ ...request, awareStateDir: awareStateDirOf({ ...request, stateDir }) }),
     // Only a state dir with journals is read (their parser loads zod, tens of milliseconds).
     existsSync(join(stateDir, SWITCHES_DIR)) ? import('../journal/last-runs.js').then(({ lastRuns }) => lastRunsOrWarn(lastRuns, stateDir, warn)) : ([] as RunSummary[]),
@@ -97,7 +98,6 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
     users = groupByUser(report.stale, planned.plan.actions, planned.userManagers ?? new Map());
     if (users.length > 0 && existsSync(join(stateDir, SWITCHES_DIR))) users = withNotified(users, await notifiedOrWarn(stateDir, warn));
   }
-  const { buildStatusReport } = await import('../report/status-json.js');
   // A deferred switch, and what a live run waits for (files in the state dir; no etcd needed).
   const fleet: FleetStatus = [DEFERRED_FILE, FLEET_RUN_FILE].some((file) => existsSync(join(stateDir, file)))
     ? (await import('../fleet/fleet-state.js')).readFleetStatus(stateDir)
@@ -114,7 +114,6 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
 }
 
 async function installedSources(request: StatusRequest, warn: (message: string) => void, fromConfig: readonly string[] | undefined) {
-  const { defaultGenerationPaths } = await import('../status/find-generations.js');
   // The request's generations, else the config's, else what is found at the usual places.
   const configured = request.generations ?? fromConfig;
   const paths = configured ?? (await defaultGenerationPaths());

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { RestartdError } from '../errors.js';
 import { claimPids } from './pid-chunks.js';
 import { ProcReader } from './proc-reader.js';
@@ -30,6 +29,8 @@ export interface ScanWorkerData {
   skipPid: number;
   /** Held files examined per process (the reader's cap). */
   maxHeldFiles: number;
+  /** Read with the native scan loop when it is built (the reader's `native`). */
+  native: boolean;
   /** Set: match each process too (scanStalePids); unset: scan only (scanPids). */
   match?: StaleMatchInput;
 }
@@ -85,7 +86,7 @@ interface Setup {
 
 function prepare(options: ParallelScanOptions): Setup {
   const procRoot = options.procRoot ?? '/proc';
-  const reader = new ProcReader(procRoot, options.maxHeldFiles);
+  const reader = new ProcReader(procRoot, options.maxHeldFiles, options.native);
   const pids = options.pids ?? reader.listPids();
   const wanted = options.parallel ?? 'auto';
   const workerBuilt = WORKER.protocol === 'file:' && existsSync(fileURLToPath(WORKER));
@@ -98,7 +99,9 @@ function prepare(options: ParallelScanOptions): Setup {
 /** Runs `mine` on this thread and the same work in a scan worker, over PIDs claimed from one counter. */
 async function bothThreads<Part>(setup: Setup, match: StaleMatchInput | undefined, mine: (claimed: Iterable<number>) => Part): Promise<[Part, Part]> {
   const counter = new SharedArrayBuffer(4);
-  const workerData: ScanWorkerData = { procRoot: setup.procRoot, pids: setup.pids, counter, skipPid: setup.skipPid, maxHeldFiles: setup.reader.maxHeldFiles, ...(match ? { match } : {}) };
+  const workerData: ScanWorkerData = { procRoot: setup.procRoot, pids: setup.pids, counter, skipPid: setup.skipPid, maxHeldFiles: setup.reader.maxHeldFiles, native: setup.reader.native, ...(match ? { match } : {}) };
+  // Loaded only for a two-thread scan: most scans never start a worker.
+  const { Worker } = process.getBuiltinModule('node:worker_threads');
   const worker = new Worker(WORKER, { workerData });
   const theirs = new Promise<Part>((resolve, reject) => {
     worker.once('message', resolve);

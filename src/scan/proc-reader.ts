@@ -48,6 +48,8 @@ export class ProcReader {
   constructor(
     readonly root: string = '/proc',
     readonly maxHeldFiles: number = MAX_HELD_FILES_PER_PROCESS,
+    /** scanPids reads with the native scan loop when it is built (src/scan/native-scan.ts). */
+    readonly native: boolean = true,
   ) {}
 
   get live(): boolean {

@@ -1,3 +1,4 @@
+import { mntNsRead } from './native-scan.js';
 import type { ProcReader } from './proc-reader.js';
 import type { ProcessImage, ScanResult } from '../types/process.js';
 
@@ -21,7 +22,8 @@ const OWN_VIEW: ProcessView = { prefix: '', key: '' };
 export function viewOf(reader: ProcReader, image: ProcessImage, self: ScanResult['self']): ProcessView {
   const prefix = reader.path(image.pid, 'root');
   if (!reader.live || image.rootId === undefined) return { prefix, key: prefix };
-  image.mntNs ??= reader.tryLink(image.pid, 'ns/mnt') ?? null;
+  // Read already with the rest of the process when the native scan loop read it.
+  image.mntNs ??= (mntNsRead.has(image) ? mntNsRead.get(image) : reader.tryLink(image.pid, 'ns/mnt')) ?? null;
   if (image.mntNs === null) return { prefix, key: prefix };
   if (image.mntNs === self.mntNs && image.rootId === self.rootId) return OWN_VIEW;
   return { prefix, key: `${image.mntNs}|${image.rootId}` };

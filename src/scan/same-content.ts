@@ -1,5 +1,4 @@
 import { closeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { openRegular, readAt } from '../safe-fs/read-regular.js';
 
 /** Files above this are judged by identity alone unless the config says otherwise (limits.compareMaxBytes). */
@@ -72,7 +71,8 @@ function samplesEqual(a: number, b: number, size: number): boolean {
 
 /** sha256 of the first `size` bytes: reads never go past the size fstat gave. */
 function hashBounded(fd: number, size: number): string {
-  const hash = createHash('sha256');
+  // node:crypto costs every scan ~7 ms to load; only a large replaced file needs it.
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
   const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
   for (let position = 0; position < size; ) {
     const n = readAt(fd, buffer.subarray(0, Math.min(buffer.length, size - position)), position);

@@ -2,6 +2,7 @@ import { parseCmdline } from './cmdline.js';
 import { mayBeInterpreter } from './interpreter.js';
 import { mappedFilesOf } from './maps-files.js';
 import { formatStatDev, isKernelThread, parseCgroup, parseStat, splitDeleted } from './parse.js';
+import { errnoName, F, FAIL, FD_FIELDS, H, HEADER, mntNsRead, NATIVE_BATCH, nativeScan } from './native-scan.js';
 import { isGone, ProcReadError, ProcReader } from './proc-reader.js';
 import { scannerSelf } from './process-view.js';
 import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from '../types/process.js';
@@ -15,6 +16,8 @@ export interface ScanOptions {
   includeSelf?: boolean;
   /** Held files examined per process (default MAX_HELD_FILES_PER_PROCESS); the rest are counted. */
   maxHeldFiles?: number | undefined;
+  /** Read /proc with the native scan loop when it is built (default true); same result either way. */
+  native?: boolean | undefined;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface ScanOptions {
  */
 export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResult> {
   const scan = scanHeldFiles(options);
-  const reader = new ProcReader(options.procRoot ?? '/proc', options.maxHeldFiles);
+  const reader = new ProcReader(options.procRoot ?? '/proc', options.maxHeldFiles, options.native);
   scan.processes = scan.processes.filter((image) => completeImage(reader, image, scan.unreadable));
   return scan;
 }
@@ -35,7 +38,7 @@ export async function scanProcesses(options: ScanOptions = {}): Promise<ScanResu
  * detectStale calls for the stale processes only.
  */
 export function scanHeldFiles(options: ScanOptions = {}): ScanResult {
-  const reader = new ProcReader(options.procRoot ?? '/proc', options.maxHeldFiles);
+  const reader = new ProcReader(options.procRoot ?? '/proc', options.maxHeldFiles, options.native);
   const self = scannerSelf(reader);
   const part = scanPids(reader, options.pids ?? reader.listPids(), options.includeSelf ? -1 : self.pid);
   return { ...part, self };
@@ -49,24 +52,103 @@ export type ScanPart = Omit<ScanResult, 'self'>;
  * each image as soon as it is read, so the thread that read a process can also match it.
  */
 export function scanPids(reader: ProcReader, pids: Iterable<number>, skipPid: number, onImage?: (image: ProcessImage) => void): ScanPart {
-  const processes: ProcessImage[] = [];
-  const unreadable: UnreadableProcess[] = [];
-  let vanished = 0;
+  const part: ScanPart = { processes: [], unreadable: [], vanished: 0 };
+  const addon = reader.native ? nativeScan() : undefined;
+  if (addon === undefined) {
+    for (const pid of pids) if (pid !== skipPid) take(part, pid, () => readProcess(reader, pid, part.unreadable), onImage);
+    return part;
+  }
+  for (const batch of batchesOf(pids, skipPid)) {
+    let read: [Buffer, Float64Array];
+    try {
+      read = addon.readBatch(reader.root, batch, reader.maxHeldFiles);
+    } catch {
+      // The loop itself failed (out of memory, a proc root it cannot open): this batch is read here.
+      for (const pid of batch) take(part, pid, () => readProcess(reader, pid, part.unreadable), onImage);
+      continue;
+    }
+    const [bytes, meta] = read;
+    let at = 0;
+    for (const pid of batch) {
+      const record = at;
+      at += HEADER + FD_FIELDS * (meta[record + H.fdCount] as number);
+      take(part, pid, () => fromNative(reader, bytes, meta, record, part.unreadable), onImage);
+    }
+  }
+  return part;
+}
+
+/** Reads one process into `part` (a gone one is counted, an unreadable one reported). */
+function take(part: ScanPart, pid: number, read: () => ProcessImage | undefined, onImage: ((image: ProcessImage) => void) | undefined): void {
+  let image: ProcessImage | undefined;
+  try {
+    image = read();
+    if (image) part.processes.push(image);
+    else part.vanished++;
+  } catch (error) {
+    if (isGone(error)) part.vanished++;
+    else if (error instanceof ProcReadError) part.unreadable.push({ pid, what: error.what, code: error.code });
+    else throw error;
+  }
+  if (image && onImage) onImage(image);
+}
+
+function* batchesOf(pids: Iterable<number>, skipPid: number): Generator<Int32Array> {
+  let batch: number[] = [];
   for (const pid of pids) {
     if (pid === skipPid) continue;
-    let image: ProcessImage | undefined;
-    try {
-      image = readProcess(reader, pid, unreadable);
-      if (image) processes.push(image);
-      else vanished++;
-    } catch (error) {
-      if (isGone(error)) vanished++;
-      else if (error instanceof ProcReadError) unreadable.push({ pid, what: error.what, code: error.code });
-      else throw error;
+    batch.push(pid);
+    if (batch.length === NATIVE_BATCH) {
+      yield Int32Array.from(batch);
+      batch = [];
     }
-    if (image && onImage) onImage(image);
   }
-  return { processes, unreadable, vanished };
+  if (batch.length > 0) yield Int32Array.from(batch);
+}
+
+/**
+ * readProcess from what the native loop read (see native-scan.ts): the same parsers on the same
+ * bytes, and the same partial image when a read failed. Where the native loop stopped earlier
+ * than readProcess would (it could not tell a kernel thread), the process is read here instead.
+ */
+function fromNative(reader: ProcReader, bytes: Buffer, meta: Float64Array, at: number, unreadable: UnreadableProcess[]): ProcessImage | undefined {
+  const num = (field: number): number => meta[at + field] as number;
+  const pid = num(H.pid);
+  const text = (off: number, len: number): string => bytes.toString('utf8', off, off + len);
+  const failed = (what: string): ProcReadError => new ProcReadError(what, errnoName(num(H.errno)));
+  if (num(H.fail) === FAIL.stat) throw failed('stat');
+  const { image, whole } = imageOf(pid, text(num(H.statOff), num(H.statLen)));
+  if (whole) return image;
+  if (num(H.readPastStat) === 0) return readProcess(reader, pid, unreadable);
+  try {
+    if (num(H.fail) === FAIL.exe) throw failed('exe');
+    const exe = splitDeleted(text(num(H.exeOff), num(H.exeLen)));
+    if (num(H.rootOk) === 1) image.rootId = `${num(H.rootDev)}:${num(H.rootIno)}`;
+    mntNsRead.set(image, num(H.nsLen) < 0 ? null : text(num(H.nsOff), num(H.nsLen)));
+    if (num(H.fail) === FAIL.maps) throw failed('maps');
+    const files = mappedFilesOf(bytes, num(H.mapsOff) + num(H.mapsLen), num(H.mapsOff));
+    // The native loop sized the fds' room by its count of mapped files: a maps it could not
+    // reduce the same way is read here (never seen from a real kernel).
+    if (files.length !== num(H.mapsCount)) return readProcess(reader, pid, unreadable);
+    withExe(reader, image, exe, files);
+    if (num(H.fail) === FAIL.fd) throw failed('fd');
+    for (let i = 0, f = at + HEADER; i < num(H.fdCount); i++, f += FD_FIELDS) {
+      const { path, deleted } = splitDeleted(text(meta[f + F.off] as number, meta[f + F.len] as number));
+      const ref: FileRef = { path, via: 'fd', deleted, fd: meta[f + F.num] as number };
+      if (meta[f + F.statOk] === 1) {
+        ref.dev = formatStatDev(meta[f + F.dev] as number);
+        ref.ino = meta[f + F.ino] as number;
+        ref.size = meta[f + F.size] as number;
+      }
+      image.files.push(ref);
+    }
+    capHeldFiles(reader, image, num(H.fdOverflow));
+  } catch (error) {
+    if (isGone(error)) return undefined;
+    if (!(error instanceof ProcReadError)) throw error;
+    unreadable.push({ pid, what: error.what, code: error.code });
+  }
+  return image;
 }
 
 const UID_LINE = /^Uid:\s+(\d+)/m;
@@ -102,7 +184,21 @@ export function completeImage(reader: ProcReader, image: ProcessImage, unreadabl
 }
 
 function readProcess(reader: ProcReader, pid: number, unreadable: UnreadableProcess[]): ProcessImage | undefined {
-  const stat = parseStat(reader.read(pid, 'stat'));
+  const { image, whole } = imageOf(pid, reader.read(pid, 'stat'));
+  if (whole) return image;
+  try {
+    readHeldFiles(reader, image);
+  } catch (error) {
+    if (isGone(error)) return undefined;
+    if (!(error instanceof ProcReadError)) throw error;
+    unreadable.push({ pid, what: error.what, code: error.code });
+  }
+  return image;
+}
+
+/** The image a stat text starts (nothing held yet); `whole` for a kernel thread or a zombie, which hold nothing to read. */
+function imageOf(pid: number, statText: string): { image: ProcessImage; whole: boolean } {
+  const stat = parseStat(statText);
   if (!stat) throw new ProcReadError('stat', 'EINVAL');
   const image: ProcessImage = {
     pid,
@@ -118,15 +214,7 @@ function readProcess(reader: ProcReader, pid: number, unreadable: UnreadableProc
     kernelThread: isKernelThread(stat),
     files: [],
   };
-  if (image.kernelThread || stat.state === 'Z') return image;
-  try {
-    readHeldFiles(reader, image);
-  } catch (error) {
-    if (isGone(error)) return undefined;
-    if (!(error instanceof ProcReadError)) throw error;
-    unreadable.push({ pid, what: error.what, code: error.code });
-  }
-  return image;
+  return { image, whole: image.kernelThread || stat.state === 'Z' };
 }
 
 function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
@@ -135,18 +223,28 @@ function readHeldFiles(reader: ProcReader, image: ProcessImage): void {
   const rootId = reader.identity(pid, 'root');
   if (rootId !== undefined) image.rootId = rootId;
   const files = readMappedFiles(reader, pid);
+  withExe(reader, image, exe, files);
+  // One process with 60,000 deleted mappings or 40,000 fds must not cost the whole scan its time:
+  // fds past the cap are counted, not stat'ed.
+  capHeldFiles(reader, image, readFdFiles(reader, pid, image.files, reader.maxHeldFiles));
+}
+
+/** The exe (its identity from its mapping), argv for an interpreter, then the mapped files. */
+function withExe(reader: ProcReader, image: ProcessImage, exe: { path: string; deleted: boolean }, files: FileRef[]): void {
   image.exe = exe.path;
   // Interpreted programs (src/interp) need argv; other processes never pay for reading it.
-  const argv = mayBeInterpreter(exe.path) ? readArgv(reader, pid) : undefined;
+  const argv = mayBeInterpreter(exe.path) ? readArgv(reader, image.pid) : undefined;
   if (argv) image.argv = argv;
   const exeMapped = files.find((f) => f.path === exe.path);
   const exeRef: FileRef = { path: exe.path, via: 'exe', deleted: exe.deleted };
   if (exeMapped?.dev !== undefined) exeRef.dev = exeMapped.dev;
   if (exeMapped?.ino !== undefined) exeRef.ino = exeMapped.ino;
   image.files.push(exeRef, ...files);
-  // One process with 60,000 deleted mappings or 40,000 fds must not cost the whole scan its time:
-  // fds past the cap are counted, not stat'ed.
-  let notExamined = readFdFiles(reader, pid, image.files, reader.maxHeldFiles);
+}
+
+/** Held files past the reader's cap are dropped and counted, with the fds counted past it (`overflow`). */
+function capHeldFiles(reader: ProcReader, image: ProcessImage, overflow: number): void {
+  let notExamined = overflow;
   if (image.files.length > reader.maxHeldFiles) {
     notExamined += image.files.length - reader.maxHeldFiles;
     image.files.length = reader.maxHeldFiles;

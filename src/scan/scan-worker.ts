@@ -7,7 +7,7 @@ import { scanStalePids } from './stale-part.js';
 
 /** The second core's share of a parallel scan (see parallel-scan.ts). */
 const data = workerData as ScanWorkerData;
-const reader = new ProcReader(data.procRoot, data.maxHeldFiles);
+const reader = new ProcReader(data.procRoot, data.maxHeldFiles, data.native);
 const claimed = claimPids(data.pids, new Int32Array(data.counter));
 const part = data.match ? scanStalePids(reader, claimed, data.skipPid, data.match) : scanPids(reader, claimed, data.skipPid);
 parentPort?.postMessage(part);
