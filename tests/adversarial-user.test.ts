@@ -1,14 +1,11 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { CLI } from './support/cli.js';
 import { until } from './support/live-process.js';
-import { scratchRoot } from './support/scratch.js';
+import { throwawayUser } from './support/throwaway-user.js';
 
 // A throwaway unprivileged user mounts the attacks; restartd runs as root (this test's uid).
-const user = `restartd-adv-${randomBytes(3).toString('hex')}`;
-const asUser = (command: string[]): string[] => ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', ...command];
 
 /** restartd as root, killed if it outlives `boundMs`: the exit code, or 'stalled'. */
 function restartd(args: string[], boundMs = 120_000): Promise<{ code: number | 'stalled'; stdout: string; stderr: string }> {
@@ -21,30 +18,7 @@ function restartd(args: string[], boundMs = 120_000): Promise<{ code: number | '
 }
 
 describe('a hostile local user can neither stall nor steer root-run restartd', () => {
-  const scratch = scratchRoot('adversarial');
-  const home = `${scratch.root}/home`;
-  const children: ChildProcess[] = [];
-  const start = (command: string[]): ChildProcess => {
-    const child = spawn(command[0] ?? 'false', command.slice(1), { stdio: 'ignore' });
-    children.push(child);
-    return child;
-  };
-
-  beforeAll(() => {
-    execFileSync('useradd', ['-M', user]);
-    mkdirSync(home);
-    chmodSync(scratch.root, 0o755);
-    execFileSync('chown', [`${user}:${user}`, home]);
-  });
-  afterAll(() => {
-    for (const child of children) child.kill('SIGKILL');
-    scratch.remove();
-    try {
-      execFileSync('userdel', [user], { stdio: 'ignore' });
-    } catch {
-      // gone all the same
-    }
-  });
+  const { scratch, home, asUser, start } = throwawayUser('restartd-adv');
 
   it('a FIFO-toggling fd and a sparse 16 GiB deleted pair: every root status finishes within its bound', async () => {
     // The user's own files and processes: a fd flipping between a deleted file and a FIFO, and a

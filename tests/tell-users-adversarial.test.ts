@@ -1,17 +1,15 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { terminalsOf, writeToTerminals } from '../src/aware/user-terminals.js';
 import { sendDesktopNotification } from '../src/systemd/adapter.js';
 import { until } from './support/live-process.js';
 import { scratchRoot } from './support/scratch.js';
+import { throwawayUser } from './support/throwaway-user.js';
 
 // A throwaway unprivileged user tries to make root (this test's uid) open or write what it should
 // not through the terminals restartd tells users on. Real processes, a real user namespace.
-const user = `restartd-tty-${randomBytes(3).toString('hex')}`;
-const asUser = (command: string[]): string[] => ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', ...command];
 
 /**
  * The user's FIFO and a reader of theirs that notes down every opening of it for writing: what it
@@ -34,15 +32,8 @@ function wchan(pid: number | undefined): string {
 }
 
 describe("the terminals root tells a user on are the user's ttys, opened only once checked", () => {
-  const scratch = scratchRoot('tell-adversarial');
-  const home = `${scratch.root}/home`;
-  const children: ChildProcess[] = [];
-  const start = (command: string[]): ChildProcess => {
-    const child = spawn(command[0] ?? 'false', command.slice(1), { stdio: 'ignore' });
-    children.push(child);
-    return child;
-  };
-  let uid = 0;
+  const account = throwawayUser('restartd-tty');
+  const { home, asUser, start } = account;
 
   /** A FIFO of the user's with its reader; `openings()` is what the reader saw after the control writer. */
   async function watchedFifo(name: string): Promise<{ path: string; openings(): Promise<string[]> }> {
@@ -66,26 +57,9 @@ describe("the terminals root tells a user on are the user's ttys, opened only on
     };
   }
 
-  beforeAll(() => {
-    execFileSync('useradd', ['-M', user]);
-    uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
-    mkdirSync(home);
-    chmodSync(scratch.root, 0o755);
-    execFileSync('chown', [`${user}:${user}`, home]);
-  });
-  afterAll(() => {
-    for (const child of children) child.kill('SIGKILL');
-    scratch.remove();
-    try {
-      execFileSync('userdel', [user], { stdio: 'ignore' });
-    } catch {
-      // gone all the same
-    }
-  });
-
   it('a FIFO named as a terminal is not opened (a device or FIFO is opened only once it is a tty of hers)', async () => {
     const fifo = await watchedFifo('named.fifo');
-    expect(writeToTerminals([{ path: fifo.path, name: '/dev/pts/0' }], uid, 'restartd: to a FIFO\r\n')).toEqual([]);
+    expect(writeToTerminals([{ path: fifo.path, name: '/dev/pts/0' }], account.uid(), 'restartd: to a FIFO\r\n')).toEqual([]);
     expect(await fifo.openings()).toEqual(["'control'"]);
   });
 
@@ -123,24 +97,24 @@ describe("the terminals root tells a user on are the user's ttys, opened only on
   it('her program on her own pty: its controlling tty is found and told (the control)', async () => {
     const program = await herProgram('plain', {});
     expect(terminalsOf([program.pid])).toEqual([expect.objectContaining({ name: program.tty })]);
-    expect(writeToTerminals(terminalsOf([program.pid]), uid, 'restartd: on her own pty\r\n')).toEqual([program.tty]);
+    expect(writeToTerminals(terminalsOf([program.pid]), account.uid(), 'restartd: on her own pty\r\n')).toEqual([program.tty]);
     await until(() => program.master().includes('restartd: on her own pty'), 'the line on her pty', 10_000);
   });
 
   it("her program in a user and mount namespace of hers (unshare -Urm), a FIFO bound over its controlling tty: root opens nothing there", async () => {
     const fifo = await watchedFifo('bound.fifo');
     const program = await herProgram('ns', { unshare: true, inside: `mount --bind ${fifo.path} $(tty)` });
-    expect(writeToTerminals(terminalsOf([program.pid]), uid, 'restartd: through her namespace\r\n')).toEqual([]);
+    expect(writeToTerminals(terminalsOf([program.pid]), account.uid(), 'restartd: through her namespace\r\n')).toEqual([]);
     expect(await fifo.openings()).toEqual(["'control'"]);
     // Her pty itself, reached where root sees it, is hers and open to messages: told there.
-    expect(writeToTerminals([{ path: program.tty, name: program.tty }], uid, 'restartd: on her pty\r\n')).toEqual([program.tty]);
+    expect(writeToTerminals([{ path: program.tty, name: program.tty }], account.uid(), 'restartd: on her pty\r\n')).toEqual([program.tty]);
   });
 
   it('a pty whose output is stopped (^S) and whose master is never read: the write fails at once, it does not wait', async () => {
     const program = await herProgram('stopped', { stopped: true });
     const line = `restartd: ${'x'.repeat(1024)}\r\n`;
     // Up to a full buffer and beyond: every write after the first that cannot go out is refused (EAGAIN), none waits.
-    const told = Array.from({ length: 64 }, () => writeToTerminals(terminalsOf([program.pid]), uid, line));
+    const told = Array.from({ length: 64 }, () => writeToTerminals(terminalsOf([program.pid]), account.uid(), line));
     expect(told.at(-1)).toEqual([]);
     expect(program.master()).toBe('');
   });
