@@ -102,6 +102,9 @@ describe('native scan loop', () => {
       f.add({ pid: 15, state: 'Z', exe: '/opt/app/bin' });
       f.add({ pid: 16, maps: '' }); // no exe link: gone
       f.add({ pid: 17, exe: '/opt/app/bin', maps: mapsLine('1000-2000', 'r-xp', lib.ino, lib.path), fds: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [i, data.host])) });
+      // Stale (a deleted library), with the owner's status or cgroup unreadable.
+      f.add({ pid: 18, exe: '/opt/app/bin', maps: mapsLine('1000-2000', 'r-xp', 4243, '/opt/app/gone.so (deleted)'), brokenEntries: ['cgroup'] });
+      f.add({ pid: 19, exe: '/opt/app/bin', maps: mapsLine('1000-2000', 'r-xp', 4244, '/opt/app/gone.so (deleted)'), brokenEntries: ['status'] });
       for (const maxHeldFiles of [20_000, 4]) {
         const { js, c, jsStale, cStale } = await bothPaths({ procRoot: f.proc, maxHeldFiles });
         expect(c).toEqual(js);
@@ -109,8 +112,13 @@ describe('native scan loop', () => {
         expect(cStale.stale).toEqual(jsStale.stale);
         expect(cStale.scan.unreadable).toEqual(jsStale.scan.unreadable);
       }
+      const owners = await detect.detectStale({ procRoot: f.proc, parallel: false });
+      expect(owners.scan.unreadable.filter((u) => u.pid >= 18)).toEqual([
+        { pid: 18, what: 'cgroup', code: 'EISDIR' },
+        { pid: 19, what: 'status', code: 'EISDIR' },
+      ]);
       const { c } = await bothPaths({ procRoot: f.proc });
-      expect(c.processes.map((p) => p.pid)).toEqual([10, 12, 13, 14, 15, 17]);
+      expect(c.processes.map((p) => p.pid)).toEqual([10, 12, 13, 14, 15, 17, 18, 19]);
       expect(c.vanished).toBe(2);
       expect(c.unreadable).toEqual([
         { pid: 12, what: 'maps', code: 'EISDIR' },

@@ -11,6 +11,8 @@ import { getSystemErrorName } from 'node:util';
  */
 export interface NativeScan {
   readBatch(procRoot: string, pids: Int32Array, maxHeldFiles: number): [bytes: Buffer, meta: Float64Array];
+  /** status and cgroup of one process: the bytes (status first), and each length or -errno. */
+  readOwner(procRoot: string, pid: number): [bytes: Buffer, statusLength: number, cgroupLength: number];
 }
 
 /** Which read of a process failed (0: none): the stages of native/proc-scan.c. */
@@ -62,7 +64,8 @@ function load(): NativeScan | null {
   try {
     const module = { exports: {} as Partial<NativeScan> };
     process.dlopen(module, path);
-    return typeof module.exports.readBatch === 'function' ? (module.exports as NativeScan) : null;
+    const { readBatch, readOwner } = module.exports;
+    return typeof readBatch === 'function' && typeof readOwner === 'function' ? (module.exports as NativeScan) : null;
   } catch {
     // Built for another machine or Node: the TypeScript scan does the same work.
     return null;

@@ -160,11 +160,12 @@ const UID_LINE = /^Uid:\s+(\d+)/m;
  */
 export function completeImage(reader: ProcReader, image: ProcessImage, unreadable: UnreadableProcess[], parts: 'owner' | 'all' = 'all'): boolean {
   const { pid } = image;
+  const read = ownerReads(reader, pid);
   try {
-    const uid = UID_LINE.exec(reader.read(pid, 'status'))?.[1];
+    const uid = UID_LINE.exec(read('status'))?.[1];
     image.uid = uid === undefined ? reader.ownerUid(pid) : Number(uid);
     if (image.kernelThread) return true;
-    image.cgroup = parseCgroup(reader.read(pid, 'cgroup'));
+    image.cgroup = parseCgroup(read('cgroup'));
   } catch (error) {
     if (isGone(error)) return false;
     if (!(error instanceof ProcReadError)) throw error;
@@ -181,6 +182,25 @@ export function completeImage(reader: ProcReader, image: ProcessImage, unreadabl
     if (deleted) image.files.push({ path, via: 'cwd', deleted: true });
   }
   return true;
+}
+
+/** Reads status and cgroup: with the native loop in one call (the same bytes), else through the reader. */
+function ownerReads(reader: ProcReader, pid: number): (entry: 'status' | 'cgroup') => string {
+  const addon = reader.native ? nativeScan() : undefined;
+  let read: [Buffer, number, number] | undefined;
+  try {
+    read = addon?.readOwner(reader.root, pid);
+  } catch {
+    read = undefined;
+  }
+  if (read === undefined) return (entry) => reader.read(pid, entry);
+  const [bytes, statusLength, cgroupLength] = read;
+  return (entry) => {
+    const length = entry === 'status' ? statusLength : cgroupLength;
+    if (length < 0) throw new ProcReadError(entry, errnoName(-length));
+    const from = entry === 'status' ? 0 : Math.max(0, statusLength);
+    return bytes.toString('utf8', from, from + length);
+  };
 }
 
 function readProcess(reader: ProcReader, pid: number, unreadable: UnreadableProcess[]): ProcessImage | undefined {
