@@ -60,36 +60,48 @@ export function parseSessionFile(text: string): { uid?: number; tty?: string } {
   };
 }
 
-function utmpTerminals(name: string, root: string): string[] {
-  const read = readRegular(`${root}/run/utmp`, { maxBytes: MAX_UTMP_RECORDS * UTMP_RECORD_BYTES });
-  return read.ok ? parseUtmp(read.bytes).filter((login) => login.user === name).map((login) => login.line) : [];
+export interface Logins {
+  /** logind's sessions with a terminal (/run/systemd/sessions/*). */
+  sessions: { uid: number; tty: string }[];
+  /** utmp's logins (/run/utmp). */
+  utmp: UtmpLogin[];
 }
 
-function sessionTerminals(uid: number, root: string): string[] {
-  const dir = `${root}/run/systemd/sessions`;
+/**
+ * Who is logged in on which terminal, under `root` (where the system's /run is: "" for ours,
+ * `/proc/PID/root` for a manager in other namespaces): logind's session files and utmp, read once
+ * for all users. Bounded reads, never following a last-component link.
+ */
+export function readLogins(root = ''): Logins {
+  const read = readRegular(`${root}/run/utmp`, { maxBytes: MAX_UTMP_RECORDS * UTMP_RECORD_BYTES });
+  return { sessions: readSessions(`${root}/run/systemd/sessions`), utmp: read.ok ? parseUtmp(read.bytes) : [] };
+}
+
+function readSessions(dir: string): Logins['sessions'] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((entry) => /^[A-Za-z0-9_-]{1,64}$/.test(entry)).slice(0, MAX_SESSIONS);
   } catch {
     return [];
   }
-  const ttys: string[] = [];
+  const sessions: Logins['sessions'] = [];
   for (const entry of names) {
     const read = readRegular(`${dir}/${entry}`, { maxBytes: MAX_SESSION_BYTES });
     if (!read.ok) continue;
-    const session = parseSessionFile(read.bytes.toString('utf8'));
-    if (session.uid === uid && session.tty !== undefined) ttys.push(session.tty);
+    const { uid, tty } = parseSessionFile(read.bytes.toString('utf8'));
+    if (uid !== undefined && tty !== undefined) sessions.push({ uid, tty });
   }
-  return ttys;
+  return sessions;
 }
 
 /**
- * The terminals a user is logged in on: the TTYs of their logind sessions (/run/systemd/sessions)
- * and their logins in utmp (/run/utmp), under `root` (where the system's /run and /dev are: "" for
- * ours, `/proc/PID/root` for a manager in other namespaces). Bounded reads, never following a
- * last-component link; what is found is only a candidate (see writeToTerminals for the checks).
+ * The terminals a user is logged in on: the TTYs of their logind sessions and their logins in utmp,
+ * under `root` (as for readLogins). What is found is only a candidate (see writeToTerminals for the checks).
  */
-export function loginTerminals(user: { uid: number; name?: string | undefined }, root = ''): TerminalCandidate[] {
-  const lines = new Set([...sessionTerminals(user.uid, root), ...(user.name === undefined ? [] : utmpTerminals(user.name, root))]);
+export function loginTerminals(user: { uid: number; name?: string | undefined }, logins: Logins, root = ''): TerminalCandidate[] {
+  const lines = new Set([
+    ...logins.sessions.filter((session) => session.uid === user.uid).map((session) => session.tty),
+    ...(user.name === undefined ? [] : logins.utmp.filter((login) => login.user === user.name).map((login) => login.line)),
+  ]);
   return [...lines].map((line) => ({ path: `${root}/dev/${line}`, name: `/dev/${line}` }));
 }

@@ -8,7 +8,7 @@ import type { PlannedAction } from '../types/plan.js';
 import type { StaleProcess } from '../types/stale.js';
 import type { RebootTier } from '../types/status.js';
 import type { UserManagers, UserManagerSummary } from '../types/systemd.js';
-import { loginTerminals } from './login-terminals.js';
+import { loginTerminals, readLogins, type Logins } from './login-terminals.js';
 import { adviceFor, desktopNotice, noticeProgram, noticeText } from './notice-text.js';
 import { terminalsOf, writeToTerminals } from './user-terminals.js';
 
@@ -93,6 +93,8 @@ export async function tellUsers(input: TellUsersInput, notified: (notice: UserNo
   const byPid = new Map(input.stale.map((p) => [p.pid, p]));
   const fresh: string[] = [];
   const telling: Promise<void>[] = [];
+  // Who is logged in where: read once, for the first user with something to be told.
+  let logins: Logins | undefined;
   for (const user of groupByUser(input.stale, input.actions, input.userManagers ?? new Map())) {
     if (input.journal?.told(user.uid) === true) continue;
     const candidates: Array<{ pid: number; unit?: string }> = [
@@ -111,7 +113,8 @@ export async function tellUsers(input: TellUsersInput, notified: (notice: UserNo
     const channels: NotifyChannel[] = [];
     let terminals: string[] = [];
     if (input.channels?.terminal !== false) {
-      const ttys = [...terminalsOf(left.map(({ process }) => process.pid), procRoot), ...loginTerminals(user, input.rootPrefix ?? '')];
+      logins ??= readLogins(input.rootPrefix ?? '');
+      const ttys = [...terminalsOf(left.map(({ process }) => process.pid), procRoot), ...loginTerminals(user, logins, input.rootPrefix ?? '')];
       terminals = writeToTerminals(ttys, user.uid, `\r\n${text}\r\n`);
       if (terminals.length > 0) channels.push('terminal');
     }
