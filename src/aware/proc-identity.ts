@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isKernelThread, parseStat } from '../scan/parse.js';
+import { groupsIn, isKernelThread, parseStat } from '../scan/parse.js';
 import type { ProcIdentity } from '../types/aware.js';
 
 /** Every uid (real, effective, saved, fs) in /proc/PID/status text. Pure. */
@@ -18,7 +18,7 @@ export async function readIdentity(pid: number, procRoot = '/proc'): Promise<Pro
     const stat = parseStat(statText);
     const uids = uidsIn(statusText);
     const gids = /^Gid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(statusText)?.slice(1).map(Number);
-    const groups = /^Groups:([ \d]*)$/m.exec(statusText)?.[1]?.trim().split(/\s+/).filter(Boolean).map(Number);
+    const groups = groupsIn(statusText);
     if (stat === undefined || uids === undefined) return undefined;
     return { pid, startTime: stat.startTime, uids, ...(gids === undefined ? {} : { gids }), ...(groups === undefined ? {} : { groups }), kernelThread: isKernelThread(stat) || pid === 2 };
   } catch {

@@ -1,5 +1,6 @@
 import type { ProcReader } from '../scan/proc-reader.js';
 import type { Reader } from '../safe-fs/read-regular.js';
+import { groupsIn } from '../scan/parse.js';
 
 /**
  * Whose rights reading a process's sources stands in for: its filesystem uid, fs gid and
@@ -15,6 +16,6 @@ export function readerOf(reader: ProcReader, pid: number): Reader | undefined {
   const uid = /^Uid:\s+\d+\s+\d+\s+\d+\s+(\d+)/m.exec(status)?.[1];
   const gid = /^Gid:\s+\d+\s+\d+\s+\d+\s+(\d+)/m.exec(status)?.[1];
   if (uid === undefined || gid === undefined) return undefined;
-  const groups = (/^Groups:([ \d]*)$/m.exec(status)?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+  const groups = groupsIn(status) ?? [];
   return { uid: Number(uid), gids: [Number(gid), ...groups] };
 }

@@ -154,3 +154,8 @@ function formatDev(dev: number): string {
   const minor = Number((big & 0xffn) | ((big >> 12n) & ~0xffn));
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
 }
+
+/** The supplementary groups in /proc/PID/status text (its `Groups:` line; none when it is empty). Pure. */
+export function groupsIn(statusText: string): number[] | undefined {
+  return /^Groups:([ \d]*)$/m.exec(statusText)?.[1]?.trim().split(/\s+/).filter(Boolean).map(Number);
+}

@@ -1,6 +1,6 @@
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { uidsIn } from '../aware/proc-identity.js';
+import { readIdentity } from '../aware/proc-identity.js';
 import type { UserAccount } from './user-account.js';
 import type { ManagerProcess, SystemdManager } from '../types/systemd.js';
 import { hostPidOf } from './manager-process.js';
@@ -42,7 +42,7 @@ export async function gatherUserManagerFacts(account: UserAccount, options: Fact
     // The system manager did not answer: the sockets alone decide.
   }
   const pid = unit !== undefined && unit.mainPid > 0 ? hostPidOf(process, unit.mainPid) : undefined;
-  const hostPid = pid !== undefined && runsAs(pid, account.uid) ? pid : undefined;
+  const hostPid = pid !== undefined && (await runsAs(pid, account.uid)) ? pid : undefined;
   const root = hostPid === undefined ? `${process?.rootPrefix ?? ''}/` : `/proc/${hostPid}/root`;
   const runtimeDir = join(root, 'run', 'user', String(account.uid));
   return { ...(unit === undefined ? {} : { unit }), ...(hostPid === undefined ? {} : { hostPid }), root, bus: socketFact(join(runtimeDir, 'bus'), account.uid), privateSocket: socketFact(join(runtimeDir, 'systemd', 'private'), account.uid) };
@@ -87,10 +87,6 @@ function socketFact(path: string, uid: number): SocketFact {
   }
 }
 
-function runsAs(pid: number, uid: number): boolean {
-  try {
-    return uidsIn(readFileSync(`/proc/${pid}/status`, 'utf8'))?.every((id) => id === uid) === true;
-  } catch {
-    return false;
-  }
+async function runsAs(pid: number, uid: number): Promise<boolean> {
+  return (await readIdentity(pid))?.uids.every((id) => id === uid) === true;
 }
