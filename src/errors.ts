@@ -1,3 +1,5 @@
+import { getSystemErrorName } from 'node:util';
+
 /** Every error restartd raises carries a literal code and names its subject. */
 export type RestartdErrorCode =
   | 'BAD_INPUT'
@@ -64,4 +66,13 @@ export function describeFsError(error: unknown): string {
   if (code === 'ENOENT') return 'does not exist';
   if (code !== undefined) return `cannot be read (${code})`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** An errno number as Node names it ("ENOENT"), or "errno N" for one it does not know. */
+export function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-errno);
+  } catch {
+    return `errno ${errno}`;
+  }
 }

@@ -1,6 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { constants } from 'node:os';
 
 /**
  * What Node 20 can't do without a native addon (pidfd_open, getsockopt(SO_PEERCRED), setgroups for a
@@ -108,10 +107,4 @@ export function runPerlSync(script: string, args: readonly string[], options: He
     return { code: null, stdout: run.stdout ?? Buffer.alloc(0), problem: code === 'ETIMEDOUT' ? `the helper did not finish within ${options.timeoutMs} ms` : `cannot run ${perl} (${code ?? run.error.message})` };
   }
   return { code: run.status, stdout: run.stdout };
-}
-
-/** The errno name of a number a helper printed ("EPERM"), or "errno N". */
-export function errnoName(value: number): string {
-  const name = Object.entries(constants.errno).find(([, n]) => n === value)?.[0];
-  return name ?? `errno ${value}`;
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { credentialsArg, DROP_TO, errnoName, EXIT_CANNOT_DROP, perlArgs, perlPath, type Credentials } from '../as-user/perl-helper.js';
+import { credentialsArg, DROP_TO, EXIT_CANNOT_DROP, perlArgs, perlPath, type Credentials } from '../as-user/perl-helper.js';
+import { errnoName } from '../errors.js';
 import { parseAnswer, type SocketReply } from './ask-socket.js';
 import { readIdentity } from './proc-identity.js';
 import { judgePeer, type PeerCred } from './trust.js';

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
-import { credentialsArg, DROP_TO, errnoName, EXIT_CANNOT_DROP, runPerl, type Credentials } from '../as-user/perl-helper.js';
+import { credentialsArg, DROP_TO, EXIT_CANNOT_DROP, runPerl, type Credentials } from '../as-user/perl-helper.js';
+import { errnoName } from '../errors.js';
 import { readIdentity } from './proc-identity.js';
 
 /** What became of one signal: sent (and how), or why not. */
@@ -51,9 +52,6 @@ export interface SignalOptions {
   as?: Credentials | undefined;
   /** Other syscall numbers (tests: a number the kernel lacks stands for a kernel without pidfd). */
   syscalls?: { open: number; send: number };
-  perl?: string;
-  /** How long the helper may take (the machine may be loaded). */
-  timeoutMs?: number;
 }
 
 /**
@@ -67,7 +65,8 @@ export async function signalProcess(pid: number, startTime: number, signal: Node
   const syscalls = options.syscalls ?? pidfdSyscalls(process.arch);
   if (syscalls === undefined) return checkedKill(pid, startTime, signal, `no pidfd syscall numbers for ${process.arch}`);
   const args = [String(pid), String(startTime), String(number), String(syscalls.open), String(syscalls.send), credentialsArg(options.as)];
-  const run = await runPerl(SIGNAL_HELPER, args, { timeoutMs: options.timeoutMs ?? 15_000, maxBytes: 4096, ...(options.perl === undefined ? {} : { perl: options.perl }) });
+  // The machine may be loaded: the helper has 15 s.
+  const run = await runPerl(SIGNAL_HELPER, args, { timeoutMs: 15_000, maxBytes: 4096 });
   const printed = run.stdout.toString('latin1').trim();
   switch (run.code) {
     case 0:

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { getSystemErrorName } from 'node:util';
 
 /**
  * The optional native scan loop (native/proc-scan.c, built by `npm run build` when a C compiler is
@@ -77,12 +76,3 @@ function load(): NativeScan | null {
  * until viewOf asks for it: the image itself gets it only where the TypeScript scan would read it.
  */
 export const mntNsRead = new WeakMap<object, string | null>();
-
-/** The errno a native read failed with, named as Node names it ("ENOENT"). */
-export function errnoName(errno: number): string {
-  try {
-    return getSystemErrorName(-errno);
-  } catch {
-    return 'EIO';
-  }
-}

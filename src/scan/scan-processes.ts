@@ -1,10 +1,11 @@
+import { errnoName } from '../errors.js';
 import { parseCmdline } from './cmdline.js';
 import { mayBeInterpreter } from './interpreter.js';
 import { mappedFilesOf } from './maps-files.js';
 import { formatStatDev, isKernelThread, parseCgroup, parseStat, splitDeleted } from './parse.js';
-import { errnoName, F, FAIL, FD_FIELDS, H, HEADER, mntNsRead, NATIVE_BATCH, nativeScan } from './native-scan.js';
+import { F, FAIL, FD_FIELDS, H, HEADER, mntNsRead, NATIVE_BATCH, nativeScan } from './native-scan.js';
 import { isGone, ProcReadError, ProcReader } from './proc-reader.js';
-import { scannerSelf } from './process-view.js';
+import { mntNsOf, scannerSelf } from './process-view.js';
 import type { FileRef, ProcessImage, ScanResult, UnreadableProcess } from '../types/process.js';
 
 export interface ScanOptions {
@@ -174,7 +175,7 @@ export function completeImage(reader: ProcReader, image: ProcessImage, unreadabl
   }
   if (parts === 'owner') return true;
   image.root = reader.tryLink(pid, 'root') ?? null;
-  image.mntNs ??= reader.tryLink(pid, 'ns/mnt') ?? null;
+  mntNsOf(reader, image);
   const cwd = reader.tryLink(pid, 'cwd');
   if (cwd !== undefined) {
     const { path, deleted } = splitDeleted(cwd);
