@@ -1,5 +1,6 @@
 import type { ChangeSet } from './types/generation.js';
 import { findStaleScripts } from './interp/find-stale-scripts.js';
+import { nowMs } from './now-ms.js';
 import { withScriptFiles } from './interp/merge-stale.js';
 import type { InterpLimits } from './types/interp.js';
 import { toStaleProcess } from './match/match-stale.js';
@@ -36,8 +37,7 @@ export interface Detection {
 
 /** Scan every process and match it against the ChangeSet and the disk: the detection core. */
 export async function detectStale(options: DetectOptions = {}): Promise<Detection> {
-  // process.hrtime, not performance.now(): the global `performance` loads perf_hooks (~9 ms of start-up).
-  const started = process.hrtime.bigint();
+  const started = nowMs();
   const procRoot = options.procRoot ?? '/proc';
   const shared = {
     changeSet: options.changeSet,
@@ -70,7 +70,7 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
   const heldFiles = new Map(held.staleFiles);
   const completed = new Set(held.completed);
   const gone = new Set(held.gone);
-  const reader = new ProcReader(procRoot);
+  const reader = new ProcReader(procRoot, undefined, options.native);
   const late: UnreadableProcess[] = [];
   const stale: StaleProcess[] = [];
   for (const image of scan.processes) {
@@ -83,6 +83,6 @@ export async function detectStale(options: DetectOptions = {}): Promise<Detectio
   return {
     scan: { ...scan, unreadable: [...scan.unreadable, ...completionUnreadable], interp: scripts.summary },
     stale,
-    durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+    durationMs: nowMs() - started,
   };
 }

@@ -17,7 +17,7 @@ import { programOf } from './program-of.js';
 import { RootView } from './root-view.js';
 import { DEFAULT_INTERP_LIMITS, type InterpLimits, type InterpreterFamily, type InterpSummary, type Program } from '../types/interp.js';
 import { changedSources, walkSources, type TreeFiles } from './walk-sources.js';
-import { nowMs } from './budget-clock.js';
+import { nowMs } from '../now-ms.js';
 
 export interface ScriptScanOptions {
   /** What the switch changed; without it, file times against process start times decide. */

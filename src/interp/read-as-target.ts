@@ -1,4 +1,4 @@
-import { credentialsArg, DROP_TO, runPerlSync } from '../as-user/perl-helper.js';
+import { credentialsArg, DROP_TO, runPerlSync, type Credentials } from '../as-user/perl-helper.js';
 import type { Reader } from '../safe-fs/read-regular.js';
 import { RootView } from './root-view.js';
 
@@ -56,7 +56,9 @@ export function readHeadsAs(requests: readonly HeadRequest[], maxBytes: number):
     else if (reader.uid === 0 || process.geteuid?.() !== 0) heads.set(request.pid, here.readHead(request.path, maxBytes, reader) ?? null);
     else {
       const key = `${reader.uid}:${reader.gids.join(',')}`;
-      byReader.set(key, [...(byReader.get(key) ?? []), request]);
+      const group = byReader.get(key);
+      if (group === undefined) byReader.set(key, [request]);
+      else group.push(request);
     }
   }
   for (const group of byReader.values()) {
@@ -68,7 +70,7 @@ export function readHeadsAs(requests: readonly HeadRequest[], maxBytes: number):
 }
 
 /** One child's reads, in order: the head, or null (not read, or the child failed: then nothing is read). */
-function readAsOne(paths: readonly string[], maxBytes: number, as: { uid: number; gid: number; groups: readonly number[] }): Array<string | null> {
+function readAsOne(paths: readonly string[], maxBytes: number, as: Credentials): Array<string | null> {
   const run = runPerlSync(READER, [String(maxBytes), credentialsArg(as)], {
     input: paths.join('\0'),
     timeoutMs: CHILD_BOUND_MS,

@@ -2,7 +2,7 @@ import type { ChangesByDir } from './changeset-dirs.js';
 import { isSkippedDir, isSourceFile } from './program-tree.js';
 import type { RootView } from './root-view.js';
 import type { InterpreterFamily } from '../types/interp.js';
-import { nowMs } from './budget-clock.js';
+import { nowMs } from '../now-ms.js';
 
 /** Files of a program tree, and whether listing them was cut short. */
 export interface TreeFiles {

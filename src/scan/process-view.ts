@@ -22,11 +22,18 @@ const OWN_VIEW: ProcessView = { prefix: '', key: '' };
 export function viewOf(reader: ProcReader, image: ProcessImage, self: ScanResult['self']): ProcessView {
   const prefix = reader.path(image.pid, 'root');
   if (!reader.live || image.rootId === undefined) return { prefix, key: prefix };
-  // Read already with the rest of the process when the native scan loop read it.
-  image.mntNs ??= (mntNsRead.has(image) ? mntNsRead.get(image) : reader.tryLink(image.pid, 'ns/mnt')) ?? null;
-  if (image.mntNs === null) return { prefix, key: prefix };
+  if (mntNsOf(reader, image) === null) return { prefix, key: prefix };
   if (image.mntNs === self.mntNs && image.rootId === self.rootId) return OWN_VIEW;
   return { prefix, key: `${image.mntNs}|${image.rootId}` };
+}
+
+/**
+ * A process's mount namespace link ("mnt:[4026531841]"), or null when unreadable: read once and kept
+ * in `image.mntNs`; read already with the rest of the process when the native scan loop read it.
+ */
+export function mntNsOf(reader: ProcReader, image: ProcessImage): string | null {
+  image.mntNs ??= (mntNsRead.has(image) ? mntNsRead.get(image) : reader.tryLink(image.pid, 'ns/mnt')) ?? null;
+  return image.mntNs;
 }
 
 /** The scanner's own namespace and root, as viewOf compares them (ScanResult.self). */

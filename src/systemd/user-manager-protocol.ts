@@ -84,7 +84,7 @@ export const UnitStateSchema = z.object({
 });
 
 /** A desktop notification the child sends on its user's session bus (org.freedesktop.Notifications.Notify). */
-export const DesktopNotificationSchema = z.object({
+const DesktopNotificationSchema = z.object({
   appName: z.string().max(64),
   summary: z.string().max(1024),
   body: z.string().max(8192),
