@@ -1,30 +1,25 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { detectStale } from '../src/detect.js';
 import { readHeadsAs } from '../src/interp/read-as-target.js';
 import { diffGenerations } from '../src/generation/index.js';
 import { until } from './support/live-process.js';
-import { scratchRoot } from './support/scratch.js';
+import { throwawayUser } from './support/throwaway-user.js';
 
 // A throwaway user runs perl programs whose `use lib` line names a library dir; the program file is
 // then closed to the user by an ACL, or its dir by mode. restartd (root) reads a program's head only
 // as its process could: what the user can no longer read reveals no library dir, so the changed
 // module there is not found through it.
-const user = `restartd-read-${randomBytes(3).toString('hex')}`;
-const asUser = (command: string[]): string[] => ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', ...command];
-
 describe("an interpreted program's source is read with its process's credentials (ACLs, search permission)", () => {
-  const scratch = scratchRoot('read-as-target');
+  const account = throwawayUser('restartd-read');
+  const { scratch, asUser, start } = account;
   const v1 = `${scratch.root}/v1`;
   const v2 = `${scratch.root}/v2`;
   const programs = { open: 'open/prog.pl', acl: 'acl/prog.pl', hidden: 'hidden/prog.pl' } as const;
   const apps: Partial<Record<keyof typeof programs, ChildProcess>> = {};
 
   beforeAll(async () => {
-    execFileSync('useradd', ['-M', user]);
-    chmodSync(scratch.root, 0o755);
     // Each program's library dir is outside the program's own tree: only its `use lib` line leads there.
     for (const [name, rel] of Object.entries(programs)) {
       mkdirSync(`${v1}/${name}`, { recursive: true, mode: 0o755 });
@@ -35,26 +30,15 @@ describe("an interpreted program's source is read with its process's credentials
     cpSync(v1, v2, { recursive: true });
     for (const name of Object.keys(programs)) writeFileSync(`${v2}/lib-${name}/Mod.pm`, 'package Mod; our $V = 2; 1;\n');
     for (const [name, rel] of Object.entries(programs) as Array<[keyof typeof programs, string]>) {
-      const [command, ...args] = asUser(['/usr/bin/perl', `${v1}/${rel}`]);
-      apps[name] = spawn(command ?? 'setpriv', args, { stdio: 'ignore' });
+      apps[name] = start(asUser(['/usr/bin/perl', `${v1}/${rel}`]));
     }
     // Wait until perl has read its program (it sleeps then), then take the user's access away.
     await until(() => Object.values(apps).every((app) => readFileSync(`/proc/${app?.pid ?? 0}/wchan`, 'latin1').includes('nanosleep')), 'the programs to sleep', 3000);
     // Readable by mode bits (0644, "other" may read), denied to the user by a named-user ACL entry.
-    execFileSync('setfacl', ['-m', `u:${user}:---`, `${v1}/${programs.acl}`]);
+    execFileSync('setfacl', ['-m', `u:${account.name}:---`, `${v1}/${programs.acl}`]);
     // The file itself stays 0644, its dir is closed to everyone but root: no search permission.
     chmodSync(`${v1}/hidden`, 0o700);
   }, 120_000);
-  afterAll(() => {
-    for (const app of Object.values(apps)) app?.kill('SIGKILL');
-    scratch.remove();
-    try {
-      execFileSync('userdel', [user], { stdio: 'ignore' });
-    } catch {
-      // gone all the same
-    }
-  });
-
   it('the ACL denies and the dir hides what the mode bits allow: those heads are not read; the open one is, as the user', async () => {
     // The user is really locked out (as the kernel judges), though the mode bits say "other" may read.
     for (const rel of [programs.acl, programs.hidden]) {
@@ -72,8 +56,8 @@ describe("an interpreted program's source is read with its process's credentials
   }, 120_000);
 
   it("readHeadsAs: one child with the user's credentials reads what they may, nothing else (FIFOs, links, unknown credentials)", () => {
-    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+    const uid = account.uid();
+    const gid = Number(execFileSync('id', ['-g', account.name], { encoding: 'utf8' }).trim());
     execFileSync('mkfifo', [`${scratch.root}/fifo.pl`]);
     chmodSync(`${scratch.root}/fifo.pl`, 0o666);
     execFileSync('ln', ['-s', `${v1}/${programs.open}`, `${scratch.root}/link.pl`]);

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type * as Detect from '../src/detect.js';
 import type * as Native from '../src/scan/native-scan.js';
 import type * as Scan from '../src/scan/scan-processes.js';
+import type * as MapsFiles from '../src/scan/maps-files.js';
 import { startWorkload, type Workload } from '../testkit/workload.mjs';
 import { mapsLine, ProcFixture } from './support/proc-fixture.js';
 
@@ -12,6 +13,7 @@ import { mapsLine, ProcFixture } from './support/proc-fixture.js';
 const native = (await import(new URL('../dist/scan/native-scan.js', import.meta.url).href)) as typeof Native;
 const scan = (await import(new URL('../dist/scan/scan-processes.js', import.meta.url).href)) as typeof Scan;
 const detect = (await import(new URL('../dist/detect.js', import.meta.url).href)) as typeof Detect;
+const mapsFiles = (await import(new URL('../dist/scan/maps-files.js', import.meta.url).href)) as typeof MapsFiles;
 
 /** Both paths over the same PIDs: the native loop must never change what is found. */
 async function bothPaths(options: { procRoot?: string; pids?: number[]; maxHeldFiles?: number }) {
@@ -47,6 +49,8 @@ describe('native scan loop', () => {
         expect(meta[at + native.H.mapsCount]).toBeGreaterThan(0);
         const maps = bytes.toString('utf8', meta[at + native.H.mapsOff], meta[at + native.H.mapsOff]! + meta[at + native.H.mapsLen]!);
         expect(maps.split('\n').filter(Boolean)).toHaveLength(meta[at + native.H.mapsCount]!);
+        // The TypeScript parser reads the same count from those bytes: otherwise the scan reads the process again itself.
+        expect(mapsFiles.mappedFilesOf(bytes, meta[at + native.H.mapsOff]! + meta[at + native.H.mapsLen]!, meta[at + native.H.mapsOff])).toHaveLength(meta[at + native.H.mapsCount]!);
         at += native.HEADER + native.FD_FIELDS * meta[at + native.H.fdCount]!;
       }
       expect(at).toBe(meta.length);
