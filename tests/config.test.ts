@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configJsonSchema, ConfigSchema, DEFAULT_CONFIG, DEFAULT_CONFIG_PATH, loadConfig } from '../src/config/index.js';
+import { defaultConfigAbsent } from '../src/config/paths.js';
 import { RestartdError } from '../src/errors.js';
 
 let tmp: string;
@@ -23,6 +24,18 @@ describe('loadConfig', () => {
   it('the defaults', () => {
     expect(DEFAULT_CONFIG).toEqual({ version: 1, units: [], protect: [], unprotect: [], jobTimeoutSeconds: 300, settleSeconds: 2, concurrency: 4 });
     expect(DEFAULT_CONFIG_PATH).toBe('/etc/restartd/config.json');
+    // Written out (so that no config file means no zod): it must be what the schema makes of the minimum.
+    expect(DEFAULT_CONFIG).toEqual(ConfigSchema.parse({ version: 1 }));
+  });
+
+  it('only a default file that is certainly absent means the defaults unread; an unreadable dir goes to loadConfig', () => {
+    expect(defaultConfigAbsent(join(tmp, 'absent.json'))).toBe(true);
+    expect(defaultConfigAbsent(join(tmp, 'absent-dir', 'config.json'))).toBe(true);
+    const file = join(tmp, 'a-file');
+    writeFileSync(file, '{}');
+    expect(defaultConfigAbsent(file)).toBe(false);
+    // A path through a regular file is ENOTDIR, not ENOENT: loadConfig reads it and says what is wrong.
+    expect(defaultConfigAbsent(join(file, 'config.json'))).toBe(false);
   });
 
   it('a missing default file means the defaults', async () => {

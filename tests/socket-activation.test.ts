@@ -16,7 +16,9 @@ let releases: Releases;
 let socketPath: string;
 
 // The service: a copy of perl (the stale file) answering every connection on its inherited fd 3.
-const SERVER = `open(my $l, '+<&=', 3) or die "fd 3: $!";\nwhile (1) { accept(my $c, $l) or next; syswrite($c, "ok $$\\n"); close($c); }\n`;
+// SIGTERM ends it between connections, never between accepting one and answering it (a server
+// killed there drops that client whoever restarts it; that is not what this test is about).
+const SERVER = `my $stop = 0;\n$SIG{TERM} = sub { $stop = 1 };\nopen(my $l, '+<&=', 3) or die "fd 3: $!";\nuntil ($stop) { accept(my $c, $l) or next; syswrite($c, "ok $$\\n"); close($c); }\n`;
 
 beforeAll(async () => {
   sandbox = await startSystemd({ label: 'sock' });
@@ -87,7 +89,7 @@ describe('a socket-activated service on a real systemd', () => {
     expect(apply.code).toBe(0);
     expect(after).not.toBe(before);
     expect(await unitProperty(sandbox, 'echo.socket', 'ActiveState')).toBe('active');
-    expect({ refused: count('refused'), reset: count('reset'), other: outcome.filter((o) => o !== 'answered').length }).toEqual({ refused: 0, reset: 0, other: 0 });
+    expect({ refused: count('refused'), reset: count('reset'), other: outcome.filter((o) => o !== 'answered' && o !== 'refused' && o !== 'reset') }).toEqual({ refused: 0, reset: 0, other: [] });
     expect(count('answered')).toBe(outcome.length);
     expect(statSync(socketPath).ino).toBe(inode);
   });

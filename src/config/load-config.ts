@@ -1,9 +1,9 @@
 import { RestartdError } from '../errors.js';
 import { describeRefusal, readRegular } from '../safe-fs/read-regular.js';
 import { describeIssues } from './describe-issues.js';
-import { ConfigSchema, DEFAULT_CONFIG, type Config } from './schema.js';
+import { ConfigSchema, type Config } from './schema.js';
 
-import { DEFAULT_CONFIG_PATH } from './paths.js';
+import { DEFAULT_CONFIG, DEFAULT_CONFIG_PATH } from './paths.js';
 
 export { DEFAULT_CONFIG_PATH };
 

@@ -97,8 +97,7 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type UnitOverride = z.infer<typeof UnitOverrideSchema>;
 
-/** The config used when there is no config file. */
-export const DEFAULT_CONFIG: Config = Object.freeze(ConfigSchema.parse({ version: 1 }));
+export { DEFAULT_CONFIG } from './paths.js';
 
 /** The JSON Schema published as schemas/config.schema.json. */
 export function configJsonSchema(): Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { SYSTEM_AWARE_DIR, userAwareDir, userRuntimeUids } from '../aware/aware-dirs.js';
 import type { RegistrationStatus, UserNotified } from '../types/aware.js';
 import type { Config } from '../config/schema.js';
-import { DEFAULT_CONFIG_PATH } from '../config/paths.js';
+import { defaultConfigAbsent } from '../config/paths.js';
 import { describeFsError, RestartdError } from '../errors.js';
 import { DEFERRED_FILE, FLEET_RUN_FILE } from '../fleet/fleet-files.js';
 import type { FleetStatus } from '../fleet/fleet-state.js';
@@ -51,7 +51,7 @@ const LAST_RUNS_SHOWN = 5;
 /** The config, loaded only when there is one: zod costs status tens of milliseconds otherwise. */
 async function configIfAny(config: Config | string | undefined): Promise<Config | undefined> {
   if (typeof config === 'object') return config;
-  if (config === undefined && !existsSync(DEFAULT_CONFIG_PATH)) return undefined;
+  if (config === undefined && defaultConfigAbsent()) return undefined;
   const { loadConfig } = await import('../config/load-config.js');
   return loadConfig(config);
 }
