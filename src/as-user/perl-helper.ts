@@ -1,4 +1,3 @@
-import { execFile, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 
 /**
@@ -87,7 +86,7 @@ export function runPerl(script: string, args: readonly string[], options: Helper
   const perl = options.perl ?? perlPath();
   if (perl === undefined) return Promise.resolve({ code: null, stdout: Buffer.alloc(0), problem: 'no perl (perl-base) to run the helper with' });
   return new Promise((resolve) => {
-    const child = execFile(perl, perlArgs(script, args), { env: {}, encoding: 'buffer', timeout: options.timeoutMs, maxBuffer: options.maxBytes, killSignal: 'SIGKILL' }, (error, stdout) => {
+    const child = childProcess().execFile(perl, perlArgs(script, args), { env: {}, encoding: 'buffer', timeout: options.timeoutMs, maxBuffer: options.maxBytes, killSignal: 'SIGKILL' }, (error, stdout) => {
       const failure = error as (NodeJS.ErrnoException & { killed?: boolean; code?: unknown }) | null;
       if (failure === null) return resolve({ code: 0, stdout });
       if (typeof failure.code === 'number') return resolve({ code: failure.code, stdout });
@@ -101,10 +100,18 @@ export function runPerl(script: string, args: readonly string[], options: Helper
 export function runPerlSync(script: string, args: readonly string[], options: HelperOptions): HelperRun {
   const perl = options.perl ?? perlPath();
   if (perl === undefined) return { code: null, stdout: Buffer.alloc(0), problem: 'no perl (perl-base) to run the helper with' };
-  const run = spawnSync(perl, perlArgs(script, args), { env: {}, input: options.input ?? '', timeout: options.timeoutMs, maxBuffer: options.maxBytes, killSignal: 'SIGKILL', stdio: ['pipe', 'pipe', 'ignore'] });
+  const run = childProcess().spawnSync(perl, perlArgs(script, args), { env: {}, input: options.input ?? '', timeout: options.timeoutMs, maxBuffer: options.maxBytes, killSignal: 'SIGKILL', stdio: ['pipe', 'pipe', 'ignore'] });
   if (run.error !== undefined) {
     const code = (run.error as NodeJS.ErrnoException).code;
     return { code: null, stdout: run.stdout ?? Buffer.alloc(0), problem: code === 'ETIMEDOUT' ? `the helper did not finish within ${options.timeoutMs} ms` : `cannot run ${perl} (${code ?? run.error.message})` };
   }
   return { code: run.status, stdout: run.stdout };
+}
+
+/**
+ * node:child_process, loaded when a helper first runs: its chunk is loaded by every command (it sits
+ * with the typed events), and child_process brings net, dgram and the streams (~10 ms of start-up).
+ */
+function childProcess(): typeof import('node:child_process') {
+  return process.getBuiltinModule('node:child_process');
 }

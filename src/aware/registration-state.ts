@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import type { RegistrationState } from '../types/aware.js';
 

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { groupByUser } from '../report/status-users.js';
 import type { NotifyChannel, UserNotice } from '../types/aware.js';

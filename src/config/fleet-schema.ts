@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { globProblem } from './glob.js';
 
 /** Days as kured names them: the window opens on these days (a window crossing midnight ends the next day). */

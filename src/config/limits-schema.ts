@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Bounds on what restartd reads and waits for; each defaults to a value safe on a shared host. */
 export const LimitsSchema = z

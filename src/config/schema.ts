@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { globProblem } from './glob.js';
 import { UNIT_ACTIONS } from '../types/plan.js';
 import { FleetConfigSchema } from './fleet-schema.js';

@@ -1,5 +1,5 @@
 import { Etcd3, type IOptions, type Lease, type Watcher } from 'etcd3';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RestartdError } from '../errors.js';
 import type { FleetHolder } from '../types/outcome.js';
 import type { FleetRollbackRecord } from '../types/fleet.js';

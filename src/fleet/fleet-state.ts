@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import type { EventEmitter } from 'eventemitter3';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ExecuteEvents } from '../types/outcome.js';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { procStartTime } from '../journal/proc-start-time.js';

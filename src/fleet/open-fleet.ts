@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetConfigSchema, type FleetConfig } from '../config/fleet-schema.js';
 import type { Config } from '../config/schema.js';
 import { errnoCode, RestartdError } from '../errors.js';

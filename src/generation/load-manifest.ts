@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { UNKNOWN_SIZE } from '../diff/compare-files.js';
 import { RestartdError } from '../errors.js';
 import { describeRefusal, readRegular } from '../safe-fs/read-regular.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Relative, no leading '/', no empty, '.' or '..' segments: a manifest cannot point outside its root.
 const RELATIVE_PATH = /^(?!\/)(?!.*\/\/)(?!(?:.*\/)?\.\.?(?:\/|$))[^\0]+$/;

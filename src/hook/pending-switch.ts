@@ -1,6 +1,6 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errnoCode } from '../errors.js';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { ensureStateDir } from '../journal/state-dir.js';

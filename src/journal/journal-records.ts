@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Owner } from '../types/owner.js';
 import type { Outcome } from '../types/outcome.js';
 import type { Plan, PlannedAction } from '../types/plan.js';

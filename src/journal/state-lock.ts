@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errnoCode, RestartdError } from '../errors.js';
 import { procStartTime } from './proc-start-time.js';
 

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StaleProcess } from '../types/stale.js';
 import { readJsonFile, writeFileDurably } from '../journal/durable-file.js';
 import { SWITCHES_DIR } from '../journal/state-dir.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A login account as the passwd database (NSS) has it. */
 export interface UserAccount {

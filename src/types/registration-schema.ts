@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Signals a registration may ask for: ones an app can catch. Never SIGKILL, SIGTERM or SIGSTOP. */
 export const AWARE_SIGNALS = ['SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
