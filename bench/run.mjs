@@ -11,6 +11,7 @@ import { run, timedRun } from './lib/exec.mjs';
 import { buildFloor } from './lib/floor.mjs';
 import { benchScanCase, loadTestkit } from './lib/scan-bench.mjs';
 import { benchDiff } from './lib/diff-bench.mjs';
+import { benchIdle } from './lib/idle-bench.mjs';
 import { evaluateTargets, renderMarkdown } from './lib/report.mjs';
 import { restartdBin } from './lib/tools.mjs';
 import { median } from './lib/stats.mjs';
@@ -79,8 +80,20 @@ async function main() {
 
   const machine = await machineInfo(tmpDir);
   const floorBin = config.tools.includes('floor') ? await buildFloor(tmpDir, log) : null;
-  const results = { version: 1, startedAt, config, machine, scan: [], diff: null, targets: [] };
+  const results = { version: 1, startedAt, config, machine, idle: null, scan: [], diff: null, targets: [] };
   let errors = 0;
+
+  // The host as it is, before any workload: the start-up and small-scan case.
+  if (config.idle && config.scan && !isShuttingDown()) {
+    log('idle host: restartd status --json, checkrestart, node -e 0');
+    try {
+      results.idle = await benchIdle({ repo: REPO, tools: config.tools, runs: Math.max(config.runs, 9), timeoutMs: config.timeoutMs, tmpDir, log });
+    } catch (error) {
+      errors++;
+      log(isShuttingDown() ? '  interrupted' : `  error: ${error.stack ?? error.message}`);
+      results.idle = { error: error.message };
+    }
+  }
 
   if (config.scan) {
     let testkit = null;
@@ -139,7 +152,7 @@ async function main() {
     log('bench: interrupted: no report written');
     return signalExit() ?? 130;
   }
-  results.targets = evaluateTargets(results.scan);
+  results.targets = evaluateTargets(results.scan, results.idle, machine);
   results.durationMs = Date.now() - began;
   const markdown = renderMarkdown(results);
   mkdirSync(outDir, { recursive: true });

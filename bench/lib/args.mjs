@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 
 export const USAGE = `usage: npm run bench -- [flags]      (or: node bench/run.mjs [flags] after npm run build)
 
-  --sizes 50,500,2000        workload sizes N (processes) for the process scan
+  --sizes 50,500,2000,10000  workload sizes N (processes) for the process scan (10000: ~2.5 GB of RAM)
   --modes inplace,nix        workload modes (inplace: files deleted/replaced in place; nix: store paths, nothing deleted)
   --topology tree|flat       how the workload's processes are parented (default tree; flat makes needrestart slow)
   --runs 5                   timed runs per tool (median is reported)
@@ -14,6 +14,7 @@ export const USAGE = `usage: npm run bench -- [flags]      (or: node bench/run.m
   --diff-dir /srv            where the diff trees are generated (e.g. /dev/shm: tmpfs, much faster to generate)
   --no-scan                  skip the process scan benchmark
   --no-diff                  skip the diff benchmark
+  --no-idle                  skip the idle host (status on the host as it is, against checkrestart and node -e 0; --no-scan skips it too)
   --quick                    sizes 50,500, 3 runs, 20000-file diff trees (a smoke run: ~1 minute)
   --timeout 300              seconds before one tool run is killed
   --out DIR                  where results-<timestamp>.json and latest.md go (default bench/out)
@@ -32,6 +33,7 @@ const OPTIONS = {
   'diff-dir': { type: 'string' },
   'no-scan': { type: 'boolean', default: false },
   'no-diff': { type: 'boolean', default: false },
+  'no-idle': { type: 'boolean', default: false },
   quick: { type: 'boolean', default: false },
   timeout: { type: 'string' },
   out: { type: 'string' },
@@ -79,7 +81,7 @@ export function parseBenchArgs(argv) {
   const config = {
     help: false,
     quick,
-    sizes: values.sizes ? intList('sizes', values.sizes) : quick ? [50, 500] : [50, 500, 2000],
+    sizes: values.sizes ? intList('sizes', values.sizes) : quick ? [50, 500] : [50, 500, 2000, 10000],
     modes: values.modes ? oneOfList('modes', values.modes, MODES) : ['inplace', 'nix'],
     topology: values.topology ?? 'tree',
     runs: values.runs ? positiveInt('runs', values.runs) : quick ? 3 : 5,
@@ -90,6 +92,7 @@ export function parseBenchArgs(argv) {
     diffDir: values['diff-dir'] ?? '/srv',
     scan: !values['no-scan'],
     diff: !values['no-diff'],
+    idle: !values['no-idle'],
     timeoutMs: (values.timeout ? positiveInt('timeout', values.timeout) : 300) * 1000,
     outDir: values.out,
   };

@@ -57,7 +57,19 @@ function diffPairSection(title, pair, target) {
   ];
 }
 
-export function evaluateTargets(scanCases) {
+/** restartd's cost per process: its median wall time less Node's start-up (`node -e 0`), over N. */
+export function perProcessMs(c, machine) {
+  const wall = c.tools?.restartd?.wallMedianMs;
+  if (wall == null || machine?.nodeStartupMs == null) return null;
+  return (wall - machine.nodeStartupMs) / c.n;
+}
+
+/** The largest N above TARGET_N whose cost per process is held against TARGET_N's. */
+const SCALING_MAX = 1.2;
+/** The idle host: restartd/checkrestart at most, and at most this many ms over `node -e 0`. */
+const IDLE_TARGETS = { vsCheckrestart: 0.8, overNodeMs: 60 };
+
+export function evaluateTargets(scanCases, idle = null, machine = null) {
   const out = [];
   const modes = [...new Set(scanCases.map((c) => c.mode))];
   for (const mode of modes) {
@@ -69,8 +81,48 @@ export function evaluateTargets(scanCases) {
       const v = t.value(c);
       out.push({ mode, n: c.n, atTargetN: c.n === TARGET_N, id: t.id, target: t.text, value: v ?? null, shown: v == null ? 'n/a' : t.fmt(v), met: v == null ? null : t.met(v) });
     }
+    // No superlinear step: the cost per process at the largest N against N = 2000's.
+    const base = cases.find((x) => x.n === TARGET_N);
+    const big = cases.filter((x) => x.n > TARGET_N).reduce((a, b) => (a && a.n > b.n ? a : b), null);
+    if (base && big) {
+      const a = perProcessMs(base, machine);
+      const b = perProcessMs(big, machine);
+      const v = a && b ? b / a : null;
+      out.push({ mode, n: big.n, atTargetN: true, id: 'scaling', target: `cost per process at ${big.n} ≤ ${SCALING_MAX}× that at ${TARGET_N} ((wall − node -e 0) / N)`, value: v, shown: v == null ? 'n/a' : `${v.toFixed(2)}× (${fmtUs(b)} vs ${fmtUs(a)})`, met: v == null ? null : v <= SCALING_MAX });
+    }
+  }
+  if (idle && !idle.error) {
+    const n = idle.processes;
+    const vs = idle.ratios['restartd/checkrestart'];
+    out.push({ mode: 'idle', n, atTargetN: true, id: 'idle-vs-checkrestart', target: `restartd ≤ ${IDLE_TARGETS.vsCheckrestart}× checkrestart (wall)`, value: vs, shown: vs == null ? 'n/a' : `${vs.toFixed(2)}×`, met: vs == null ? null : vs <= IDLE_TARGETS.vsCheckrestart });
+    const over = idle.ratios.overNodeMs;
+    out.push({ mode: 'idle', n, atTargetN: true, id: 'idle-over-node', target: `restartd ≤ ${IDLE_TARGETS.overNodeMs} ms above node -e 0 (wall)`, value: over, shown: over == null ? 'n/a' : `+${fmtMs(over)}`, met: over == null ? null : over <= IDLE_TARGETS.overNodeMs });
   }
   return out;
+}
+
+function fmtUs(ms) {
+  return ms == null ? '–' : `${(ms * 1000).toFixed(0)} µs`;
+}
+
+/** The idle host's table: restartd, checkrestart and node -e 0 on the host as it is. */
+function idleSection(idle, machine) {
+  if (idle.error) return ['## Idle host', '', `error: ${idle.error}`];
+  const rows = Object.values(idle.tools).map((r) => [
+    r.tool,
+    fmtMs(r.wallMedianMs),
+    r.wallMinMs == null ? '–' : `${fmtMs(r.wallMinMs)}–${fmtMs(r.wallMaxMs)}`,
+    r.cpuMedianMs == null ? '–' : r.cpuMedianMs === 0 ? '<10 ms' : fmtMs(r.cpuMedianMs),
+    fmtMb(r.rssPeakKb),
+    r.failures.length ? `${r.failures.length} failed` : '',
+  ]);
+  return [
+    `## Idle host — the machine as it is (${idle.processes} processes), no workload, median of ${idle.tools.restartd.runs.length} runs`,
+    '',
+    table(['tool', 'wall', 'min–max', 'CPU', 'peak RSS', ''], rows),
+    '',
+    `restartd/checkrestart = ${idle.ratios['restartd/checkrestart'] == null ? '–' : `${idle.ratios['restartd/checkrestart'].toFixed(2)}×`}; restartd − node -e 0 = ${idle.ratios.overNodeMs == null ? '–' : fmtMs(idle.ratios.overNodeMs)} (\`restartd --version\` takes ${fmtMs(machine.restartdStartupMs)}); other processes used ${pct(idle.otherCpu)} of the CPUs${idle.otherCpu > 0.1 ? ' (NOISY)' : ''}.`,
+  ];
 }
 
 function fmtX(v) {
@@ -100,7 +152,7 @@ function table(header, rows) {
 }
 
 export function renderMarkdown(results) {
-  const { config, machine, scan, diff, targets } = results;
+  const { config, machine, scan, diff, targets, idle } = results;
   const out = [];
   out.push(`# restartd benchmark — ${results.startedAt}`);
   out.push('');
@@ -109,6 +161,7 @@ export function renderMarkdown(results) {
       `needrestart ${machine.versions.needrestart ?? '–'}, debian-goodies ${machine.versions['debian-goodies'] ?? '–'}, lsof ${machine.versions.lsof ?? '–'}. ` +
       `${machine.processesAtStart} processes on the host before any workload.`,
   );
+  if (idle) out.push('', ...idleSection(idle, machine));
   if (scan.length) {
     const tools = config.tools;
     out.push('');
@@ -191,6 +244,8 @@ export function renderMarkdown(results) {
         const rest = startup == null ? null : Math.max(0, total - startup - scanMs);
         return `${c.mode}/${c.n}: ${fmtMs(total)} = start-up ${fmtMs(startup)} + scan and match ${fmtMs(scanMs)} + plan, render and the rest ${fmtMs(rest)}`;
       });
+    const perProcess = scan.filter((c) => !c.error && perProcessMs(c, machine) != null).map((c) => `${c.mode}/${c.n}: ${fmtUs(perProcessMs(c, machine))}`);
+    if (perProcess.length) out.push('', `restartd's cost per process ((wall − node -e 0) / N): ${perProcess.join('; ')}.`);
     if (went.length) {
       out.push('', `Where restartd's time went (start-up = \`restartd --version\`, scan and match = scanned.durationMs, the rest = what remains of the median wall time): ${went.join('; ')}.`);
     }
@@ -205,7 +260,7 @@ export function renderMarkdown(results) {
   }
   if (targets.length) {
     out.push('');
-    out.push(`## Targets (at N = ${TARGET_N})`);
+    out.push(`## Targets (at N = ${TARGET_N}; scaling at the largest N; idle on the host as it is)`);
     out.push('');
     out.push(
       table(
