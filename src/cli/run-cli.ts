@@ -11,7 +11,6 @@ import { renderUsage } from './usage.js';
 // Static: status is the command run most often (monitoring), and one chunk loads faster than many.
 import { runPlanCommand, runStatus } from './status-command.js';
 
-export const USAGE = renderUsage();
 const SHORT_USAGE = 'usage: restartd <command> [options]; see restartd --help';
 
 /** A usage error: its one line, then where the help is (not the whole help). */
@@ -101,7 +100,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return EXIT.OK;
   }
   if (values['help'] === true || command === 'help') {
-    io.out(USAGE);
+    io.out(renderUsage());
     return EXIT.OK;
   }
   if (command === undefined) {
