@@ -213,6 +213,24 @@ describe('restartd apply --fleet: hosts as separate CLI processes, a real system
     expect(await mainPidOf(sandbox, unitOf(2))).not.toBe(before);
     expect(readFleetStatus(stateOf(2)).deferred).toBeUndefined();
   }, ROLLOUT_TIMEOUT_MS);
+
+  it('a fleet flag without --fleet is bad input: exit 3, the error names the flag, nothing restarted', async () => {
+    const before = await mainPidOf(sandbox, unitOf(0));
+    const gens = nextSwitch(0);
+    // A state dir each: the runs go at once, and one dir's lock would make the others wait.
+    const plain = (j: number): string[] => ['apply', ...gens, '--bus', sandbox.busAddress, '--config', config, '--state-dir', join(work, `bad-flag-${j}`)];
+    const flags: [string, string][] = [
+      ['--fleet-ca', config], ['--fleet-cert', config], ['--fleet-key', config], ['--fleet-user', 'u'], ['--fleet-password-file', config], ['--fleet-slots', '2'], ['--fleet-host', 'h0'],
+    ];
+    const runs = await Promise.all(flags.map(([flag, value], j) => runCli([...plain(j), flag, value])));
+    runs.forEach((run, j) => {
+      const flag = flags[j]?.[0] ?? '';
+      expect(run.code, `${flag}: ${run.stdout}${run.stderr}`).toBe(3);
+      expect(run.stderr).toContain(`${flag} needs --fleet URL[,URL…]`);
+      expect(run.stdout).not.toContain('restarting');
+    });
+    expect(await mainPidOf(sandbox, unitOf(0))).toBe(before);
+  }, ROLLOUT_TIMEOUT_MS);
 });
 
 describe('executePlan with a fleet gate (recording), on the real systemd', () => {

@@ -1,11 +1,11 @@
-import { copyFileSync, mkdtempSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestartd } from '../src/index.js';
 import { EtcdSemaphore } from '../src/fleet/etcd-semaphore.js';
 import { EXIT } from '../src/types/exit-codes.js';
-import { runCli } from './support/cli.js';
+import { runCli, type CliRun } from './support/cli.js';
 import { startEtcdCluster, type EtcdCluster } from './support/etcd-cluster.js';
 import { startSystemd, type SystemdSandbox } from './support/systemd-sandbox.js';
 import { pollUntil } from './support/systemd/proc-identity.js';
@@ -128,5 +128,126 @@ describe('the fleet hold: a release one host rolled back is not spread', { timeo
     expect(result.held).toMatchObject({ host: 'h0', new: releases.dir(bad) });
     expect(result.rolledBack).toBeUndefined();
     expect(await mainPidOf(sandbox, unitOf(1))).toBe(before);
+  });
+});
+
+// Two units of one group on each host, stale in one phase: the host's actions of the group share
+// its one slot of the group (rollback armed, that slot is kept until the run is verified, so a
+// second slot for the host's other unit would never come free). Two hosts, K=1, as separate
+// `restartd apply --fleet` processes; an etcd watch on the group's slot keys sees every slot taken.
+describe('two units of one group on a host, K=1: they share the host\'s slot', { timeout: 300_000 }, () => {
+  const WEB_HOSTS = 2;
+  const web: Releases[] = [];
+  const webUnit = (i: number, which: 'a' | 'b'): string => `web-h${i}-${which}.service`;
+  const webConfig = (i: number): string => join(work, `web-config-h${i}.json`);
+  const webLog = (i: number): string => join(web[i]?.root ?? '', 'events.log');
+  const webState = (i: number): string => join(work, `web-state-h${i}`);
+
+  beforeAll(async () => {
+    for (let i = 0; i < WEB_HOSTS; i++) {
+      const r = new Releases({ a: { from: '/bin/sleep' }, b: { from: '/bin/sleep' } });
+      web.push(r);
+      const log = join(r.root, 'events.log');
+      for (const which of ['a', 'b'] as const) {
+        writeUnit(sandbox, webUnit(i, which), {
+          Service: [
+            'Type=exec',
+            `ExecStart=${r.bin(which)} infinity`,
+            `ExecStop=/bin/sh -c 'echo "down ${which} $(date +%%s%%3N)" >> ${log}'`,
+            `ExecStartPre=/bin/sh -c 'sleep 0.3; echo "up ${which} $(date +%%s%%3N)" >> ${log}'`,
+          ],
+        });
+      }
+    }
+    await systemctl(sandbox, 'daemon-reload');
+    await systemctl(sandbox, 'start', ...[...Array(WEB_HOSTS).keys()].flatMap((i) => [webUnit(i, 'a'), webUnit(i, 'b')]));
+  }, 120_000);
+
+  afterAll(() => {
+    for (const r of web) r.remove();
+  });
+
+  /** Writes host i's config (its own units only; `extra` for its units first) and switches it to a release where a and b changed. */
+  function nextWebSwitch(i: number, units: { match: string; action: string }[] = []): string[] {
+    const other = (1 - i) as 0 | 1;
+    const skips = (['a', 'b'] as const).map((which) => ({ match: webUnit(other, which), action: 'skip' }));
+    // waitTimeoutSeconds: long enough for the other host's whole run, far shorter than the default hour.
+    writeFileSync(webConfig(i), JSON.stringify({ version: 1, units: [...units, ...skips], fleet: { slots: 1, leaseTtlSeconds: 2, waitTimeoutSeconds: 90, groups: [{ match: 'web-*', group: 'web' }] } }));
+    const r = web[i] as Releases;
+    const to = r.build({ a: 'changed', b: 'changed' });
+    r.switchTo(to);
+    writeFileSync(webLog(i), '');
+    return ['--old', r.dir(to - 1), '--new', r.dir(to), '--link', r.current];
+  }
+
+  /** Both hosts apply at once while a watch counts the group's slot keys (each put is a slot taken, each delete one let go). */
+  async function webRollout(extra: string[], units: { match: string; action: string }[] = []): Promise<{ runs: CliRun[]; most: number; takers: string[] }> {
+    const client = new Etcd3({ hosts: cluster.endpoints.split(',') });
+    const watcher = await client.watch().prefix('/restartd/fleet/web/slots/').create();
+    const live = new Set<string>();
+    const takers: string[] = [];
+    let most = 0;
+    watcher.on('put', (kv) => {
+      live.add(kv.key.toString());
+      takers.push((JSON.parse(kv.value.toString()) as { host: string }).host);
+      most = Math.max(most, live.size);
+    });
+    watcher.on('delete', (kv) => live.delete(kv.key.toString()));
+    try {
+      const before = await Promise.all([...Array(WEB_HOSTS).keys()].flatMap((i) => [mainPidOf(sandbox, webUnit(i, 'a')), mainPidOf(sandbox, webUnit(i, 'b'))]));
+      const args = [...Array(WEB_HOSTS).keys()].map((i) => [
+        'apply', ...nextWebSwitch(i, units), '--bus', sandbox.busAddress, '--config', webConfig(i), '--state-dir', webState(i), '--fleet', cluster.endpoints, '--fleet-host', `h${i}`, ...extra,
+      ]);
+      const runs = await Promise.all(args.map((a) => runCli(a)));
+      runs.forEach((run) => expect(run.code, run.stdout + run.stderr).toBe(0));
+      for (const run of runs) expect(run.stdout + run.stderr).not.toContain('FLEET_UNAVAILABLE');
+      const after = await Promise.all([...Array(WEB_HOSTS).keys()].flatMap((i) => [mainPidOf(sandbox, webUnit(i, 'a')), mainPidOf(sandbox, webUnit(i, 'b'))]));
+      after.forEach((pid, j) => expect(pid, `unit ${j} restarted`).not.toBe(before[j]));
+      // Every slot let go by the end (the watch has seen the deletes once the runs are done).
+      expect(await pollUntil(async () => live.size === 0, 10_000, 100)).toBe(true);
+      return { runs, most, takers };
+    } finally {
+      await watcher.cancel();
+      client.close();
+    }
+  }
+
+  /** The span of host i's restarts, from its units' own logs: [first down, last up]. */
+  function span(i: number): { down: number; up: number; units: string[] } {
+    const lines = readFileSync(webLog(i), 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string, string]);
+    const times = lines.map(([, , t]) => Number(t));
+    return { down: Math.min(...times), up: Math.max(...times), units: lines.map(([kind, which]) => `${kind} ${which}`).sort() };
+  }
+
+  function expectHostsApart(): void {
+    const [h0, h1] = [span(0), span(1)];
+    for (const s of [h0, h1]) expect(s.units).toEqual(['down a', 'down b', 'up a', 'up b']);
+    // K=1: one host's restarts are all done before the other's first one.
+    expect(h0.up < h1.down || h1.up < h0.down, `h0 ${h0.down}-${h0.up}, h1 ${h1.down}-${h1.up}`).toBe(true);
+  }
+
+  it('rollback armed: both units of each host restart under its one kept slot; no more than K slots are ever taken fleet-wide', async () => {
+    const { runs, most, takers } = await webRollout(['--rollback']);
+    expect(most).toBe(1);
+    // One slot per host for its two units, not one per unit.
+    expect(takers.sort()).toEqual(['h0', 'h1']);
+    for (const [i, run] of runs.entries()) {
+      for (const which of ['a', 'b'] as const) {
+        expect(run.stdout).toMatch(new RegExp(`fleet: web-h${i}-${which}\\.service took slot 0 of group web( after \\S+ s)? \\(kept until this run is verified: rollback is armed\\)`));
+      }
+    }
+    expectHostsApart();
+  });
+
+  it('rollback not armed: a stop-start holding its slot from its stop to its start does not block the host\'s restart of the group', async () => {
+    const { runs, most, takers } = await webRollout([], [{ match: 'web-h*-a.service', action: 'stop-start' }]);
+    expect(most).toBe(1);
+    expect(takers.sort()).toEqual(['h0', 'h1']);
+    for (const [i, run] of runs.entries()) {
+      expect(run.stdout).toContain(`fleet: web-h${i}-a.service took slot 0 of group web`);
+      expect(run.stdout).toContain(`fleet: web-h${i}-b.service took slot 0 of group web`);
+      expect(run.stdout).not.toContain('kept until');
+    }
+    expectHostsApart();
   });
 });

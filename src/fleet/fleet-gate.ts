@@ -59,8 +59,11 @@ export function createFleetGate(options: FleetGateOptions): FleetGate & { close(
   let delayed: Promise<void> | undefined;
   let rollout: { old: string; new: string; newTarget: string; keepSlots: boolean } | undefined;
   let held: FleetHeld | undefined;
-  // Slots kept until the switch's verdict (rollback armed), by group: the run's later actions of the group reuse them.
-  const kept = new Map<string, FleetHold>();
+  // This host's slot of each group, shared by all of its actions of the group that overlap: a host
+  // holds at most one slot of a group, so its own actions never wait for each other (a slot kept
+  // until the verdict, or a stop-start's held from its stop to its start, would never come free to
+  // them). Set before the semaphore is asked, so a concurrent action of the group waits for that ask.
+  const shared = new Map<string, SharedSlot>();
   const heldError = (found: FleetHeld): RestartdError => new RestartdError('FLEET', heldText(found), { subject: found.group });
   /** Another host's rollback of this switch's new generation, recorded under `group`. */
   const holdIn = async (group: string): Promise<FleetHeld | undefined> => {
@@ -69,6 +72,51 @@ export function createFleetGate(options: FleetGateOptions): FleetGate & { close(
     const found = (await semaphore.rollbacks(group)).find((r) => r.host !== options.host && (r.new === mine.new || r.newTarget === mine.newTarget));
     return found === undefined ? undefined : { host: found.host, group, new: found.new, old: found.old, reason: found.reason, time: found.time };
   };
+  /** Asks the semaphore for a slot of `group` for this host; every action of the group waiting meanwhile hears of the holders. */
+  function takeSlot(from: Semaphore, group: string, action: PlannedAction, onWait: (holders: FleetHolder[]) => void): SharedSlot {
+    const listeners = new Set([onWait]);
+    let lastHolders: FleetHolder[] | undefined;
+    let release: (() => Promise<void>) | undefined;
+    const taking = (async () => {
+      const slot = await from.acquire(group, {
+        slots,
+        value: { host: options.host, pid: process.pid, unit: action.unit ?? action.owner.name, since: new Date().toISOString() },
+        waitTimeoutMs: config.waitTimeoutSeconds * 1000,
+        onWait: (holders) => {
+          lastHolders = holders;
+          for (const listener of listeners) listener(holders);
+        },
+        onLost: options.onWarning,
+      });
+      listeners.clear();
+      // The slot is ours: a host that held it before may have rolled this release back meanwhile.
+      const found = await holdIn(group).catch(() => undefined);
+      if (found !== undefined) {
+        held = found;
+        await slot.release();
+        throw heldError(found);
+      }
+      release = once(() => slot.release());
+      return slot.slot;
+    })();
+    // A failed ask is each waiter's error; unobserved, it must not be an unhandled rejection.
+    taking.catch(() => {});
+    const entry: SharedSlot = {
+      group,
+      kept: rollout?.keepSlots === true,
+      users: 0,
+      taking,
+      joined(listener) {
+        listeners.add(listener);
+        if (lastHolders !== undefined) listener(lastHolders);
+      },
+      letGo: async () => {
+        await taking.catch(() => {});
+        await release?.();
+      },
+    };
+    return entry;
+  }
   return {
     beginSwitch(next) {
       rollout = { ...next, newTarget: resolved(next.new) };
@@ -94,9 +142,9 @@ export function createFleetGate(options: FleetGateOptions): FleetGate & { close(
       }
     },
     async releaseKept() {
-      const holds = [...kept.values()];
-      kept.clear();
-      await Promise.all(holds.map((hold) => hold.release()));
+      const kept = [...shared.values()].filter((entry) => entry.kept);
+      for (const entry of kept) shared.delete(entry.group);
+      await Promise.all(kept.map((entry) => entry.letGo()));
     },
     groupOf(action: PlannedAction): string {
       return groupOfUnit(action.unit ?? action.owner.name, config.groups);
@@ -110,36 +158,67 @@ export function createFleetGate(options: FleetGateOptions): FleetGate & { close(
       })();
       await delayed;
       if (held !== undefined) throw heldError(held);
-      const reuse = kept.get(group);
-      if (reuse !== undefined) return { ...reuse, waitedMs: 0, kept: true, release: async () => {} };
-      const started = performance.now();
       if (semaphore === undefined) return { group, slot: -1, waitedMs: 0, release: async () => {} };
-      const slot = await semaphore.acquire(group, {
-        slots,
-        value: { host: options.host, pid: process.pid, unit: action.unit ?? action.owner.name, since: new Date().toISOString() },
-        waitTimeoutMs: config.waitTimeoutSeconds * 1000,
-        onWait,
-        onLost: options.onWarning,
-      });
-      // The slot is ours: a host that held it before may have rolled this release back meanwhile.
-      const found = await holdIn(group).catch(() => undefined);
-      if (found !== undefined) {
-        held = found;
-        await slot.release();
-        throw heldError(found);
+      const started = performance.now();
+      let entry = shared.get(group);
+      if (entry === undefined) {
+        entry = takeSlot(semaphore, group, action, onWait);
+        shared.set(group, entry);
+      } else {
+        entry.joined(onWait);
       }
-      const hold: FleetHold = { group, slot: slot.slot, waitedMs: Math.round(performance.now() - started), release: () => slot.release() };
-      if (rollout?.keepSlots !== true) return hold;
-      kept.set(group, hold);
-      return { ...hold, kept: true, release: async () => {} };
+      entry.users++;
+      let slot: number;
+      try {
+        slot = await entry.taking;
+      } catch (error) {
+        if (shared.get(group) === entry) shared.delete(group);
+        throw error;
+      }
+      const waitedMs = Math.round(performance.now() - started);
+      if (entry.kept) return { group, slot, waitedMs, kept: true, release: async () => {} };
+      const mine = entry;
+      let released = false;
+      return {
+        group,
+        slot,
+        waitedMs,
+        release: async () => {
+          if (released) return;
+          released = true;
+          if (--mine.users > 0) return;
+          if (shared.get(group) === mine) shared.delete(group);
+          await mine.letGo();
+        },
+      };
     },
     async close(): Promise<void> {
-      const holds = [...kept.values()];
-      kept.clear();
-      await Promise.all(holds.map((hold) => hold.release()));
+      const left = [...shared.values()];
+      shared.clear();
+      await Promise.all(left.map((entry) => entry.letGo()));
       await semaphore?.close();
     },
   };
+}
+
+/** A slot of one group held by this host, shared by its actions of the group (see `shared`). */
+interface SharedSlot {
+  group: string;
+  /** Kept until releaseKept (rollback armed when it was taken): its actions' release lets go of nothing. */
+  kept: boolean;
+  /** The actions holding it (not kept: the last one's release lets the slot go). */
+  users: number;
+  /** The slot's number, once the semaphore gave it (rejects as the ask failed). */
+  taking: Promise<number>;
+  /** Another action of the group waits for this ask too: it hears of the holders. */
+  joined(onWait: (holders: FleetHolder[]) => void): void;
+  /** Lets go of the slot (once; nothing when the ask failed). */
+  letGo(): Promise<void>;
+}
+
+function once(release: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= release());
 }
 
 function resolved(path: string): string {

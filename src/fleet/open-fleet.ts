@@ -76,7 +76,7 @@ export async function openFleetGate(args: FleetArgs, config: Config, warn: (mess
   const local = (): (FleetGate & { close(): Promise<void> }) | undefined =>
     fleet.delaySeconds > 0 || fleet.jitterSeconds > 0 ? createFleetGate({ config: fleet, host, onWarning: warn }) : undefined;
   if (args.endpoints === undefined) {
-    for (const [flag, value] of [['--fleet-ca', args.ca], ['--fleet-cert', args.cert], ['--fleet-key', args.key], ['--fleet-user', args.user], ['--fleet-password-file', args.passwordFile], ['--fleet-slots', args.slots]] as const) {
+    for (const [flag, value] of [['--fleet-ca', args.ca], ['--fleet-cert', args.cert], ['--fleet-key', args.key], ['--fleet-user', args.user], ['--fleet-password-file', args.passwordFile], ['--fleet-slots', args.slots], ['--fleet-host', args.host]] as const) {
       if (value !== undefined) throw new RestartdError('USAGE', `${flag} needs --fleet URL[,URL…]`, { subject: flag });
     }
     return local();
