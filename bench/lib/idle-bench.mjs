@@ -6,7 +6,7 @@ import { cpuSnapshot, otherCpuShare } from './host.mjs';
 import { timedRun } from './exec.mjs';
 import { isShuttingDown } from './cleanup.mjs';
 import { restartdBin, toolEnv } from './tools.mjs';
-import { max, median, min } from './stats.mjs';
+import { summarise } from './scan-bench.mjs';
 
 /** The commands of the idle case, each with the exit codes that count as a run. */
 function idleCommands(repo, tools) {
@@ -48,16 +48,7 @@ export async function benchIdle({ repo, tools, runs, timeoutMs, tmpDir, log }) {
     }
   }
   const otherCpu = otherCpuShare(cpuBefore, cpuSnapshot());
-  for (const r of Object.values(results)) {
-    const walls = r.runs.map((x) => x.wallMs);
-    r.wallMedianMs = walls.length ? Math.round(median(walls) * 10) / 10 : null;
-    r.wallMinMs = walls.length ? Math.round(min(walls) * 10) / 10 : null;
-    r.wallMaxMs = walls.length ? Math.round(max(walls) * 10) / 10 : null;
-    const cpu = r.runs.map((x) => x.cpuMs).filter((x) => x != null);
-    r.cpuMedianMs = cpu.length ? median(cpu) : null;
-    const rss = r.runs.map((x) => x.rssKb).filter((x) => x != null);
-    r.rssPeakKb = rss.length ? max(rss) : null;
-  }
+  for (const r of Object.values(results)) summarise(r);
   const rd = results.restartd.wallMedianMs;
   const cr = results.checkrestart?.wallMedianMs ?? null;
   const node = results['node -e 0'].wallMedianMs;

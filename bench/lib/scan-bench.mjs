@@ -176,7 +176,8 @@ export async function benchScanCase({ testkit, repo, mode, n, topology, cleanRat
   }
 }
 
-function summarise(r) {
+/** Fills a tool result's medians, min, max and peak RSS from its runs (scan, idle). */
+export function summarise(r) {
   const walls = r.runs.map((x) => x.wallMs);
   r.wallMedianMs = round1(median(walls));
   r.wallMinMs = round1(min(walls));

@@ -6,7 +6,7 @@ export const DEFAULT_CONFIG_PATH = '/etc/restartd/config.json';
 
 /**
  * The config used when there is no config file, written out so that a machine without one never
- * loads zod (its 750 KB cost `status` tens of milliseconds); tests/config.test.ts checks it is
+ * loads zod (loading it costs `status` tens of milliseconds); tests/config.test.ts checks it is
  * exactly what the schema makes of `{ version: 1 }`.
  */
 export const DEFAULT_CONFIG: Config = Object.freeze({

@@ -4,7 +4,7 @@ import type { EventEmitter } from 'eventemitter3';
 import { SYSTEM_AWARE_DIR, userAwareDir, userRuntimeUids } from '../aware/aware-dirs.js';
 import type { RegistrationStatus, UserNotified } from '../types/aware.js';
 import type { Config } from '../config/schema.js';
-import { defaultConfigAbsent } from '../config/paths.js';
+import { DEFAULT_CONFIG, defaultConfigAbsent } from '../config/paths.js';
 import { describeFsError, RestartdError } from '../errors.js';
 import { DEFERRED_FILE, FLEET_RUN_FILE } from '../fleet/fleet-files.js';
 import type { FleetStatus } from '../fleet/fleet-state.js';
@@ -86,8 +86,9 @@ export async function runStatus(request: StatusRequest, events?: EventEmitter<Ru
   let users: StatusUser[] | undefined;
   if (detection.stale.length > 0) {
     request.onPhase?.('planning actions');
-    const [{ planWithOptionalManager }, { resolveConfig }] = await Promise.all([import('./plan-actions.js'), import('./resolve-config.js')]);
-    const planned = await planWithOptionalManager(detection.stale, config ?? (await resolveConfig(request.config)), request.busAddress, {
+    const { planWithOptionalManager } = await import('./plan-actions.js');
+    // No config: configIfAny already found the default file absent, so the defaults, not a second look.
+    const planned = await planWithOptionalManager(detection.stale, config ?? structuredClone(DEFAULT_CONFIG), request.busAddress, {
       dirs: request.awareDirs,
       procRoot: request.procRoot,
     });
